@@ -35,6 +35,9 @@ type Filter struct {
 	AfterID int64
 	// Limit caps the number of rows; 0 means no limit.
 	Limit int
+	// BySeverity orders findings most severe first across flows (EachFinding
+	// only); otherwise they come in flow order.
+	BySeverity bool
 }
 
 // where renders the flow conditions of f for a query over flows aliased fl.
@@ -343,7 +346,11 @@ func (s *Store) EachFinding(ctx context.Context, f Filter, fn func(FindingRow) e
 		q += " AND f.kind = ?"
 		args = append(args, string(f.Kind))
 	}
-	q += " ORDER BY fl.id, f.severity DESC, f.id" + f.limit()
+	if f.BySeverity {
+		q += " ORDER BY f.severity DESC, fl.id, f.id" + f.limit()
+	} else {
+		q += " ORDER BY fl.id, f.severity DESC, f.id" + f.limit()
+	}
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read findings: %w", err)

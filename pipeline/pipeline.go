@@ -1,0 +1,247 @@
+// Package pipeline carries captured flows from the proxy (or a recording)
+// through classification into the store. Submit never blocks: a full queue
+// drops inspection of that flow and counts it. A small worker pool
+// classifies; one goroutine owns every write and batches them into
+// transactions. Close drains everything accepted before it returns.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/store"
+)
+
+// Config sets up a Pipeline. Zero values take the documented defaults.
+type Config struct {
+	Inspector phiproxy.Inspector // required
+	Store     *store.Store       // required
+	// RunID is the store run whose counters the pipeline updates; 0 = none.
+	RunID int64
+	// QueueSize bounds flows waiting for inspection; default 4096.
+	QueueSize int
+	// Workers classify in parallel; default GOMAXPROCS.
+	Workers int
+	// StoreAll keeps flows without findings too; by default only flagged
+	// flows are stored (all are counted).
+	StoreAll bool
+	// BatchSize and FlushInterval bound how long a record waits for its
+	// transaction; defaults 256 and 100 ms.
+	BatchSize     int
+	FlushInterval time.Duration
+	// OnSaved, if set, is called by the writer goroutine after each commit
+	// with the records just saved (IDs assigned). It must return quickly.
+	OnSaved func([]store.Record)
+	Logger  *slog.Logger
+}
+
+// Pipeline is the running flow → inspection → store path.
+type Pipeline struct {
+	cfg     Config
+	log     *slog.Logger
+	queue   chan *phiproxy.Flow
+	results chan store.Record
+
+	mu     sync.RWMutex // guards closed against Submit racing Close
+	closed bool
+
+	seen, inspected, flagged, dropped atomic.Int64
+	// saved* are the counters already written to the run row.
+	savedStats phiproxy.Stats
+
+	workers   sync.WaitGroup
+	writer    sync.WaitGroup
+	writeErrs atomic.Int64
+	lastErr   atomic.Value // error
+}
+
+// New starts a pipeline: workers and the writer run until Close.
+func New(cfg Config) (*Pipeline, error) {
+	if cfg.Inspector == nil || cfg.Store == nil {
+		return nil, errors.New("pipeline: Inspector and Store are required")
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 4096
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 256
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = 100 * time.Millisecond
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Pipeline{
+		cfg:     cfg,
+		log:     log,
+		queue:   make(chan *phiproxy.Flow, cfg.QueueSize),
+		results: make(chan store.Record, cfg.BatchSize),
+	}
+	for i := 0; i < cfg.Workers; i++ {
+		p.workers.Add(1)
+		go p.work()
+	}
+	p.writer.Add(1)
+	go p.write()
+	return p, nil
+}
+
+// Submit hands a flow over for inspection and returns at once. It reports
+// false when the flow was not accepted (queue full, or the pipeline is
+// closing); the flow is then counted as dropped and never inspected. The
+// caller must not modify f afterwards.
+func (p *Pipeline) Submit(f *phiproxy.Flow) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	p.seen.Add(1)
+	if p.closed {
+		p.dropped.Add(1)
+		return false
+	}
+	select {
+	case p.queue <- f:
+		return true
+	default:
+		p.dropped.Add(1)
+		return false
+	}
+}
+
+// Stats returns live counters.
+func (p *Pipeline) Stats() phiproxy.Stats {
+	return phiproxy.Stats{Seen: p.seen.Load(), Inspected: p.inspected.Load(), Flagged: p.flagged.Load(), Dropped: p.dropped.Load()}
+}
+
+// QueueDepth is the number of flows waiting for a worker.
+func (p *Pipeline) QueueDepth() int { return len(p.queue) }
+
+// QueueCap is the queue's capacity.
+func (p *Pipeline) QueueCap() int { return cap(p.queue) }
+
+// Close stops accepting flows, waits until every accepted flow is
+// inspected and committed, and writes the final counters. It returns the
+// last write error, if any write failed. ctx bounds the wait.
+func (p *Pipeline) Close(ctx context.Context) error {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		close(p.queue)
+	}
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		p.workers.Wait()
+		close(p.results)
+		p.writer.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("pipeline: drain: %w (%d flows still queued)", ctx.Err(), len(p.queue))
+	}
+	if err, _ := p.lastErr.Load().(error); err != nil {
+		return fmt.Errorf("pipeline: %d batch writes failed, last: %w", p.writeErrs.Load(), err)
+	}
+	return nil
+}
+
+func (p *Pipeline) work() {
+	defer p.workers.Done()
+	for f := range p.queue {
+		in := p.inspect(f)
+		p.inspected.Add(1)
+		if in.Flagged() {
+			p.flagged.Add(1)
+		} else if !p.cfg.StoreAll {
+			continue
+		}
+		p.results <- store.Record{Flow: f, Inspection: in}
+	}
+}
+
+// inspect runs the inspector, turning a panic into a note so one hostile
+// payload never takes the proxy down.
+func (p *Pipeline) inspect(f *phiproxy.Flow) (in phiproxy.Inspection) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.log.Error("inspection panicked", "url", f.Request.URL, "panic", r)
+			in = phiproxy.Inspection{Notes: []string{fmt.Sprintf("inspection failed: %v", r)}}
+		}
+	}()
+	return p.cfg.Inspector.Inspect(f)
+}
+
+func (p *Pipeline) write() {
+	defer p.writer.Done()
+	tick := time.NewTicker(p.cfg.FlushInterval)
+	defer tick.Stop()
+	batch := make([]store.Record, 0, p.cfg.BatchSize)
+	for {
+		select {
+		case rec, ok := <-p.results:
+			if !ok {
+				p.flush(batch)
+				return
+			}
+			batch = append(batch, rec)
+			if len(batch) >= p.cfg.BatchSize {
+				p.flush(batch)
+				batch = batch[:0]
+			}
+		case <-tick.C:
+			p.flush(batch)
+			batch = batch[:0]
+		}
+	}
+}
+
+// flush commits the batch together with the counters that changed since
+// the last commit, so the run row catches up at every commit and the final
+// one matches the stored rows exactly.
+func (p *Pipeline) flush(batch []store.Record) {
+	now := p.Stats()
+	delta := phiproxy.Stats{
+		Seen:      now.Seen - p.savedStats.Seen,
+		Inspected: now.Inspected - p.savedStats.Inspected,
+		Flagged:   now.Flagged - p.savedStats.Flagged,
+		Dropped:   now.Dropped - p.savedStats.Dropped,
+	}
+	if len(batch) == 0 && delta == (phiproxy.Stats{}) {
+		return
+	}
+	// A failed commit is retried a few times: a locked database (another
+	// process reading with a long transaction) clears up; anything else is
+	// logged and the batch is lost, counted in the error Close returns.
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = p.cfg.Store.SaveBatch(context.Background(), p.cfg.RunID, batch, delta); err == nil {
+			break
+		}
+		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+	}
+	if err != nil {
+		p.writeErrs.Add(1)
+		p.lastErr.Store(err)
+		p.log.Error("saving flows failed", "flows", len(batch), "err", err)
+		return
+	}
+	p.savedStats = now
+	if p.cfg.OnSaved != nil && len(batch) > 0 {
+		out := make([]store.Record, len(batch))
+		copy(out, batch)
+		p.cfg.OnSaved(out)
+	}
+}

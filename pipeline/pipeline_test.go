@@ -1,0 +1,174 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/store"
+)
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// flagEmails is an inspector that flags flows whose URL contains "@".
+var flagEmails = phiproxy.InspectorFunc(func(f *phiproxy.Flow) phiproxy.Inspection {
+	in := phiproxy.Inspection{Destination: phiproxy.Destination{Host: f.Request.URLHost(), Party: phiproxy.ThirdParty}}
+	if i := strings.Index(f.Request.URL, "@"); i >= 0 {
+		in.Findings = []phiproxy.Finding{{Kind: phiproxy.KindEmail, Term: "x@y", Value: "x@y", Path: "url", Source: phiproxy.SourcePattern, Severity: phiproxy.Medium}}
+		in.Severity = phiproxy.Medium
+	}
+	return in
+})
+
+func flow(url string) *phiproxy.Flow {
+	return &phiproxy.Flow{Start: time.Now(), Request: phiproxy.Request{Method: "GET", URL: url, BodySize: 0}}
+}
+
+func TestStoresFlaggedAndCounts(t *testing.T) {
+	for _, storeAll := range []bool{false, true} {
+		s := openStore(t)
+		ctx := context.Background()
+		run, _ := s.BeginRun(ctx, store.Run{Command: "run"})
+		var mu sync.Mutex
+		var saved int
+		p, err := New(Config{Inspector: flagEmails, Store: s, RunID: run, StoreAll: storeAll, Workers: 2,
+			OnSaved: func(recs []store.Record) {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, r := range recs {
+					if r.Flow.ID == 0 {
+						t.Error("OnSaved got a record without an ID")
+					}
+				}
+				saved += len(recs)
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 300; i++ {
+			u := "https://t.example/p?i=" + string(rune('a'+i%26))
+			if i%3 == 0 {
+				u += "&e=x@y.example"
+			}
+			if !p.Submit(flow(u)) {
+				t.Fatalf("submit %d refused", i)
+			}
+		}
+		if err := p.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := s.CountFlows(ctx, store.Filter{})
+		wantRows := 100
+		if storeAll {
+			wantRows = 300
+		}
+		if n != wantRows {
+			t.Errorf("storeAll=%v rows: got %d, want %d", storeAll, n, wantRows)
+		}
+		if saved != wantRows {
+			t.Errorf("storeAll=%v OnSaved records: got %d, want %d", storeAll, saved, wantRows)
+		}
+		st, _ := s.Stats(ctx)
+		if want := (phiproxy.Stats{Seen: 300, Inspected: 300, Flagged: 100}); st != want {
+			t.Errorf("storeAll=%v stored stats: got %+v, want %+v", storeAll, st, want)
+		}
+		if p.Submit(flow("https://late.example/")) {
+			t.Error("submit after Close accepted")
+		}
+	}
+}
+
+func TestFullQueueDropsWithoutBlocking(t *testing.T) {
+	s := openStore(t)
+	gate := make(chan struct{})
+	slow := phiproxy.InspectorFunc(func(f *phiproxy.Flow) phiproxy.Inspection {
+		<-gate
+		return flagEmails(f)
+	})
+	run, _ := s.BeginRun(context.Background(), store.Run{Command: "run"})
+	p, err := New(Config{Inspector: slow, Store: s, RunID: run, QueueSize: 4, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	accepted := 0
+	for i := 0; i < 100; i++ {
+		if p.Submit(flow("https://t.example/?e=a@b.example")) {
+			accepted++
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Submit blocked for %v", d)
+	}
+	// One flow is held by the worker, four wait in the queue.
+	if accepted > 5 || accepted < 4 {
+		t.Fatalf("accepted: got %d, want 4 or 5", accepted)
+	}
+	st := p.Stats()
+	if st.Dropped != int64(100-accepted) || st.Seen != 100 {
+		t.Fatalf("stats: got %+v", st)
+	}
+	close(gate)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := s.CountFlows(context.Background(), store.Filter{})
+	if n != accepted {
+		t.Fatalf("stored: got %d, want every accepted flow (%d)", n, accepted)
+	}
+	stored, _ := s.Stats(context.Background())
+	if stored.Dropped != int64(100-accepted) {
+		t.Fatalf("stored dropped: got %d, want %d", stored.Dropped, 100-accepted)
+	}
+}
+
+func TestPanickingInspectorIsContained(t *testing.T) {
+	s := openStore(t)
+	boom := phiproxy.InspectorFunc(func(f *phiproxy.Flow) phiproxy.Inspection { panic("hostile payload") })
+	p, err := New(Config{Inspector: boom, Store: s, StoreAll: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Submit(flow("https://t.example/"))
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got *store.FlowDetail
+	s.EachFlow(context.Background(), store.Filter{}, func(d *store.FlowDetail) error { got = d; return nil })
+	if got == nil || len(got.Inspection.Notes) != 1 || !strings.Contains(got.Inspection.Notes[0], "hostile payload") {
+		t.Fatalf("stored flow after panic: %+v", got)
+	}
+}
+
+func TestCloseWaitsForSlowInspection(t *testing.T) {
+	s := openStore(t)
+	slow := phiproxy.InspectorFunc(func(f *phiproxy.Flow) phiproxy.Inspection {
+		time.Sleep(2 * time.Millisecond)
+		return flagEmails(f)
+	})
+	p, _ := New(Config{Inspector: slow, Store: s, Workers: 2, QueueSize: 1000})
+	for i := 0; i < 500; i++ {
+		p.Submit(flow("https://t.example/?e=a@b.example"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := s.CountFlows(context.Background(), store.Filter{})
+	if n != 500 {
+		t.Fatalf("stored after Close: got %d, want 500", n)
+	}
+}
