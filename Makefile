@@ -1,0 +1,48 @@
+# phiproxy — see README.md.
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(PATH)
+GO      ?= go
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN     := bin/phiproxy
+ARGS    ?=
+
+.PHONY: build run test deps lint bench bench-go bench-proxy eval fuzz clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/phiproxy
+
+## run: the proxy with its terminal UI on 127.0.0.1:8080, database ./phiproxy.db,
+## CA created on first run in ~/.config/phiproxy. Extra flags: make run ARGS="--site example.com"
+run: build
+	./$(BIN) run $(ARGS)
+
+## test: installs the tools the tests drive (Chromium, tshark, mitmproxy, ...)
+## when missing, then runs every test against real listeners, files and tools.
+test: deps lint
+	CI=$${CI:-} $(GO) test -count=1 -timeout 14m ./...
+
+deps:
+	./tools/install-test-deps
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: Go benchmarks of every package, then the proxy throughput
+## comparison (direct / phiproxy / mitmdump) on loopback.
+bench: bench-go bench-proxy
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+bench-proxy: build deps
+	$(GO) run ./tools/proxybench -phiproxy ./$(BIN)
+
+## eval: precision, recall and F1 of classification over testdata/eval.
+eval:
+	$(GO) test ./classify -run '^TestEval$$' -v -count=1
+
+clean:
+	rm -rf bin

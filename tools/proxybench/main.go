@@ -1,0 +1,326 @@
+// Command proxybench measures phiproxy's throughput and added latency on
+// loopback, side by side with a direct connection and with mitmdump (the
+// tool users would otherwise pick), all intercepting TLS.
+//
+//	go run ./tools/proxybench -phiproxy ./bin/phiproxy
+//
+// Each target gets the same tracker-like request mix from -conns keep-alive
+// connections for -duration, then again with a new connection per request.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+)
+
+func main() {
+	phiBin := flag.String("phiproxy", "bin/phiproxy", "phiproxy binary")
+	mitm := flag.String("mitmdump", "mitmdump", "mitmdump binary (empty to skip)")
+	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
+	duration := flag.Duration("duration", 5*time.Second, "measuring time per target and mode")
+	flag.Parse()
+	if err := run(*phiBin, *mitm, *conns, *duration); err != nil {
+		fmt.Fprintln(os.Stderr, "proxybench:", err)
+		os.Exit(1)
+	}
+}
+
+type target struct {
+	name  string
+	proxy *url.URL // nil = direct
+	roots *x509.CertPool
+}
+
+type result struct {
+	name      string
+	keepAlive bool
+	requests  int64
+	errors    int64
+	elapsed   time.Duration
+	p50, p99  time.Duration
+}
+
+func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+func run(phiBin, mitmBin string, conns int, d time.Duration) error {
+	tmp, err := os.MkdirTemp("", "proxybench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	origin := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "image/gif")
+		w.Write(gif)
+	}))
+	origin.StartTLS()
+	defer origin.Close()
+	originPEM := filepath.Join(tmp, "origin.pem")
+	if err := os.WriteFile(originPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: origin.Certificate().Raw}), 0o600); err != nil {
+		return err
+	}
+	originRoots := x509.NewCertPool()
+	originRoots.AddCert(origin.Certificate())
+	// The test certificate names 127.0.0.1, so both proxies can verify the
+	// origin without name overrides.
+	base := origin.URL
+
+	targets := []target{{name: "direct", roots: originRoots}}
+
+	phiAddr, stopPhi, phiRoots, err := startPhiproxy(phiBin, tmp, originPEM)
+	if err != nil {
+		return err
+	}
+	defer stopPhi()
+	targets = append(targets, target{name: "phiproxy", proxy: &url.URL{Scheme: "http", Host: phiAddr}, roots: phiRoots})
+
+	if mitmBin != "" {
+		if _, err := exec.LookPath(mitmBin); err != nil {
+			fmt.Fprintln(os.Stderr, "proxybench: mitmdump not found, skipping it")
+		} else {
+			mAddr, stopM, mRoots, err := startMitmdump(mitmBin, tmp, originPEM)
+			if err != nil {
+				return err
+			}
+			defer stopM()
+			targets = append(targets, target{name: "mitmdump", proxy: &url.URL{Scheme: "http", Host: mAddr}, roots: mRoots})
+		}
+	}
+
+	var results []result
+	for _, keepAlive := range []bool{true, false} {
+		for _, t := range targets {
+			r := measure(t, base, conns, d, keepAlive)
+			results = append(results, r)
+			fmt.Fprintf(os.Stderr, "%-9s keepalive=%-5v %8.0f req/s  p50 %v  p99 %v  errors %d\n", r.name, keepAlive, r.rps(), r.p50, r.p99, r.errors)
+		}
+	}
+	report(os.Stdout, results, conns, d)
+	return nil
+}
+
+// The request mix of a tracker-heavy page: pixel GETs with long query
+// strings, JSON beacons and form posts.
+var (
+	gif       = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+	pixelPath = "/tr?id=1234567890&ev=PageView&dl=https%3A%2F%2Fclinic.example%2Fconditions%2Fdepression&rl=&if=false&ts=1732790000000&cd[buttonText]=Book%20appointment&ud[em]=" + strings.Repeat("a", 64)
+	jsonBody  = []byte(`{"event":"Appointment Booked","properties":{"specialty":"psychiatry","medication":"sertraline","page":"https://clinic.example/book"},"context":{"page":{"url":"https://clinic.example/book","title":"Book a visit"},"userAgent":"Mozilla/5.0"},"anonymousId":"a1b2c3d4-e5f6-7890-abcd-ef1234567890","writeKey":"abc123"}`)
+	formBody  = []byte("app_id=abc123&referer=https%3A%2F%2Fclinic.example%2Fbook&page_title=Book%20a%20visit&user_data=%7B%22email%22%3A%22jane.doe%40example.com%22%7D")
+)
+
+func doRequest(c *http.Client, base string, i int) error {
+	var req *http.Request
+	switch i % 3 {
+	case 0:
+		req, _ = http.NewRequest("GET", base+pixelPath, nil)
+	case 1:
+		req, _ = http.NewRequest("POST", base+"/v1/t", bytes.NewReader(jsonBody))
+		req.Header.Set("Content-Type", "text/plain")
+	default:
+		req, _ = http.NewRequest("POST", base+"/messenger/web/ping", bytes.NewReader(formBody))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+func measure(t target, base string, conns int, d time.Duration, keepAlive bool) result {
+	var total, errs atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < conns; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			tr := &http.Transport{
+				TLSClientConfig:     &tls.Config{RootCAs: t.roots},
+				MaxConnsPerHost:     1,
+				MaxIdleConnsPerHost: 1,
+				DisableKeepAlives:   !keepAlive,
+				ForceAttemptHTTP2:   false,
+			}
+			if t.proxy != nil {
+				tr.Proxy = http.ProxyURL(t.proxy)
+			}
+			defer tr.CloseIdleConnections()
+			c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+			local := make([]time.Duration, 0, 4096)
+			// Bounded by the context's deadline and a hard cap on requests.
+			for i := 0; i < 10_000_000 && ctx.Err() == nil; i++ {
+				t0 := time.Now()
+				if err := doRequest(c, base, i+w); err != nil {
+					errs.Add(1)
+					continue
+				}
+				local = append(local, time.Since(t0))
+				total.Add(1)
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			mu.Unlock()
+		}(w)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[int(p*float64(len(lat)-1))]
+	}
+	return result{name: t.name, keepAlive: keepAlive, requests: total.Load(), errors: errs.Load(), elapsed: elapsed, p50: pct(0.50), p99: pct(0.99)}
+}
+
+func report(w io.Writer, rs []result, conns int, d time.Duration) {
+	fmt.Fprintf(w, "\nproxybench: %d connections, %v per run, loopback, TLS intercepted by both proxies\n\n", conns, d)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\tconnections\treq/s\tp50\tp99\terrors\tvs mitmdump\tadded p99\t")
+	find := func(name string, ka bool) *result {
+		for i := range rs {
+			if rs[i].name == name && rs[i].keepAlive == ka {
+				return &rs[i]
+			}
+		}
+		return nil
+	}
+	for _, r := range rs {
+		mode := "keep-alive"
+		if !r.keepAlive {
+			mode = "new per request"
+		}
+		ratio, added := "-", "-"
+		if m := find("mitmdump", r.keepAlive); m != nil && m.rps() > 0 && r.name != "direct" {
+			ratio = fmt.Sprintf("%.1fx", r.rps()/m.rps())
+		}
+		if dr := find("direct", r.keepAlive); dr != nil && r.name != "direct" {
+			added = (r.p99 - dr.p99).Round(time.Microsecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%v\t%v\t%d\t%s\t%s\t\n", r.name, mode, r.rps(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors, ratio, added)
+	}
+	tw.Flush()
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// waitListening polls until addr accepts connections, for at most 20 s.
+func waitListening(addr string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not start listening", addr)
+}
+
+func readRoots(path string) (*x509.CertPool, error) {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			p := x509.NewCertPool()
+			if p.AppendCertsFromPEM(b) {
+				return p, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("no CA certificate at %s", path)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func startPhiproxy(bin, tmp, originPEM string) (string, func(), *x509.CertPool, error) {
+	addr, err := freePort()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	caDir := filepath.Join(tmp, "phica")
+	cmd := exec.Command(bin, "run", "--no-tui", "--listen", addr, "--ca-dir", caDir,
+		"--db", filepath.Join(tmp, "bench.db"), "--upstream-ca", originPEM)
+	cmd.Stdout = io.Discard
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		return "", nil, nil, fmt.Errorf("start phiproxy: %w", err)
+	}
+	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+	if err := waitListening(addr); err != nil {
+		stop()
+		return "", nil, nil, err
+	}
+	roots, err := readRoots(filepath.Join(caDir, "ca.pem"))
+	if err != nil {
+		stop()
+		return "", nil, nil, err
+	}
+	return addr, stop, roots, nil
+}
+
+func startMitmdump(bin, tmp, originPEM string) (string, func(), *x509.CertPool, error) {
+	addr, err := freePort()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	conf := filepath.Join(tmp, "mitm")
+	cmd := exec.Command(bin, "-q", "--listen-host", host, "-p", port, "--set", "confdir="+conf,
+		"--set", "ssl_verify_upstream_trusted_ca="+originPEM)
+	cmd.Stdout = io.Discard
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		return "", nil, nil, fmt.Errorf("start mitmdump: %w", err)
+	}
+	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+	if err := waitListening(addr); err != nil {
+		stop()
+		return "", nil, nil, err
+	}
+	roots, err := readRoots(filepath.Join(conf, "mitmproxy-ca-cert.pem"))
+	if err != nil {
+		stop()
+		return "", nil, nil, err
+	}
+	return addr, stop, roots, nil
+}
