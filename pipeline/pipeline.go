@@ -119,6 +119,25 @@ func (p *Pipeline) Submit(f *phiproxy.Flow) bool {
 	}
 }
 
+// SubmitWait hands a flow over, waiting for room in the queue: for
+// recordings, where nothing is live to protect and every flow must be
+// inspected. It fails only when ctx ends or the pipeline is closed.
+func (p *Pipeline) SubmitWait(ctx context.Context, f *phiproxy.Flow) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return errors.New("pipeline: closed")
+	}
+	p.seen.Add(1)
+	select {
+	case p.queue <- f:
+		return nil
+	case <-ctx.Done():
+		p.dropped.Add(1)
+		return ctx.Err()
+	}
+}
+
 // Stats returns live counters.
 func (p *Pipeline) Stats() phiproxy.Stats {
 	return phiproxy.Stats{Seen: p.seen.Load(), Inspected: p.inspected.Load(), Flagged: p.flagged.Load(), Dropped: p.dropped.Load()}

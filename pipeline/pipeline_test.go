@@ -172,3 +172,26 @@ func TestCloseWaitsForSlowInspection(t *testing.T) {
 		t.Fatalf("stored after Close: got %d, want 500", n)
 	}
 }
+
+func TestSubmitWaitInspectsEverything(t *testing.T) {
+	s := openStore(t)
+	slow := phiproxy.InspectorFunc(func(f *phiproxy.Flow) phiproxy.Inspection {
+		time.Sleep(100 * time.Microsecond)
+		return flagEmails(f)
+	})
+	p, _ := New(Config{Inspector: slow, Store: s, Workers: 1, QueueSize: 2})
+	for i := 0; i < 200; i++ {
+		if err := p.SubmitWait(context.Background(), flow("https://t.example/?e=a@b.example")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Stats(); st.Dropped != 0 || st.Inspected != 200 {
+		t.Fatalf("stats: got %+v, want 200 inspected and none dropped", st)
+	}
+	if err := p.SubmitWait(context.Background(), flow("https://x.example/")); err == nil {
+		t.Fatal("SubmitWait after Close: got nil error")
+	}
+}
