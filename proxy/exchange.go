@@ -1,0 +1,373 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/elazarl/goproxy"
+	"github.com/phiproxy/phiproxy"
+)
+
+// newTransports builds the two upstream transports: strict verifies
+// certificates against UpstreamRoots (or the system roots), loose serves
+// InsecureHosts only. Neither reads the environment nor decompresses.
+func newTransports(st *settings) (strict, loose *http.Transport) {
+	d := newDialer(st)
+	build := func(tc *tls.Config) *http.Transport {
+		t := &http.Transport{
+			DialContext:           d.DialContext,
+			TLSClientConfig:       tc,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          2048,
+			MaxIdleConnsPerHost:   256,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   15 * time.Second,
+			ExpectContinueTimeout: time.Second,
+			// Bodies are forwarded as the origin encoded them.
+			DisableCompression: true,
+		}
+		if st.UpstreamProxy != nil {
+			t.Proxy = http.ProxyURL(st.UpstreamProxy)
+		}
+		return t
+	}
+	strict = build(&tls.Config{RootCAs: st.UpstreamRoots, MinVersion: tls.VersionTLS12})
+	loose = build(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}) //nolint:gosec // only for Config.InsecureHosts
+	return strict, loose
+}
+
+// requestStart is what onRequest learns before goproxy forwards a request.
+type requestStart struct {
+	at            time.Time
+	connectTarget string
+}
+
+// onRequest runs for every proxied request, plain or inside a MITM'd
+// tunnel, before goproxy strips its proxy headers and forwards it.
+func (s *Server) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
+	start := requestStart{at: time.Now()}
+	if t, ok := ctx.UserData.(*tunnelInfo); ok {
+		start.connectTarget = t.target
+	}
+	// The ctx is per request (goproxy copies the tunnel's UserData into a
+	// fresh ctx for each request), so replacing UserData is safe.
+	ctx.UserData = &start
+	removeHopByHop(req.Header, isUpgrade(req.Header))
+	ctx.RoundTripper = s.tripper
+	return req, nil
+}
+
+// hopByHop lists the RFC 9110 §7.6.1 connection-specific headers a proxy
+// must not forward. goproxy already drops the Proxy-* ones.
+var hopByHop = []string{"Keep-Alive", "Te", "Trailer", "Upgrade", "Proxy-Connection", "Connection"}
+
+// removeHopByHop drops hop-by-hop headers, and those named by Connection.
+// A WebSocket handshake keeps Connection and Upgrade: they are the
+// handshake.
+func removeHopByHop(h http.Header, upgrade bool) {
+	for _, v := range h.Values("Connection") {
+		for _, name := range strings.Split(v, ",") {
+			name = strings.TrimSpace(name)
+			if upgrade && strings.EqualFold(name, "Upgrade") {
+				continue
+			}
+			if name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	trailers := headerHasToken(h, "Te", "trailers")
+	for _, name := range hopByHop {
+		if upgrade && (name == "Connection" || name == "Upgrade") {
+			continue
+		}
+		h.Del(name)
+	}
+	if trailers {
+		// "TE: trailers" tells the origin the client accepts trailers;
+		// it is end-to-end in effect, as in net/http/httputil.
+		h.Set("Te", "trailers")
+	}
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isUpgrade(h http.Header) bool {
+	return headerHasToken(h, "Connection", "Upgrade") && headerHasToken(h, "Upgrade", "websocket")
+}
+
+// exchange is the capture state of one request/response. Its trace fields
+// are written by the transport's goroutines, hence mu; everything else is
+// written by the connection goroutine before or at finish.
+type exchange struct {
+	s    *Server
+	flow phiproxy.Flow
+	body *requestTap // nil when the request had no body
+
+	mu         sync.Mutex
+	sent       time.Time // request fully written upstream
+	firstByte  time.Time
+	serverAddr string
+
+	rtStart time.Time
+	done    atomic.Bool
+	release func() // frees the upstream request's context; nil before RoundTrip
+}
+
+// roundTrip forwards req upstream and returns the response with its body
+// wrapped for capture. An upstream failure becomes a 502 for the browser,
+// never an error, so that goproxy answers the client on every path
+// (inside a MITM'd tunnel it would otherwise just drop the connection).
+func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Response, error) {
+	start, _ := ctx.UserData.(*requestStart)
+	if start == nil {
+		start = &requestStart{at: time.Now()}
+	}
+	ex := &exchange{s: s}
+	s.active.Add(1)
+	ex.flow = phiproxy.Flow{
+		Start:         start.at,
+		ClientAddr:    req.RemoteAddr,
+		ConnectTarget: start.connectTarget,
+		Source:        "proxy",
+		// A browser names the page behind a sub-resource request only here.
+		Page: req.Header.Get("Referer"),
+		Request: phiproxy.Request{
+			Method: req.Method,
+			URL:    req.URL.String(),
+			Host:   req.Host,
+			Proto:  req.Proto,
+			Header: req.Header.Clone(),
+		},
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		ex.body = newRequestTap(req.Body, s.s.MaxBody, req.ContentLength)
+		req.Body = ex.body
+	}
+
+	trace := &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			if info.Conn == nil {
+				return
+			}
+			ex.mu.Lock()
+			ex.serverAddr = info.Conn.RemoteAddr().String()
+			ex.mu.Unlock()
+		},
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			ex.mu.Lock()
+			ex.sent = time.Now()
+			ex.mu.Unlock()
+		},
+		GotFirstResponseByte: func() {
+			ex.mu.Lock()
+			ex.firstByte = time.Now()
+			ex.mu.Unlock()
+		},
+	}
+	reqCtx, cancel := context.WithCancel(httptrace.WithClientTrace(req.Context(), trace))
+	stopAbort := context.AfterFunc(s.aborted, cancel)
+	ex.release = func() { stopAbort(); cancel() }
+	out := req.WithContext(reqCtx)
+	tr := s.strict
+	if s.s.insecure[strings.ToLower(req.URL.Hostname())] {
+		tr = s.loose
+	}
+	ex.rtStart = time.Now()
+	resp, err := tr.RoundTrip(out)
+	if err != nil {
+		return ex.fail(req, err), nil
+	}
+	ex.flow.Response = &phiproxy.Response{
+		Status:   resp.StatusCode,
+		Proto:    resp.Proto,
+		Header:   resp.Header.Clone(),
+		BodySize: 0,
+	}
+	if s.closing.Load() {
+		// Ends goproxy's MITM request loop after this response, so a
+		// shutting-down proxy does not keep reading from tunnels.
+		resp.Close = true
+	}
+	switch {
+	case resp.StatusCode == http.StatusSwitchingProtocols:
+		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && isUpgrade(resp.Header) {
+			resp.Body = s.newSocket(ex, resp, rwc)
+			return resp, nil
+		}
+		ex.finish(0, nil, nil)
+	case resp.Body == nil || resp.Body == http.NoBody:
+		ex.finish(0, nil, nil)
+	default:
+		// Wrapping here, before goproxy records the original body, keeps
+		// goproxy from treating the body as modified (which would drop
+		// Content-Length and re-chunk the response).
+		resp.Body = &responseTap{rc: resp.Body, ex: ex, limit: s.s.MaxResponseBody}
+	}
+	return resp, nil
+}
+
+// fail emits the flow of a failed exchange and builds the browser's 502.
+func (ex *exchange) fail(req *http.Request, err error) *http.Response {
+	reason := oneLine(err.Error())
+	ex.flow.Error = reason
+	ex.finish(0, nil, nil)
+	body := fmt.Sprintf("phiproxy: upstream %s: %s\n", req.URL.Host, reason)
+	h := http.Header{}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	return &http.Response{
+		Status:        "502 Bad Gateway",
+		StatusCode:    http.StatusBadGateway,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		ContentLength: int64(len(body)),
+		Body:          io.NopCloser(strings.NewReader(body)),
+		Request:       req,
+	}
+}
+
+// oneLine keeps an error reason to a single line.
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\r", " ")
+	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// finish fills in sizes and timings and emits the flow, once. bodyErr is a
+// failure reading the upstream response body.
+func (ex *exchange) finish(respSize int64, respPrefix []byte, bodyErr error) {
+	if !ex.done.CompareAndSwap(false, true) {
+		return
+	}
+	defer ex.s.active.Add(-1)
+	if ex.release != nil {
+		defer ex.release()
+	}
+	end := time.Now()
+	f := &ex.flow
+	if ex.body != nil {
+		f.Request.Body, f.Request.BodySize = ex.body.snapshot()
+		f.Request.Truncated = f.Request.BodySize > int64(len(f.Request.Body))
+	}
+	if f.Response != nil {
+		f.Response.BodySize = respSize
+		f.Response.Body = respPrefix
+	}
+	if bodyErr != nil && f.Error == "" {
+		f.Error = oneLine("reading response body: " + bodyErr.Error())
+	}
+	ex.mu.Lock()
+	f.ServerAddr = ex.serverAddr
+	f.Timings = timings(ex.rtStart, ex.sent, ex.firstByte, end)
+	ex.mu.Unlock()
+	ex.s.s.OnFlow(f)
+}
+
+// timings splits an exchange into HAR's send, wait and receive. A zero
+// mark means the event never happened; a response may also arrive before
+// the request was fully written, so every span is clamped at zero.
+func timings(start, sent, firstByte, end time.Time) phiproxy.Timings {
+	if firstByte.IsZero() {
+		firstByte = end
+	}
+	if sent.IsZero() || sent.After(firstByte) {
+		sent = firstByte
+	}
+	span := func(a, b time.Time) time.Duration { return max(0, b.Sub(a)) }
+	return phiproxy.Timings{Send: span(start, sent), Wait: span(sent, firstByte), Receive: span(firstByte, end)}
+}
+
+// requestTap forwards a request body untouched while copying up to limit
+// bytes of it and counting them all. The transport may read it from its
+// own goroutine while finish snapshots it, hence mu.
+type requestTap struct {
+	rc    io.ReadCloser
+	limit int64
+	mu    sync.Mutex
+	buf   []byte
+	n     int64
+}
+
+func newRequestTap(rc io.ReadCloser, limit, contentLength int64) *requestTap {
+	t := &requestTap{rc: rc, limit: limit}
+	if contentLength > 0 {
+		t.buf = make([]byte, 0, min(contentLength, limit))
+	}
+	return t
+}
+
+func (t *requestTap) Read(p []byte) (int, error) {
+	n, err := t.rc.Read(p)
+	if n > 0 {
+		t.mu.Lock()
+		if room := t.limit - int64(len(t.buf)); room > 0 {
+			t.buf = append(t.buf, p[:min(int64(n), room)]...)
+		}
+		t.n += int64(n)
+		t.mu.Unlock()
+	}
+	return n, err
+}
+
+func (t *requestTap) Close() error { return t.rc.Close() }
+
+func (t *requestTap) snapshot() ([]byte, int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.buf, t.n
+}
+
+// responseTap forwards a response body, keeping a prefix and counting
+// bytes, and finishes the exchange at end of body, on a read error, or on
+// Close. goproxy reads and closes it from one goroutine.
+type responseTap struct {
+	rc    io.ReadCloser
+	ex    *exchange
+	limit int64
+	buf   []byte
+	n     int64
+}
+
+func (t *responseTap) Read(p []byte) (int, error) {
+	n, err := t.rc.Read(p)
+	if n > 0 {
+		if room := t.limit - int64(len(t.buf)); room > 0 {
+			t.buf = append(t.buf, p[:min(int64(n), room)]...)
+		}
+		t.n += int64(n)
+	}
+	switch {
+	case err == io.EOF:
+		t.ex.finish(t.n, t.buf, nil)
+	case err != nil:
+		t.ex.finish(t.n, t.buf, err)
+	}
+	return n, err
+}
+
+func (t *responseTap) Close() error {
+	err := t.rc.Close()
+	t.ex.finish(t.n, t.buf, nil)
+	return err
+}

@@ -1,0 +1,288 @@
+// Package proxy is phiproxy's forward HTTP(S) interception proxy. It
+// terminates the browser's TLS with leaves from the local CA (package
+// certs), forwards every request upstream unchanged, and turns each
+// exchange into a *phiproxy.Flow handed to Config.OnFlow. It never
+// classifies or stores anything itself, and inspection never alters or
+// delays what is forwarded beyond copying a bounded prefix.
+//
+// It is the only package that knows about github.com/elazarl/goproxy.
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/elazarl/goproxy"
+)
+
+// wsFlushInterval is how often a live WebSocket connection hands its new
+// messages to OnFlow, so chat text appears while the connection is open.
+const wsFlushInterval = 5 * time.Second
+
+// Server is a running proxy. Create it with New, then call Serve; it is
+// safe for concurrent use.
+//
+// Every intercepted or plain-HTTP exchange yields exactly one Flow, emitted
+// when the response body has been read to its end or closed, or when the
+// exchange failed (then Flow.Error is set and the browser got a 502).
+// CONNECT tunnels to Config.IgnoreHosts yield no Flow. An upgraded
+// WebSocket connection yields one Flow per flush interval (5 s) that saw
+// new messages, each carrying the upgrade Request and only those new
+// messages, and a last Flow when it closes (possibly with no messages).
+type Server struct {
+	s      *settings
+	http   *http.Server
+	conns  connRegistry
+	strict *http.Transport // verifies upstream certificates
+	loose  *http.Transport // for Config.InsecureHosts only
+
+	// active counts exchanges whose flow is not yet emitted, including
+	// open WebSocket connections; Shutdown waits for it to reach zero.
+	active  atomic.Int64
+	closing atomic.Bool
+	sockets socketRegistry
+	wsFlush time.Duration
+	// aborted is cancelled when Shutdown gives up waiting; every upstream
+	// request is tied to it so stuck exchanges end (and emit their flow).
+	aborted context.Context
+	abort   context.CancelFunc
+	tripper goproxy.RoundTripper // s.roundTrip, built once
+}
+
+// New validates cfg and builds a Server. It does not listen.
+func New(cfg Config) (*Server, error) {
+	st, err := newSettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{s: st, wsFlush: wsFlushInterval}
+	s.aborted, s.abort = context.WithCancel(context.Background())
+	s.tripper = goproxy.RoundTripperFunc(s.roundTrip)
+	s.strict, s.loose = newTransports(st)
+
+	gp := goproxy.NewProxyHttpServer()
+	gp.Verbose = false
+	gp.Logger = goproxyLogger{st.Logger}
+	gp.Tr = s.strict
+	// Accept-Encoding must reach the origin as the browser sent it; the
+	// transports never decompress, so bodies stay bit-exact.
+	gp.KeepAcceptEncoding = true
+	gp.ConnectDial = nil // goproxy's default reads HTTPS_PROXY
+	gp.ConnectDialWithReq = s.tunnelDialer(gp)
+	gp.NonproxyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "phiproxy: this is a proxy; configure it as the browser's HTTP and HTTPS proxy", http.StatusBadRequest)
+	})
+	mitm := &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: s.leafConfig}
+	tunnel := &goproxy.ConnectAction{Action: goproxy.ConnectAccept}
+	gp.OnRequest().HandleConnectFunc(func(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+		if st.ignored(host) {
+			st.Logger.Debug("tunnelling ignored host untouched", "host", host)
+			return tunnel, host
+		}
+		ctx.UserData = &tunnelInfo{target: host}
+		return mitm, host
+	})
+	gp.OnRequest().DoFunc(s.onRequest)
+
+	s.http = &http.Server{
+		Handler:           gp,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(st.Logger.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+// Serve accepts proxy connections on ln until Shutdown; like
+// http.Server.Serve it returns http.ErrServerClosed after Shutdown. The
+// caller chooses the address (phiproxy listens on 127.0.0.1).
+func (s *Server) Serve(ln net.Listener) error {
+	return s.http.Serve(&trackingListener{Listener: ln, reg: &s.conns})
+}
+
+// Shutdown stops accepting connections, closes idle ones, and waits, bounded
+// by ctx, for in-flight exchanges to finish so that their flows are emitted.
+// Open WebSocket connections are closed (emitting their last Flow). Any
+// connection still open afterwards is closed. When ctx ends first, the
+// remaining upstream requests are cancelled (their flows follow shortly,
+// with Error set) and Shutdown returns an error wrapping ctx.Err().
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	// Waits for plain-HTTP handlers; hijacked CONNECT tunnels are ours.
+	httpErr := s.http.Shutdown(ctx)
+	s.sockets.closeAll()
+	err := s.waitIdle(ctx)
+	if err == nil && httpErr != nil {
+		err = fmt.Errorf("proxy: shutdown: %w", httpErr)
+	}
+	if err != nil {
+		s.abort()
+	}
+	s.conns.closeAll()
+	s.strict.CloseIdleConnections()
+	s.loose.CloseIdleConnections()
+	return err
+}
+
+// waitIdle polls the active-exchange count, like http.Server.Shutdown
+// does, so that the hot path needs no lock or condition variable.
+func (s *Server) waitIdle(ctx context.Context) error {
+	wait := time.Millisecond
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for s.active.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("proxy: shutdown with %d exchanges in flight: %w", s.active.Load(), ctx.Err())
+		case <-timer.C:
+			wait = min(2*wait, 100*time.Millisecond)
+			timer.Reset(wait)
+		}
+	}
+	return nil
+}
+
+// tunnelInfo is the CONNECT context goproxy copies into the UserData of
+// every request read inside the MITM'd tunnel.
+type tunnelInfo struct{ target string }
+
+// leafConfig gives goproxy the TLS config for an intercepted tunnel: a leaf
+// for the SNI name, or the CONNECT host when the client sent no SNI.
+func (s *Server) leafConfig(host string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
+	fallback := hostOnly(host)
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+			name := hello.ServerName
+			if name == "" {
+				name = fallback
+			}
+			cert, err := s.s.CA.CertFor(name)
+			if err != nil {
+				return nil, fmt.Errorf("issue certificate for %s: %w", name, err)
+			}
+			return cert, nil
+		},
+	}, nil
+}
+
+// tunnelDialer dials CONNECT targets that are tunnelled untouched, through
+// the upstream proxy when one is configured. goproxy's CONNECT-through-proxy
+// dialer reaches the proxy with gp.Tr's dialer, which honours Resolve, and
+// speaks TLS to an https:// proxy with gp.Tr's verifying TLS config.
+func (s *Server) tunnelDialer(gp *goproxy.ProxyHttpServer) func(req *http.Request, network, addr string) (net.Conn, error) {
+	d := newDialer(s.s)
+	if u := s.s.UpstreamProxy; u != nil {
+		var auth func(*http.Request)
+		if u.User != nil {
+			pass, _ := u.User.Password()
+			cred := base64.StdEncoding.EncodeToString([]byte(u.User.Username() + ":" + pass))
+			auth = func(r *http.Request) { r.Header.Set("Proxy-Authorization", "Basic "+cred) }
+		}
+		proxyURL := *u
+		proxyURL.User = nil
+		viaProxy := gp.NewConnectDialToProxyWithHandler(proxyURL.String(), auth)
+		if viaProxy == nil { // only for schemes newSettings already refused
+			return func(*http.Request, string, string) (net.Conn, error) {
+				return nil, fmt.Errorf("upstream proxy %s: unsupported", proxyURL.Redacted())
+			}
+		}
+		return func(_ *http.Request, network, addr string) (net.Conn, error) {
+			return viaProxy(network, addr)
+		}
+	}
+	return func(req *http.Request, network, addr string) (net.Conn, error) {
+		return d.DialContext(req.Context(), network, addr)
+	}
+}
+
+// goproxyLogger routes goproxy's Printf logging into slog: warnings at
+// Debug level too, because goproxy warns about routine client disconnects.
+type goproxyLogger struct{ l *slog.Logger }
+
+func (g goproxyLogger) Printf(format string, v ...any) {
+	g.l.Debug(strings.TrimSpace(fmt.Sprintf(format, v...)), "component", "goproxy")
+}
+
+// connRegistry remembers accepted client connections so Shutdown can close
+// the ones http.Server no longer tracks (hijacked CONNECT tunnels).
+type connRegistry struct {
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func (r *connRegistry) add(c net.Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conns == nil {
+		r.conns = map[net.Conn]struct{}{}
+	}
+	r.conns[c] = struct{}{}
+}
+
+func (r *connRegistry) remove(c net.Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.conns, c)
+}
+
+func (r *connRegistry) closeAll() {
+	r.mu.Lock()
+	conns := r.conns
+	r.conns = nil
+	r.mu.Unlock()
+	for c := range conns {
+		_ = c.Close()
+	}
+}
+
+type trackingListener struct {
+	net.Listener
+	reg *connRegistry
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, reg: l.reg}
+	l.reg.add(tc)
+	return tc, nil
+}
+
+// trackedConn leaves the registry when closed. It keeps net.Conn's
+// half-close methods visible because goproxy uses them for tunnels.
+type trackedConn struct {
+	net.Conn
+	reg  *connRegistry
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() { c.reg.remove(c) })
+	return c.Conn.Close()
+}
+
+func (c *trackedConn) CloseWrite() error {
+	if hc, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return hc.CloseWrite()
+	}
+	return c.Close()
+}
+
+func (c *trackedConn) CloseRead() error {
+	if hc, ok := c.Conn.(interface{ CloseRead() error }); ok {
+		return hc.CloseRead()
+	}
+	return nil
+}
