@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/evidence"
+	"github.com/phiproxy/phiproxy/store"
+	"github.com/phiproxy/phiproxy/tui"
+)
+
+func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", "", stderr)
+	var pf proxyFlags
+	pf.register(fs, "127.0.0.1:8080")
+	noTUI := fs.Bool("no-tui", false, "no screen: one JSON line per finding on stdout, logs on stderr")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if *noTUI {
+		return runHeadless(ctx, &pf, stdout, stderr)
+	}
+	return runWithTUI(ctx, &pf)
+}
+
+func runHeadless(ctx context.Context, pf *proxyFlags, stdout, stderr io.Writer) error {
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	out := newJSONLines(stdout)
+	s, err := startSession(ctx, "run", pf, log, nil, out.records)
+	if err != nil {
+		return err
+	}
+	log.Info("phiproxy listening", "addr", s.Addr(), "db", pf.db, "ca", s.ca.CertPath(), "ca_fingerprint", s.ca.ShortFingerprint())
+	select {
+	case <-ctx.Done():
+	case err := <-s.served:
+		log.Error("proxy stopped", "err", err)
+	}
+	log.Info("shutting down: draining the inspection queue")
+	err = s.Close()
+	st := s.pipe.Stats()
+	log.Info("stopped", "seen", st.Seen, "inspected", st.Inspected, "flagged", st.Flagged, "not_inspected", st.Dropped)
+	return err
+}
+
+func runWithTUI(ctx context.Context, pf *proxyFlags) error {
+	// Nothing may reach the terminal while the screen is drawn: logs go to
+	// a file beside the database.
+	logPath := pf.db + ".log"
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("open log file: %w", err)
+	}
+	defer lf.Close()
+	log := slog.New(slog.NewTextHandler(lf, nil))
+	s, err := startSession(ctx, "run", pf, log, nil, nil)
+	if err != nil {
+		return err
+	}
+	app, err := tui.New(tui.Options{
+		Store:         s.store,
+		Listen:        s.Addr(),
+		CAFingerprint: s.ca.ShortFingerprint(),
+		DBPath:        pf.db,
+		Live: func() tui.LiveStats {
+			return tui.LiveStats{Stats: s.pipe.Stats(), QueueDepth: s.pipe.QueueDepth(), QueueCap: s.pipe.QueueCap()}
+		},
+		Fields: func(f *phiproxy.Flow) []phiproxy.Field { return s.inspector.Fields(f).Fields },
+		Export: exportFromView(s.store, pf.db, s.ca.Fingerprint()),
+	})
+	if err != nil {
+		s.Close()
+		return err
+	}
+	runErr := app.Run(ctx)
+	closeErr := s.Close()
+	if runErr != nil {
+		return runErr
+	}
+	if closeErr != nil {
+		return closeErr
+	}
+	st := s.pipe.Stats()
+	fmt.Fprintf(os.Stderr, "phiproxy: stopped; %d flows seen, %d inspected, %d flagged, %d not inspected; database %s\n", st.Seen, st.Inspected, st.Flagged, st.Dropped, pf.db)
+	return nil
+}
+
+// exportFromView writes a bundle beside the database for the TUI's `e` key.
+func exportFromView(s *store.Store, dbPath, caFingerprint string) func(context.Context, store.Filter) (string, error) {
+	return func(ctx context.Context, f store.Filter) (string, error) {
+		name := fmt.Sprintf("phiproxy-evidence-%s.zip", time.Now().UTC().Format("20060102T150405Z"))
+		path := filepath.Join(filepath.Dir(dbPath), name)
+		_, err := evidence.WriteZip(ctx, s, path, evidence.Options{Filter: f, Version: version, CAFingerprint: caFingerprint})
+		return path, err
+	}
+}

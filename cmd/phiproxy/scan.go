@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/capture"
+	"github.com/phiproxy/phiproxy/pipeline"
+	"github.com/phiproxy/phiproxy/store"
+)
+
+// reportFlags shape the results of unattended commands (scan, crawl).
+type reportFlags struct {
+	asJSON bool
+	failOn phiproxy.Severity
+}
+
+func (r *reportFlags) register(fs *flag.FlagSet) {
+	r.failOn = phiproxy.High
+	fs.BoolVar(&r.asJSON, "json", false, "JSON Lines on stdout, one object per finding (schema in README)")
+	fs.Var(severityFlag{&r.failOn}, "fail-on", "exit 1 when a finding is at or above this `severity`")
+}
+
+// collector gathers the findings of a run for the closing table and the
+// exit code, streaming them as JSON Lines when asked.
+type collector struct {
+	mu    sync.Mutex
+	rows  []store.FindingRow
+	json  *jsonLines
+	worst phiproxy.Severity
+	any   bool
+}
+
+func (c *collector) records(recs []store.Record) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range recs {
+		for _, fd := range r.Inspection.Findings {
+			row := store.Row(r.Flow, r.Inspection.Destination, fd)
+			if !c.any || row.Severity > c.worst {
+				c.worst, c.any = row.Severity, true
+			}
+			if c.json != nil {
+				c.json.row(row)
+			} else {
+				c.rows = append(c.rows, row)
+			}
+		}
+	}
+}
+
+// finish prints the table (people) and turns the worst severity into the
+// exit decision.
+func (c *collector) finish(w io.Writer, rf reportFlags) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.json == nil {
+		sort.SliceStable(c.rows, func(i, j int) bool { return c.rows[i].Severity > c.rows[j].Severity })
+		if len(c.rows) == 0 {
+			fmt.Fprintln(w, "no findings")
+		} else {
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "SEVERITY\tKIND\tTERM\tHOST\tVENDOR\tPARTY\tPAGE\tPHASE\tPATH")
+			for _, r := range c.rows {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Severity, r.Kind, clip(r.Term, 32), r.Host, dash(r.Vendor), r.Party, dash(clip(r.Page, 40)), dash(r.Phase), clip(r.Path, 70))
+			}
+			tw.Flush()
+		}
+	}
+	if c.any && c.worst >= rf.failOn {
+		return errFindings
+	}
+	return nil
+}
+
+func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("scan", "FILE...", stderr)
+	db := fs.String("db", defaultDB, "SQLite database `file` to store findings in")
+	var cf classifyFlags
+	cf.register(fs)
+	var rf reportFlags
+	rf.register(fs)
+	storeAll := fs.Bool("store-all", false, "store every flow, not only flows with findings")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	in, err := cf.inspector()
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	runID, err := st.BeginRun(ctx, store.Run{Command: "scan", Version: version})
+	if err != nil {
+		return err
+	}
+	col := &collector{}
+	if rf.asJSON {
+		col.json = newJSONLines(stdout)
+	}
+	pipe, err := pipeline.New(pipeline.Config{Inspector: in, Store: st, RunID: runID, StoreAll: *storeAll, OnSaved: col.records, Logger: log})
+	if err != nil {
+		return err
+	}
+	var readErrs []error
+	for _, path := range fs.Args() {
+		sum, err := capture.ReadFile(ctx, path, func(f *phiproxy.Flow) error { return pipe.SubmitWait(ctx, f) })
+		fmt.Fprintf(stderr, "%s: %d requests inspected", path, sum.Flows)
+		if sum.Skipped > 0 {
+			fmt.Fprintf(stderr, ", %d streams skipped (not HTTP)", sum.Skipped)
+		}
+		fmt.Fprintln(stderr)
+		for _, e := range sum.Encrypted {
+			fmt.Fprintf(stderr, "%s: encrypted, not inspected: %s -> %s (SNI %s)\n", path, e.Client, e.Server, dash(e.SNI))
+		}
+		for _, n := range sum.Notes {
+			fmt.Fprintf(stderr, "%s: %s\n", path, n)
+		}
+		if err != nil {
+			readErrs = append(readErrs, err)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	closeErr := pipe.Close(context.Background())
+	st.EndRun(context.Background(), runID)
+	result := col.finish(stdout, rf)
+	if err := errors.Join(append(readErrs, closeErr)...); err != nil {
+		return err
+	}
+	return result
+}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/certs"
+	"github.com/phiproxy/phiproxy/classify"
+	"github.com/phiproxy/phiproxy/pipeline"
+	"github.com/phiproxy/phiproxy/proxy"
+	"github.com/phiproxy/phiproxy/store"
+)
+
+// proxyFlags configure a live proxy session (run and crawl).
+type proxyFlags struct {
+	listen, db, caDir, upstreamProxy string
+	maxBody                          int64
+	ignore, upstreamCA, insecure     listFlag
+	resolve                          resolveFlag
+	storeAll                         bool
+	workers, queue                   int
+	classifyFlags
+}
+
+func (p *proxyFlags) register(fs *flag.FlagSet, defaultListen string) {
+	p.resolve = resolveFlag{}
+	fs.StringVar(&p.listen, "listen", defaultListen, "`address` to listen on; keep it on loopback unless you mean to share the proxy")
+	fs.StringVar(&p.db, "db", defaultDB, "SQLite database `file` (created 0600)")
+	fs.StringVar(&p.caDir, "ca-dir", "", "`folder` holding ca.pem and ca.key (default $XDG_CONFIG_HOME/phiproxy or ~/.config/phiproxy)")
+	fs.Int64Var(&p.maxBody, "max-body", 8<<20, "request body `bytes` captured for inspection; larger bodies are forwarded untouched and marked truncated")
+	fs.Var(&p.ignore, "ignore-host", "tunnel hosts matching this glob `pattern` without interception (repeatable)")
+	fs.Var(&p.upstreamCA, "upstream-ca", "PEM `file` of extra roots trusted for upstream TLS (repeatable)")
+	fs.Var(&p.insecure, "insecure-upstream", "do not verify upstream TLS for this `host` (repeatable)")
+	fs.Var(p.resolve, "resolve", "send requests for `HOST[:PORT]=IP[:PORT]` to that address, like curl --resolve (repeatable)")
+	fs.StringVar(&p.upstreamProxy, "upstream-proxy", "", "chain through this proxy `URL`; environment proxy variables are never used")
+	fs.BoolVar(&p.storeAll, "store-all", false, "store every flow, not only flows with findings")
+	fs.IntVar(&p.workers, "workers", 0, "inspection workers (default: number of CPUs)")
+	fs.IntVar(&p.queue, "queue", 4096, "flows waiting for inspection before new ones are counted as not inspected")
+	p.classifyFlags.register(fs)
+}
+
+// session is a running proxy with its pipeline and store.
+type session struct {
+	flags     *proxyFlags
+	log       *slog.Logger
+	ca        *certs.Authority
+	store     *store.Store
+	inspector *classify.Inspector
+	pipe      *pipeline.Pipeline
+	proxy     *proxy.Server
+	ln        net.Listener
+	runID     int64
+	served    chan error
+}
+
+// startSession opens the CA and database and starts the proxy. tag, if
+// set, annotates each flow before it is queued (crawl uses it for the page
+// and phase). onSaved receives committed records.
+func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog.Logger, tag func(*phiproxy.Flow), onSaved func([]store.Record)) (*session, error) {
+	s := &session{flags: pf, log: log, served: make(chan error, 1)}
+	ok := false
+	defer func() {
+		if !ok {
+			s.abort()
+		}
+	}()
+	var err error
+	if s.ca, err = loadCA(pf.caDir); err != nil {
+		return nil, err
+	}
+	var upstreamProxy *url.URL
+	if pf.upstreamProxy != "" {
+		if upstreamProxy, err = url.Parse(pf.upstreamProxy); err != nil || upstreamProxy.Host == "" {
+			return nil, fmt.Errorf("--upstream-proxy %q: want a URL like http://host:port", pf.upstreamProxy)
+		}
+	}
+	var roots *x509.CertPool
+	if len(pf.upstreamCA) > 0 {
+		if roots, err = x509.SystemCertPool(); err != nil {
+			roots = x509.NewCertPool()
+		}
+		for _, f := range pf.upstreamCA {
+			pem, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("--upstream-ca: %w", err)
+			}
+			if !roots.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("--upstream-ca %s: no PEM certificates found", f)
+			}
+		}
+	}
+	if s.inspector, err = pf.inspector(); err != nil {
+		return nil, err
+	}
+	if s.store, err = store.Open(pf.db); err != nil {
+		return nil, err
+	}
+	if s.ln, err = net.Listen("tcp", pf.listen); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if a, ok := s.ln.Addr().(*net.TCPAddr); ok && !a.IP.IsLoopback() {
+		log.Warn("listening beyond loopback: anyone who can reach this address can use the proxy", "addr", a.String())
+	}
+	if s.runID, err = s.store.BeginRun(ctx, store.Run{Command: command, Listen: s.ln.Addr().String(), CAFingerprint: s.ca.Fingerprint(), Version: version}); err != nil {
+		return nil, err
+	}
+	if s.pipe, err = pipeline.New(pipeline.Config{
+		Inspector: s.inspector, Store: s.store, RunID: s.runID, QueueSize: pf.queue, Workers: pf.workers,
+		StoreAll: pf.storeAll, OnSaved: onSaved, Logger: log,
+	}); err != nil {
+		return nil, err
+	}
+	if s.proxy, err = proxy.New(proxy.Config{
+		CA: s.ca, MaxBody: pf.maxBody, IgnoreHosts: pf.ignore, UpstreamRoots: roots, InsecureHosts: pf.insecure,
+		Resolve: pf.resolve, UpstreamProxy: upstreamProxy, Logger: log,
+		OnFlow: func(f *phiproxy.Flow) {
+			if tag != nil {
+				tag(f)
+			}
+			s.pipe.Submit(f)
+		},
+	}); err != nil {
+		return nil, err
+	}
+	go func() { s.served <- s.proxy.Serve(s.ln) }()
+	ok = true
+	return s, nil
+}
+
+// Addr is the proxy's listening address.
+func (s *session) Addr() string { return s.ln.Addr().String() }
+
+// Close stops accepting connections, lets in-flight exchanges finish,
+// drains the inspection queue, commits, and closes the database: nothing
+// accepted is lost.
+func (s *session) Close() error {
+	var errs []error
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := s.proxy.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("proxy shutdown: %w", err))
+	}
+	drain, cancel2 := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel2()
+	if err := s.pipe.Close(drain); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.store.EndRun(context.Background(), s.runID); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close database: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// abort releases what a failed start opened.
+func (s *session) abort() {
+	if s.ln != nil {
+		s.ln.Close()
+	}
+	if s.pipe != nil {
+		s.pipe.Close(context.Background())
+	}
+	if s.store != nil {
+		s.store.Close()
+	}
+}
+
+func loadCA(dir string) (*certs.Authority, error) {
+	if dir == "" {
+		d, err := certs.DefaultDir()
+		if err != nil {
+			return nil, fmt.Errorf("CA folder: %w (use --ca-dir)", err)
+		}
+		dir = d
+	}
+	return certs.Load(dir)
+}
+
+// loadExistingCA returns the fingerprint of the CA in dir (or the default
+// folder) without creating one.
+func loadExistingCA(dir string) (string, error) {
+	if dir == "" {
+		d, err := certs.DefaultDir()
+		if err != nil {
+			return "", err
+		}
+		dir = d
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ca.pem")); err != nil {
+		return "", err
+	}
+	ca, err := certs.Load(dir)
+	if err != nil {
+		return "", err
+	}
+	return ca.Fingerprint(), nil
+}
+
+// jsonLines writes one JSON object per finding of each saved record.
+type jsonLines struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+func newJSONLines(w io.Writer) *jsonLines { return &jsonLines{enc: json.NewEncoder(w)} }
+
+func (j *jsonLines) records(recs []store.Record) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, r := range recs {
+		for _, fd := range r.Inspection.Findings {
+			j.enc.Encode(store.Row(r.Flow, r.Inspection.Destination, fd))
+		}
+	}
+}
+
+func (j *jsonLines) row(r store.FindingRow) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.enc.Encode(r)
+}

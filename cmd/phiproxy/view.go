@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/store"
+	"github.com/phiproxy/phiproxy/tui"
+)
+
+func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("view", "", stderr)
+	db := fs.String("db", defaultDB, "SQLite database `file` to review")
+	var cf classifyFlags
+	cf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	st, err := store.OpenReadOnly(*db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	// The inspector only rebuilds the decoded field tree for the detail view.
+	in, err := cf.inspector()
+	if err != nil {
+		return err
+	}
+	app, err := tui.New(tui.Options{
+		Store: st, ReadOnly: true, DBPath: *db,
+		Fields: func(f *phiproxy.Flow) []phiproxy.Field { return in.Fields(f).Fields },
+		Export: exportFromView(st, *db, ""),
+	})
+	if err != nil {
+		return err
+	}
+	return app.Run(ctx)
+}
