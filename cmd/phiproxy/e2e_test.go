@@ -4,20 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -27,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/phiproxy/phiproxy/chromium/chromiumtest"
 )
 
 // binary is the phiproxy built once for the tests that run it as a
@@ -53,7 +49,7 @@ func TestMain(m *testing.M) {
 
 // origin is a TLS server standing in for a tracker; it records what it got.
 type origin struct {
-	*httptest.Server
+	*chromiumtest.Site
 	certFile string
 	mu       sync.Mutex
 	got      []recorded
@@ -65,57 +61,28 @@ type recorded struct {
 	body        []byte
 }
 
+// newOrigin starts an origin whose certificate names tracker.test, so the
+// proxy verifies upstream TLS for real (trusting it via --upstream-ca).
 func newOrigin(t *testing.T) *origin {
 	t.Helper()
 	o := &origin{}
-	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	o.Site = chromiumtest.NewSite(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		o.mu.Lock()
 		o.got = append(o.got, recorded{r.Method, r.RequestURI, r.Header.Clone(), body})
 		o.mu.Unlock()
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprint(w, "ok")
-	}))
-	cert, der := selfSigned(t, "tracker.test", "*.test", "localhost")
-	o.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
-	o.StartTLS()
-	t.Cleanup(o.Close)
+	}), "tracker.test")
 	o.certFile = filepath.Join(t.TempDir(), "origin.pem")
-	if err := os.WriteFile(o.certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(o.certFile, o.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return o
 }
 
-// selfSigned makes a certificate for the test origins' made-up names, so
-// the proxy verifies upstream TLS for real (via --upstream-ca).
-func selfSigned(t *testing.T, names ...string) (tls.Certificate, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: names[0]},
-		DNSNames:              names,
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, der
-}
-
 // addr is the origin's 127.0.0.1:port, for --resolve.
-func (o *origin) addr() string { return strings.TrimPrefix(o.URL, "https://") }
+func (o *origin) addr() string { return o.Addr() }
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
