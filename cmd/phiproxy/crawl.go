@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/chromium"
+	"github.com/phiproxy/phiproxy/classify/persona"
+	"github.com/phiproxy/phiproxy/crawl"
+	"github.com/phiproxy/phiproxy/store"
+)
+
+// crawlListen is where the crawl's own proxy listens: a free loopback
+// port, since only the crawl's browser uses it.
+const crawlListen = "127.0.0.1:0"
+
+// crawlPage is the page and phase the crawler is in, read by the proxy
+// goroutines that tag each flow.
+type crawlPage struct{ page, phase string }
+
+// crawlTally counts a crawl's findings by severity as they are saved, for
+// the progress lines and the closing summary.
+type crawlTally struct {
+	mu         sync.Mutex
+	bySeverity [phiproxy.Critical + 1]int
+	total      atomic.Int64
+}
+
+func (t *crawlTally) records(recs []store.Record) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, r := range recs {
+		for _, fd := range r.Inspection.Findings {
+			if fd.Severity >= phiproxy.Info && fd.Severity <= phiproxy.Critical {
+				t.bySeverity[fd.Severity]++
+			}
+			t.total.Add(1)
+		}
+	}
+}
+
+func (t *crawlTally) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var parts []string
+	for s := phiproxy.Critical; s >= phiproxy.Info; s-- {
+		parts = append(parts, fmt.Sprintf("%d %s", t.bySeverity[s], s))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("crawl", "URL...", stderr)
+	var pf proxyFlags
+	registerCrawlProxyFlags(fs, &pf)
+	var rf reportFlags
+	rf.register(fs)
+	maxPages := fs.Int("max-pages", crawl.DefaultMaxPages, "visit at most this many `pages`")
+	depth := fs.Int("depth", crawl.DefaultDepth, "follow same-site links at most this many `links` away from a seed")
+	noInteract := fs.Bool("no-interact", false, "only load pages: no form filling, no clicks")
+	var cookies listFlag
+	fs.Var(&cookies, "consent-cookie", "set this `NAME=VALUE` cookie for every seed's site before the crawl, e.g. to record consent (repeatable)")
+	chromiumPath := fs.String("chromium", chromium.DefaultPath, "Chromium `binary`")
+	quiet := fs.Duration("quiet", crawl.DefaultQuiet, "network idle `time` after which a page counts as settled")
+	pageTimeout := fs.Duration("page-timeout", crawl.DefaultPageTimeout, "bound on every page load and wait")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	for _, s := range fs.Args() {
+		if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%q is not an http(s) URL", s)
+		}
+	}
+	if *depth < 0 || *maxPages <= 0 {
+		return fmt.Errorf("--depth must be 0 or more and --max-pages 1 or more")
+	}
+	var who *persona.Persona
+	if pf.persona != "" {
+		p, err := persona.Load(pf.persona)
+		if err != nil {
+			return err
+		}
+		who = p
+	}
+
+	// The progress lines are the crawl's own voice on stderr; only
+	// warnings of the proxy and pipeline join them.
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var current atomic.Pointer[crawlPage]
+	tag := func(f *phiproxy.Flow) {
+		f.Source = "crawl"
+		if cur := current.Load(); cur != nil {
+			f.Page, f.Phase = cur.page, cur.phase
+		}
+	}
+	col := &collector{}
+	if rf.asJSON {
+		col.json = newJSONLines(stdout)
+	}
+	tally := &crawlTally{}
+	onSaved := func(recs []store.Record) {
+		tally.records(recs)
+		col.records(recs)
+	}
+	s, err := startSession(ctx, "crawl", &pf, log, tag, onSaved)
+	if err != nil {
+		return err
+	}
+
+	cfg := crawl.Config{
+		ProxyAddr:    s.Addr(),
+		CAPEM:        s.ca.CertPEM(),
+		ChromiumPath: *chromiumPath,
+		MaxPages:     *maxPages,
+		Depth:        *depth,
+		Persona:      who,
+		NoInteract:   *noInteract,
+		Cookies:      cookies,
+		Quiet:        *quiet,
+		PageTimeout:  *pageTimeout,
+		Phase:        func(page, phase string) { current.Store(&crawlPage{page, phase}) },
+		Progress: func(p crawl.Progress) {
+			fmt.Fprintf(stderr, "crawl: %d/%d pages, %d queued, %d findings: %s\n", p.Done+1, *maxPages, p.Queued, tally.total.Load(), p.URL)
+		},
+	}
+	if *depth == 0 {
+		cfg.Depth = -1 // crawl.Config reads 0 as its default
+	}
+	start := time.Now()
+	sum, crawlErr := crawl.Run(ctx, cfg, fs.Args())
+	// Close drains the inspection queue: every finding of the crawl is
+	// saved and counted before the summary.
+	closeErr := s.Close()
+
+	printCrawlSummary(stderr, sum, tally, time.Since(start), s.pipe.Stats())
+	interrupted := crawlErr != nil && errors.Is(crawlErr, context.Canceled) && ctx.Err() != nil
+	if interrupted {
+		fmt.Fprintln(stderr, "crawl: interrupted; results so far are above and in the database")
+		crawlErr = nil
+	}
+	result := col.finish(stdout, rf)
+	if err := errors.Join(crawlErr, closeErr); err != nil {
+		return err
+	}
+	return result
+}
+
+// registerCrawlProxyFlags registers the live-proxy flags of run, except
+// --listen: the crawl's proxy always listens on a free loopback port.
+func registerCrawlProxyFlags(fs *flag.FlagSet, pf *proxyFlags) {
+	all := flag.NewFlagSet("proxy", flag.ContinueOnError)
+	pf.register(all, crawlListen)
+	all.VisitAll(func(f *flag.Flag) {
+		if f.Name != "listen" {
+			fs.Var(f.Value, f.Name, f.Usage)
+		}
+	})
+	pf.listen = crawlListen
+}
+
+func printCrawlSummary(w io.Writer, sum crawl.Summary, tally *crawlTally, took time.Duration, st phiproxy.Stats) {
+	failed := 0
+	for _, p := range sum.Pages {
+		if p.Status == 0 && p.Error != "" {
+			failed++
+		}
+	}
+	fmt.Fprintf(w, "crawl: %d pages visited (%d failed) in %s; %d requests seen, %d inspected, %d flagged, %d not inspected\n",
+		len(sum.Pages), failed, took.Round(time.Second), st.Seen, st.Inspected, st.Flagged, st.Dropped)
+	for _, p := range sum.Pages {
+		line := fmt.Sprintf("  %s %s", statusText(p.Status), p.URL)
+		var notes []string
+		if p.FinalURL != "" && p.FinalURL != p.URL {
+			notes = append(notes, "→ "+p.FinalURL)
+		}
+		if p.Links > 0 {
+			notes = append(notes, fmt.Sprintf("%d new links", p.Links))
+		}
+		if p.FieldsFilled > 0 {
+			notes = append(notes, fmt.Sprintf("%d fields filled", p.FieldsFilled))
+		}
+		if len(p.Clicked) > 0 {
+			notes = append(notes, "clicked "+strings.Join(quoteAll(p.Clicked), ", "))
+		}
+		if p.Error != "" {
+			notes = append(notes, p.Error)
+		}
+		if len(notes) > 0 {
+			line += " (" + strings.Join(notes, "; ") + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "crawl: findings: %s\n", tally)
+}
+
+func statusText(code int) string {
+	if code == 0 {
+		return "---"
+	}
+	return fmt.Sprint(code)
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", clip(s, 40))
+	}
+	return out
+}
