@@ -1,0 +1,463 @@
+package dict
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/phiproxy/phiproxy"
+)
+
+// Match is one dictionary term found in a string.
+type Match struct {
+	// Term is the dictionary entry matched (shared, read-only).
+	Term *Term
+	// Start and End are byte offsets of the match in the searched string;
+	// Text is s[Start:End], as found ("Zoloft", "depression-treatment",
+	// "migraines").
+	Start, End int
+	Text       string
+}
+
+// Matcher finds dictionary terms in text. It is immutable and safe for
+// concurrent use. The zero value matches nothing; get one from Build.
+//
+// Terms are kept in a trie over their folded bytes, compressed into flat
+// arrays: the children of a node are contiguous and scanned, and nodes with
+// many children also get a dense row indexed by byte class.
+// Because a match must start on a word boundary, the trie is walked only
+// from word starts, never from inside a word: this is an Aho-Corasick
+// automaton restricted to word-anchored matches, which needs no failure
+// links and yields leftmost-longest matches directly.
+type Matcher struct {
+	root      [256]int32 // child of the root for each first byte; 0 = none
+	edgeStart []int32    // children of node n: labels[edgeStart[n]:edgeStart[n+1]]
+	labels    []byte
+	next      []int32
+	value     []int32 // term index at a node, -1 if none
+	// Nodes with many children also get a dense row, indexed by the
+	// byte's class (bytes that occur in some key, numbered from 1).
+	byteCls  [256]uint8
+	nCls     int
+	denseRow []int32 // per node: row number, or -1
+	dense    []int32 // rows of nCls children
+	terms    []*Term
+	codes    map[string]*Term // ICD-10-CM code (upper case, no dot) → condition
+}
+
+// candidate is a term a key may stand for, ranked when keys collide.
+type candidate struct {
+	term  int32
+	alias bool
+}
+
+// better reports whether a should win key k over b: the term's own name
+// beats an alias; an unambiguous term beats an ambiguous one; a high
+// sensitivity beats a standard one; otherwise the first added wins.
+func better(terms []*Term, a, b candidate) bool {
+	ta, tb := terms[a.term], terms[b.term]
+	if a.alias != b.alias {
+		return !a.alias
+	}
+	if ta.Ambiguous != tb.Ambiguous {
+		return !ta.Ambiguous
+	}
+	if ta.Sensitivity != tb.Sensitivity {
+		return ta.Sensitivity == SensitivityHigh
+	}
+	return a.term < b.term
+}
+
+// pluralIes returns "therapies" for "therapy" (consonant + y), else "".
+func pluralIes(key string) string {
+	n := len(key)
+	if n < 3 || key[n-1] != 'y' {
+		return ""
+	}
+	switch key[n-2] {
+	case 'a', 'e', 'i', 'o', 'u', ' ':
+		return ""
+	}
+	if key[n-2] < 'a' || key[n-2] > 'z' {
+		return ""
+	}
+	return key[:n-1] + "ies"
+}
+
+// Build compiles the dictionary into a Matcher. The Matcher keeps the
+// dictionary's Terms; later additions to d do not change it. Every term
+// name and alias is matched; "-y" terms also match their "-ies" plural.
+func (d *Dictionary) Build() (*Matcher, error) {
+	if len(d.terms) >= math.MaxInt32 {
+		return nil, fmt.Errorf("build matcher: %d terms is too many", len(d.terms))
+	}
+	m := &Matcher{terms: append([]*Term(nil), d.terms...), codes: make(map[string]*Term)}
+	keys := make(map[string]candidate, len(m.terms)*2)
+	put := func(key string, c candidate) {
+		if key == "" {
+			return
+		}
+		if old, ok := keys[key]; ok && !better(m.terms, c, old) {
+			return
+		}
+		keys[key] = c
+	}
+	for i, t := range m.terms {
+		k := normalizeKey(t.Term)
+		put(k, candidate{int32(i), false})
+		put(pluralIes(k), candidate{int32(i), true})
+		for _, a := range t.Aliases {
+			ak := normalizeKey(a)
+			put(ak, candidate{int32(i), true})
+			put(pluralIes(ak), candidate{int32(i), true})
+		}
+		if t.Kind == phiproxy.KindCondition {
+			for _, c := range t.Codes {
+				if !validICDCode(c) {
+					continue
+				}
+				ck := codeKey(c)
+				if old, ok := m.codes[ck]; !ok || preferForCode(t, old) {
+					m.codes[ck] = t
+				}
+			}
+		}
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	if err := m.buildTrie(sorted, keys); err != nil {
+		return nil, fmt.Errorf("build matcher: %w", err)
+	}
+	return m, nil
+}
+
+// preferForCode reports whether t should answer a code lookup instead of
+// old: the preferred name of a condition (its term is its canonical) beats
+// a synonym; otherwise the first wins.
+func preferForCode(t, old *Term) bool {
+	tp := strings.EqualFold(t.Term, t.Canonical)
+	op := strings.EqualFold(old.Term, old.Canonical)
+	return tp && !op
+}
+
+// span is a run of sorted keys sharing their first depth bytes, all below
+// one trie node.
+type span struct {
+	node, lo, hi, depth int
+}
+
+// buildTrie lays the trie out breadth first, so that the children of each
+// node are contiguous and edgeStart is monotonic.
+func (m *Matcher) buildTrie(sorted []string, keys map[string]candidate) error {
+	m.value = append(m.value, -1) // node 0: the root
+	m.edgeStart = append(m.edgeStart, 0)
+	queue := []span{{0, 0, len(sorted), 0}}
+	for qi := 0; qi < len(queue); qi++ {
+		sp := queue[qi]
+		if sp.node != qi {
+			return fmt.Errorf("trie layout out of order at node %d", sp.node)
+		}
+		lo := sp.lo
+		// Sorted order puts a key equal to the prefix first.
+		if lo < sp.hi && len(sorted[lo]) == sp.depth {
+			m.value[sp.node] = keys[sorted[lo]].term
+			lo++
+		}
+		m.edgeStart[sp.node] = int32(len(m.labels))
+		for lo < sp.hi {
+			c := sorted[lo][sp.depth]
+			hi := lo + 1
+			for hi < sp.hi && sorted[hi][sp.depth] == c {
+				hi++
+			}
+			child := len(m.value)
+			if child >= math.MaxInt32 {
+				return fmt.Errorf("more than %d trie nodes", math.MaxInt32)
+			}
+			m.value = append(m.value, -1)
+			m.edgeStart = append(m.edgeStart, 0)
+			m.labels = append(m.labels, c)
+			m.next = append(m.next, int32(child))
+			if sp.node == 0 {
+				m.root[c] = int32(child)
+			}
+			queue = append(queue, span{child, lo, hi, sp.depth + 1})
+			lo = hi
+		}
+	}
+	m.edgeStart = append(m.edgeStart, int32(len(m.labels)))
+	m.buildDense()
+	return nil
+}
+
+// Len is the number of terms the Matcher knows.
+func (m *Matcher) Len() int { return len(m.terms) }
+
+// denseMin is the child count from which a node gets a dense row: below
+// it a short scan is as fast and takes no memory.
+const denseMin = 5
+
+// buildDense gives every node with at least denseMin children a dense row.
+func (m *Matcher) buildDense() {
+	m.denseRow = make([]int32, len(m.value))
+	var seen [256]bool
+	distinct := 0
+	for _, c := range m.labels {
+		if !seen[c] {
+			seen[c] = true
+			distinct++
+		}
+	}
+	if distinct > 254 {
+		// Cannot happen with folded keys (letters, digits, space and
+		// UTF-8 bytes); without classes every node scans its children.
+		for n := range m.denseRow {
+			m.denseRow[n] = -1
+		}
+		return
+	}
+	for c := range seen {
+		if seen[c] {
+			m.nCls++
+			m.byteCls[c] = uint8(m.nCls)
+		}
+	}
+	m.nCls++ // class 0: a byte no key has
+	rows := 0
+	for n := range m.denseRow {
+		m.denseRow[n] = -1
+		a, b := m.edgeStart[n], m.edgeStart[n+1]
+		if b-a < denseMin {
+			continue
+		}
+		m.denseRow[n] = int32(rows)
+		row := make([]int32, m.nCls)
+		for k := a; k < b; k++ {
+			row[m.byteCls[m.labels[k]]] = m.next[k]
+		}
+		m.dense = append(m.dense, row...)
+		rows++
+	}
+}
+
+// child returns the child of node n along byte c, or 0.
+func (m *Matcher) child(n int32, c byte) int32 {
+	if r := m.denseRow[n]; r >= 0 {
+		return m.dense[int(r)*m.nCls+int(m.byteCls[c])]
+	}
+	for k, b := int(m.edgeStart[n]), int(m.edgeStart[n+1]); k < b; k++ {
+		if m.labels[k] == c {
+			return m.next[k]
+		}
+	}
+	return 0
+}
+
+// atBoundary reports whether a word ends before b[j]: end of text, a
+// space or a camel break.
+func atBoundary(b []byte, j int) bool { return j == len(b) || b[j] <= ' ' }
+
+// boundaryEnd returns where a term ending at j really ends: at j if a word
+// boundary follows, after a plural "s" or "es" if one follows and then a
+// boundary; ok is false when the term runs on into a longer word.
+func boundaryEnd(b []byte, j int) (end int, ok bool) {
+	if atBoundary(b, j) {
+		return j, true
+	}
+	if b[j] == 's' && atBoundary(b, j+1) {
+		return j + 1, true
+	}
+	if b[j] == 'e' && j+1 < len(b) && b[j+1] == 's' && atBoundary(b, j+2) {
+		return j + 2, true
+	}
+	return 0, false
+}
+
+// maxBranches bounds the camel-break alternatives tried from one word
+// start, so that hostile input ("aBaBaBaB...") stays linear.
+const maxBranches = 64
+
+// walker finds the longest term from one word start.
+type walker struct {
+	m        *Matcher
+	b        []byte
+	term     int32
+	end      int
+	branches int
+}
+
+// walk follows the trie from node n at text position j, recording every
+// accepted term that ends on a boundary. At a camel break it tries both
+// readings: the term's space, and no break at all.
+func (w *walker) walk(n int32, j int) {
+	m, b := w.m, w.b
+	for n != 0 {
+		if v := m.value[n]; v >= 0 {
+			if e, ok := boundaryEnd(b, j); ok && e > w.end {
+				w.term, w.end = v, e
+			}
+		}
+		if j >= len(b) {
+			return
+		}
+		c := b[j]
+		if c == softBreak {
+			if sp := m.child(n, ' '); sp != 0 && w.branches < maxBranches {
+				w.branches++
+				w.walk(sp, j+1)
+			}
+			j++
+			continue
+		}
+		n = m.child(n, c)
+		j++
+	}
+}
+
+// rawMatch is a match in folded text, before mapping back.
+type rawMatch struct {
+	term       int32
+	start, end int // original offsets
+}
+
+// scan appends the leftmost-longest word-anchored matches in nt.
+func (m *Matcher) scan(nt *normText, s string, out []rawMatch) []rawMatch {
+	b := nt.b
+	w := walker{m: m, b: b}
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c <= ' ' {
+			i++
+			continue
+		}
+		if n := m.root[c]; n != 0 {
+			w.term, w.end, w.branches = -1, 0, 0
+			w.walk(n, i+1)
+			if w.term >= 0 {
+				out = append(out, rawMatch{w.term, nt.origin(i), runeEnd(s, nt.origin(w.end-1))})
+				i = w.end
+				continue
+			}
+		}
+		for i++; i < len(b) && b[i] > ' '; i++ {
+		}
+	}
+	return out
+}
+
+// runeEnd returns the offset just past the rune that byte i is part of.
+func runeEnd(s string, i int) int {
+	i++
+	for i < len(s) && s[i]&0xC0 == 0x80 {
+		i++
+	}
+	return i
+}
+
+var normPool = sync.Pool{New: func() any { return new(normText) }}
+
+// maxPooled keeps one huge field from pinning its buffers in the pool.
+const maxPooled = 1 << 20
+
+// Find returns all non-overlapping dictionary terms in s, leftmost-longest
+// ("breast cancer" rather than "cancer"), in order. Matching folds case
+// (Unicode), treats any run of non-letters and non-digits — spaces, '-',
+// '_', '+', '.', '/', "%20" — as one space, drops apostrophes, splits
+// camelCase and PascalCase joins ("DepressionTreatment"), requires a word
+// boundary on both sides ("ambient" does not match "Ambien") and accepts a
+// plural "s"/"es" ("migraines"). Text spelled with inner capitals
+// ("PrEP") also matches as one word. Find never fails; it returns nil when
+// nothing matches.
+func (m *Matcher) Find(s string) []Match {
+	if len(m.value) == 0 || s == "" {
+		return nil
+	}
+	nt := normPool.Get().(*normText)
+	nt.normalize(s, true)
+	var buf [8]rawMatch
+	raw := m.scan(nt, s, buf[:0])
+	if cap(nt.b) <= maxPooled && cap(nt.cps) <= maxPooled {
+		normPool.Put(nt)
+	}
+	if len(raw) == 0 {
+		return nil
+	}
+	out := make([]Match, len(raw))
+	for i, r := range raw {
+		out[i] = Match{Term: m.terms[r.term], Start: r.start, End: r.end, Text: s[r.start:r.end]}
+	}
+	return out
+}
+
+// LookupCode returns the condition carrying ICD-10-CM code s, written with
+// or without its dot, in any case ("F32.9", "f329"). Codes come from the
+// codes column of condition terms and from AddICD10Order.
+func (m *Matcher) LookupCode(s string) (*Term, bool) {
+	if !validICDCode(strings.ToUpper(strings.TrimSpace(s))) {
+		return nil, false
+	}
+	t, ok := m.codes[codeKey(s)]
+	return t, ok
+}
+
+func isAlnum(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}
+
+// FindCodes returns the known ICD-10-CM codes written in s as separate
+// tokens ("dx=F32.9", "codes: E11.9, I10"), with Term the condition. A
+// token must stand alone: letters, digits or a further ".digit" on either
+// side reject it, so "F32.9.1" (a version) and "XF32" are not codes. Codes
+// are found in any case. Whether a code counts (it may be a version or a
+// product number) is for the caller to judge from context.
+func (m *Matcher) FindCodes(s string) []Match {
+	if len(m.codes) == 0 {
+		return nil
+	}
+	var out []Match
+	for i := 0; i+3 <= len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			continue
+		}
+		if i > 0 && (isAlnum(s[i-1]) || s[i-1] == '.') {
+			continue
+		}
+		end, ok := codeTokenEnd(s, i)
+		if !ok {
+			continue
+		}
+		if t, found := m.LookupCode(s[i:end]); found {
+			out = append(out, Match{Term: t, Start: i, End: end, Text: s[i:end]})
+			i = end - 1
+		}
+	}
+	return out
+}
+
+// codeTokenEnd returns the end of an ICD-10-CM shaped token at i.
+func codeTokenEnd(s string, i int) (int, bool) {
+	if i+3 > len(s) || !isDigit(s[i+1]) || !isAlnum(s[i+2]) {
+		return 0, false
+	}
+	j := i + 3
+	if j+1 < len(s) && s[j] == '.' && isAlnum(s[j+1]) {
+		j++
+	}
+	k := j
+	for k < len(s) && k-j < 4 && isAlnum(s[k]) {
+		k++
+	}
+	if k < len(s) && (isAlnum(s[k]) || s[k] == '.' && k+1 < len(s) && isAlnum(s[k+1])) {
+		return 0, false
+	}
+	if s[k-1] == '.' {
+		return 0, false
+	}
+	return k, true
+}

@@ -1,0 +1,230 @@
+package dict
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// softBreak marks a camelCase or PascalCase join in folded text
+// ("DepressionTreatment" → "depression\x01treatment"). It is a word
+// boundary, and inside a term it may stand for the term's space or for
+// nothing, so that both "DepressionTreatment" → "depression treatment" and
+// "PrEP" → "prep" match.
+const softBreak = 0x01
+
+// normText is text folded for matching: lower case; every run of
+// separators (anything but letters and digits, and "%XX" escapes) one
+// space; apostrophes dropped ("Crohn's" → "crohns"); camel joins marked
+// with softBreak.
+//
+// Offsets back into the original are kept as checkpoints rather than one
+// per byte: from checkpoint c on, folded byte k came from original byte
+// c.in + (k - c.out). A checkpoint is added only where that stops holding
+// (a collapsed separator run, a dropped apostrophe, an escape, a camel
+// break, a rune whose lower case has another length), so folding ordinary
+// text writes little besides the folded bytes.
+type normText struct {
+	b   []byte
+	cps []checkpoint
+}
+
+type checkpoint struct{ out, in int32 }
+
+// origin returns the original offset of folded byte k.
+func (n *normText) origin(k int) int {
+	cps := n.cps
+	lo, hi := 0, len(cps)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if int(cps[mid].out) <= k {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	c := cps[lo]
+	return int(c.in) + k - int(c.out)
+}
+
+// Byte classes of ASCII input.
+const (
+	clsSep = iota
+	clsLower
+	clsUpper
+	clsDigit
+	clsApostrophe
+	clsPercent
+	clsHigh
+)
+
+var asciiClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 'a' && c <= 'z':
+			t[c] = clsLower
+		case c >= 'A' && c <= 'Z':
+			t[c] = clsUpper
+		case c >= '0' && c <= '9':
+			t[c] = clsDigit
+		case c == '\'':
+			t[c] = clsApostrophe
+		case c == '%':
+			t[c] = clsPercent
+		case c >= utf8.RuneSelf:
+			t[c] = clsHigh
+		default:
+			t[c] = clsSep
+		}
+	}
+	return t
+}()
+
+func isHex(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F'
+}
+
+// lowerAt reports whether s has a lower-case letter at byte i (the start
+// of a word after an acronym: "HIVTest").
+func lowerAt(s string, i int) bool {
+	if i >= len(s) {
+		return false
+	}
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return c >= 'a' && c <= 'z'
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsLower(r)
+}
+
+// normalize folds s into n. Fields are size-capped upstream; offsets are
+// int32.
+func (n *normText) normalize(s string, camel bool) {
+	if need := len(s) + len(s)/8 + 16; cap(n.b) < need {
+		n.b = make([]byte, 0, need)
+	}
+	b := n.b[:0]
+	cps := append(n.cps[:0], checkpoint{0, 0})
+	// next is the original offset that the next folded byte has if no
+	// checkpoint is written.
+	next := 0
+	mark := func(in int) {
+		if in != next {
+			cps = append(cps, checkpoint{int32(len(b)), int32(in)})
+		}
+	}
+	// sep: the output ends in a separator (or is empty). prev: class of
+	// the previous letter or digit, or clsSep.
+	sep := true
+	prev := uint8(clsSep)
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch asciiClass[c] {
+		case clsLower, clsDigit:
+			// Copy the whole run of lower-case letters and digits at once.
+			j := i + 1
+			for j < len(s) && (asciiClass[s[j]] == clsLower || asciiClass[s[j]] == clsDigit) {
+				j++
+			}
+			mark(i)
+			b = append(b, s[i:j]...)
+			next = j
+			sep = false
+			prev = asciiClass[s[j-1]]
+			i = j
+		case clsUpper:
+			if camel && !sep && (prev == clsLower || prev == clsUpper && lowerAt(s, i+1)) {
+				mark(i)
+				b = append(b, softBreak)
+				cps = append(cps, checkpoint{int32(len(b)), int32(i)})
+				next = i
+			}
+			mark(i)
+			b = append(b, c+('a'-'A'))
+			next = i + 1
+			sep = false
+			prev = clsUpper
+			i++
+		case clsApostrophe:
+			// Dropped, so that "Crohn's", "Crohns" and "Crohn’s" agree.
+			i++
+		case clsPercent:
+			at := i
+			if i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+				i += 3
+			} else {
+				i++
+			}
+			if !sep {
+				mark(at)
+				b = append(b, ' ')
+				next = at + 1
+				sep = true
+			}
+			prev = clsSep
+		case clsSep:
+			if !sep {
+				mark(i)
+				b = append(b, ' ')
+				next = i + 1
+				sep = true
+			}
+			prev = clsSep
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == '\u2019' || r == '\u2018' || r == '\u02bc':
+				// Typographic apostrophes, dropped like '.
+			case r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+				up := unicode.IsUpper(r)
+				if camel && up && !sep && (prev == clsLower || prev == clsUpper && lowerAt(s, i+size)) {
+					mark(i)
+					b = append(b, softBreak)
+					cps = append(cps, checkpoint{int32(len(b)), int32(i)})
+					next = i
+				}
+				mark(i)
+				before := len(b)
+				b = utf8.AppendRune(b, unicode.ToLower(r))
+				if w := len(b) - before; w != size {
+					// Every byte of a resized rune maps to its start.
+					for k := before + 1; k < len(b); k++ {
+						cps = append(cps, checkpoint{int32(k), int32(i)})
+					}
+					cps = append(cps, checkpoint{int32(len(b)), int32(i + size)})
+				}
+				next = i + size
+				sep = false
+				switch {
+				case up:
+					prev = clsUpper
+				case unicode.IsDigit(r):
+					prev = clsDigit
+				default:
+					prev = clsLower
+				}
+			default:
+				if !sep {
+					mark(i)
+					b = append(b, ' ')
+					next = i + 1
+					sep = true
+				}
+				prev = clsSep
+			}
+			i += size
+		}
+	}
+	n.b, n.cps = b, cps
+}
+
+// normalizeKey folds a dictionary term the way text is folded, without
+// camel marks (a term's own capitals, "PrEP", are not word joins), and
+// trims the surrounding space.
+func normalizeKey(term string) string {
+	var n normText
+	n.normalize(term, false)
+	return strings.TrimSpace(string(n.b))
+}

@@ -1,0 +1,302 @@
+// Package ident finds identifiers of a person (HIPAA Safe Harbor's list)
+// in decoded field values: email, phone, SSN, date of birth, ZIP, street
+// address, medical record and member numbers, NPI, DEA number, payment
+// card, name and IP address.
+//
+// Detection follows the Presidio pattern: a candidate is found by shape,
+// validated (checksums, number ranges, known TLDs) and dropped if
+// validation fails, then scored; the field's key ("dob", "ud[em]") or a
+// context word just before the candidate ("MRN:", "date of birth") raises
+// the score. Identifiers whose shape alone says nothing (a bare nine-digit
+// SSN, a ZIP, an MRN, a name, a date of birth, an NPI, a DEA number) are
+// reported only with such context.
+package ident
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/phiproxy/phiproxy"
+)
+
+// Match is one identifier found in a value.
+type Match struct {
+	Kind phiproxy.Kind
+	// Text is the identifier exactly as it appears: value[Start:End].
+	Text string
+	// Normalized is the canonical form: lower-case email, phone digits
+	// with country code ("15551234567"), SSN and card digits, date of
+	// birth "YYYY-MM-DD", five-digit ZIP, name in lower case, IP as
+	// net/netip prints it, MRN and member ID as found.
+	Normalized string
+	// Start and End are byte offsets in the value.
+	Start, End int
+	// Score is the confidence in [0,1]: shape alone is low, a passed
+	// checksum or range check higher, context highest.
+	Score float64
+	// Reason says in a few words why it matched ("NANP phone, separators;
+	// key context").
+	Reason string
+}
+
+// maxValue bounds the text examined: values beyond it are scanned only in
+// their first maxValue bytes, so a huge field cannot stall detection.
+const maxValue = 256 << 10
+
+// Find returns the identifiers in value, in order of Start, without
+// overlaps (the higher score wins). key is the field's key, used as
+// context; it may be empty. Find never panics and returns nil when nothing
+// is found.
+func Find(key, value string) []Match {
+	if value == "" {
+		return nil
+	}
+	if len(value) > maxValue {
+		value = value[:maxValue]
+	}
+	kc := cachedKeyContext(key)
+	var out []Match
+	if strings.IndexByte(value, '@') >= 0 {
+		out = findEmails(value, kc, out)
+	}
+	// Everything but emails and names has digits: most text values
+	// ("page_view", "Add to Cart") skip the rest.
+	if strings.IndexAny(value, "0123456789") >= 0 {
+		out = findNumbers(value, kc, out)
+		out = findIPv6(value, kc, out)
+		out = findAddresses(value, kc, out)
+		out = findContextIDs(value, kc, out)
+		out = findWordDates(value, kc, out)
+	}
+	out = findKeyed(value, kc, out)
+	return resolve(out)
+}
+
+// resolve sorts matches by Start and, where two overlap, keeps the one
+// with the higher score (the longer on a tie). One pass after a sort, so
+// a value full of candidates stays O(n log n).
+func resolve(ms []Match) []Match {
+	if len(ms) < 2 {
+		return ms
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Start < ms[j].Start })
+	kept := ms[:1]
+	for _, m := range ms[1:] {
+		last := &kept[len(kept)-1]
+		if m.Start >= last.End {
+			kept = append(kept, m)
+			continue
+		}
+		if m.Score > last.Score || m.Score == last.Score && m.End-m.Start > last.End-last.Start {
+			*last = m
+			// The replacement may reach back over the one before it.
+			for len(kept) > 1 && kept[len(kept)-2].End > kept[len(kept)-1].Start {
+				prev := kept[len(kept)-2]
+				if prev.Score >= kept[len(kept)-1].Score {
+					kept = kept[:len(kept)-1]
+				} else {
+					kept[len(kept)-2] = kept[len(kept)-1]
+					kept = kept[:len(kept)-1]
+				}
+			}
+		}
+	}
+	return kept
+}
+
+// score adds context to a base score, capped at 1 (or 0.99 so that only
+// exact persona values reach 1).
+func score(base float64, context bool) float64 {
+	if context {
+		base += 0.15
+	}
+	if base > 0.99 {
+		base = 0.99
+	}
+	return base
+}
+
+// reason appends "; key context" or "; context word" to why.
+func reason(why string, key, near bool) string {
+	switch {
+	case key:
+		return why + "; key context"
+	case near:
+		return why + "; context word"
+	}
+	return why
+}
+
+// keyCtx says which identifier kinds the field's key points at.
+type keyCtx struct {
+	email, phone, ssn, dob, zip, address bool
+	mrn, member, npi, dea, card, ip      bool
+	firstName, lastName, fullName, name  bool
+	version                              bool // a version/build key: dotted numbers are not IPs or dates
+}
+
+// keyCache remembers keyContext per key: the same few hundred keys
+// recur in every beacon. Bounded: past keyCacheMax keys it stops adding.
+var keyCache struct {
+	sync.Map
+	n atomic.Int64
+}
+
+const keyCacheMax = 4096
+
+func cachedKeyContext(key string) keyCtx {
+	if v, ok := keyCache.Load(key); ok {
+		return v.(keyCtx)
+	}
+	kc := keyContext(key)
+	if len(key) <= 64 && keyCache.n.Load() < keyCacheMax {
+		if _, loaded := keyCache.LoadOrStore(key, kc); !loaded {
+			keyCache.n.Add(1)
+		}
+	}
+	return kc
+}
+
+// keyContext reads the field key. Only the innermost part counts:
+// "ud[em]" → "em", "cd[buttonText]" → "buttonText".
+func keyContext(key string) keyCtx {
+	var kc keyCtx
+	if key == "" {
+		return kc
+	}
+	if i := strings.LastIndexByte(key, '['); i >= 0 {
+		inner := strings.TrimRight(key[i+1:], "]")
+		if inner != "" {
+			key = inner
+		}
+	}
+	words := splitWords(key)
+	if len(words) == 0 {
+		return kc
+	}
+	compact := strings.Join(words, "")
+	has := func(ws ...string) bool {
+		for _, w := range words {
+			for _, x := range ws {
+				if w == x {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	contains := func(parts ...string) bool {
+		for _, p := range parts {
+			if strings.Contains(compact, p) {
+				return true
+			}
+		}
+		return false
+	}
+	kc.version = has("version", "ver", "v", "build", "release", "sdk", "rev", "revision", "lib", "lv") || contains("version")
+	kc.email = has("email", "mail", "em", "hem", "emails") || contains("email")
+	kc.phone = has("phone", "ph", "tel", "telephone", "mobile", "cell", "fax", "msisdn", "sms") || contains("phone")
+	kc.ssn = has("ssn", "ssn4") || contains("socialsecurity", "ssn")
+	kc.dob = has("dob", "birthday", "birthdate", "bday", "db", "birth", "born") || contains("birth", "dob")
+	kc.zip = has("zip", "zipcode", "postal", "postcode", "zp", "zip5") || contains("zipcode", "postalcode", "postcode")
+	kc.address = (has("address", "addr", "street", "address1", "address2", "line1", "line2", "addr1", "addr2") || contains("streetaddress", "homeaddress", "mailingaddress")) &&
+		!has("email", "ip", "mac", "wallet", "url", "web", "server", "remote", "client")
+	kc.mrn = has("mrn") || contains("medicalrecord", "patientid", "patientnumber", "chartnumber", "chartid", "patientmrn")
+	kc.member = contains("memberid", "membernumber", "subscriberid", "subscribernumber", "policynumber", "policyid", "insuranceid", "beneficiaryid", "healthplanid", "memberno")
+	kc.npi = has("npi") || contains("npinumber", "providernpi")
+	kc.dea = has("dea") || contains("deanumber")
+	kc.card = has("card", "cc", "pan", "ccnum", "cardnumber", "creditcard") || contains("cardnumber", "creditcard", "ccnumber")
+	kc.ip = has("ip", "ipv4", "ipv6", "ipaddress", "uip", "cip") || contains("ipaddress", "clientip", "remoteaddr", "xforwardedfor", "xrealip", "ipoverride")
+	switch compact {
+	case "firstname", "fn", "fname", "givenname", "forename":
+		kc.firstName = true
+	case "lastname", "ln", "lname", "surname", "familyname":
+		kc.lastName = true
+	case "fullname", "patientname", "membername", "contactname", "customername", "legalname", "subscribername":
+		kc.fullName = true
+	case "name":
+		kc.name = true
+	}
+	return kc
+}
+
+// splitWords splits a key into lower-case words on separators and camel
+// joins: "dateOfBirth" → [date of birth], "member_id" → [member id].
+func splitWords(s string) []string {
+	var words []string
+	var cur []byte
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, string(cur))
+			cur = cur[:0]
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			cur = append(cur, c)
+		case c >= 'A' && c <= 'Z':
+			if len(cur) > 0 {
+				prev := s[i-1]
+				nextLower := i+1 < len(s) && s[i+1] >= 'a' && s[i+1] <= 'z'
+				if prev >= 'a' && prev <= 'z' || prev >= '0' && prev <= '9' || prev >= 'A' && prev <= 'Z' && nextLower {
+					flush()
+				}
+			}
+			cur = append(cur, c+('a'-'A'))
+		default:
+			flush()
+		}
+	}
+	flush()
+	return words
+}
+
+// nearby reports whether one of words ends within the 40 bytes before
+// start in value, as a whole word (ASCII case-insensitive): "MRN: 1234567",
+// "date of birth 01/02/1980". words must be lower case.
+func nearby(value string, start int, words ...string) bool {
+	from := start - 40
+	if from < 0 {
+		from = 0
+	}
+	window := value[from:start]
+	for _, w := range words {
+		for i := 0; i+len(w) <= len(window); i++ {
+			if !equalFoldASCII(window[i:i+len(w)], w) {
+				continue
+			}
+			before := i == 0 || !isAlnum(window[i-1])
+			after := i+len(w) == len(window) || !isAlnum(window[i+len(w)])
+			if before && after {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// equalFoldASCII compares s to lower-case w ignoring ASCII case.
+func equalFoldASCII(s, w string) bool {
+	for i := 0; i < len(w); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != w[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
