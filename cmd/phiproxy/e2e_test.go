@@ -479,3 +479,44 @@ func TestCACommands(t *testing.T) {
 		t.Fatal("PEM export differs from DER export")
 	}
 }
+
+func TestExportCommand(t *testing.T) {
+	o := newOrigin(t)
+	r := startProxy(t, "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile)
+	c := r.client(t)
+	do(t, c, "POST", "https://tracker.test/v1/t", "text/plain", `{"event":"Order","properties":{"medication":"sertraline","email":"john.roe@example.org"}}`)
+	r.stop(t)
+
+	dir := t.TempDir()
+	zipPath := filepath.Join(dir, "evidence.zip")
+	code, out, errOut := cli(t, "export", "--db", r.db, "--out", zipPath, "--operator", "QA", "--ca-dir", r.ca)
+	if code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errOut)
+	}
+	if strings.TrimSpace(out) != zipPath {
+		t.Fatalf("export printed %q, want the bundle path", out)
+	}
+	if fi, err := os.Stat(zipPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("bundle: %v, %v; want mode 0600", fi, err)
+	}
+	unpacked := filepath.Join(dir, "x")
+	if b, err := exec.Command("unzip", "-q", zipPath, "-d", unpacked).CombinedOutput(); err != nil {
+		// unzip is not always installed; Python's zipfile is.
+		if b2, err2 := exec.Command("python3", "-m", "zipfile", "-e", zipPath, unpacked).CombinedOutput(); err2 != nil {
+			t.Fatalf("unpack: %v %s / %v %s", err, b, err2, b2)
+		}
+	}
+	check := exec.Command("sha256sum", "-c", "SHA256SUMS")
+	check.Dir = unpacked
+	if b, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("sha256sum -c: %v\n%s", err, b)
+	}
+	manifest, err := os.ReadFile(filepath.Join(unpacked, "manifest.json"))
+	if err != nil || !strings.Contains(string(manifest), `"QA"`) {
+		t.Fatalf("manifest lacks the operator: %v %s", err, manifest)
+	}
+	code, _, errOut = cli(t, "export", "--db", r.db, "--out", filepath.Join(dir, "none.zip"), "--host", "nowhere.example")
+	if code != 2 || !strings.Contains(errOut, "nothing to export") {
+		t.Fatalf("empty selection: exit %d, stderr %q; want 2 and a clear message", code, errOut)
+	}
+}
