@@ -1,0 +1,120 @@
+package decode
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phiproxy/phiproxy"
+)
+
+// reportCPU adds cpu-ns/op and cpu-MB/s metrics measured since start.
+func reportCPU(b *testing.B, start time.Duration, bytesPerOp int) {
+	cpu := cpuTime() - start
+	if cpu <= 0 || b.N == 0 {
+		return
+	}
+	perOp := float64(cpu.Nanoseconds()) / float64(b.N)
+	b.ReportMetric(perOp, "cpu-ns/op")
+	if bytesPerOp > 0 {
+		b.ReportMetric(float64(bytesPerOp)/perOp*1e3, "cpu-MB/s")
+	}
+}
+
+func requestSize(f *phiproxy.Flow) int {
+	n := len(f.Request.URL) + len(f.Request.Body)
+	for k, vs := range f.Request.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	for _, m := range f.WebSocket {
+		n += len(m.Data)
+	}
+	return n
+}
+
+// BenchmarkDecode decodes every fixture once per op; ns/request and
+// allocs/request divide by the number of fixtures.
+func BenchmarkDecode(b *testing.B) {
+	var flows []*phiproxy.Flow
+	size := 0
+	for _, p := range fixturePaths(b) {
+		f, err := loadFixture(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		flows = append(flows, f)
+		size += requestSize(f)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		for _, f := range flows {
+			Flow(f, Limits{})
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(flows)), "ns/request")
+	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N*len(flows)), "cpu-ns/request")
+}
+
+// BenchmarkDecodeFixture times each fixture alone.
+func BenchmarkDecodeFixture(b *testing.B) {
+	for _, p := range fixturePaths(b) {
+		f, err := loadFixture(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(p, payloadDir+"/"), ".http")
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(requestSize(f)))
+			b.ReportAllocs()
+			for b.Loop() {
+				Flow(f, Limits{})
+			}
+		})
+	}
+}
+
+// eventJSON builds a batch of analytics events of about n bytes: nested
+// objects, URLs, free text, numbers and hashes, as SDK batches carry.
+func eventJSON(n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"batch":[`)
+	for i := 0; b.Len() < n-400; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"event":"Page Viewed","messageId":"ajs-%08d","timestamp":"2026-11-28T10:00:%02d.000Z",`+
+			`"properties":{"path":"/conditions/depression","title":"Depression treatment options and support | Clinic","value":%d.5,`+
+			`"text":"Talk to a licensed therapist about anxiety, sleep and medication questions today."},`+
+			`"context":{"page":{"url":"https://clinic.example/conditions/depression?utm_source=news&step=%d"},"library":{"name":"analytics.js","version":"5.2.1"}},`+
+			`"userId":"%s","flags":[true,false,null]}`, i, i%60, i, i, sha256Hex(fmt.Sprint(i)))
+	}
+	b.WriteString(`]}`)
+	return []byte(b.String())
+}
+
+func BenchmarkDecodeJSON(b *testing.B) {
+	for _, size := range []struct {
+		name string
+		n    int
+	}{{"1KB", 1 << 10}, {"64KB", 64 << 10}, {"1MB", 1 << 20}} {
+		body := eventJSON(size.n)
+		f := flowWith("POST", "https://api.segment.io/v1/batch", http.Header{"Content-Type": {"application/json"}}, body)
+		// Raise the field limit so the whole document is walked.
+		lim := Limits{MaxFields: 1 << 20}
+		b.Run(size.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			start := cpuTime()
+			for b.Loop() {
+				Flow(f, lim)
+			}
+			reportCPU(b, start, len(body))
+		})
+	}
+}

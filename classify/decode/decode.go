@@ -1,0 +1,439 @@
+// Package decode turns a captured request into the flat list of leaf fields
+// that detectors search: every query parameter, path segment, cookie, header
+// and body value, with each encoding undone (percent, base64, gzip, LZString,
+// JWT, JSON in a string, a URL in a parameter...) and recorded in the field's
+// Chain.
+//
+// # Chain steps
+//
+// Locations: "url:host", "url:userinfo", "path[N]" (1-based), "path[N] >
+// words" (the segment split at '-', '_', '.', camelCase), "matrix:key",
+// "query:key" (the full key, e.g. "query:cd[buttonText]"), "fragment",
+// "header:Name", "cookie:name", "body", "form:key", "json:$.a.b[0]",
+// "ndjson[N]" and "line[N]" (1-based lines of a newline-delimited body),
+// "multipart:name" (and "filename" below it), "envelope:header" and
+// "envelope[N]:type" (Sentry), "xml:/a/b" and "xml:/a/b/@attr", "graphql",
+// "strings" (printable runs of a binary body), "ws[N]" (index in
+// Flow.WebSocket).
+//
+// Transformations: "percent", "html-entities", "base64", "base64url", "hex",
+// "lzstring", "jwt" (leaves under "json:$.header..." and "json:$.claims..."),
+// "gzip", "zlib", "deflate" (raw), "brotli", "zstd", and "url" for a URL
+// parsed out of a string.
+//
+// # Raw and decoded values
+//
+// When a value found at a location (a query parameter, a JSON string, a
+// cookie...) is decoded further, both the raw value and the decoded leaves
+// are emitted: the raw one under the location's chain, the decoded ones under
+// the chain extended with every step. Detectors thus see digests and tokens in
+// their raw form as well as the text hidden inside them. Intermediate forms
+// (the JSON text between base64 and its leaves) are not emitted, and neither
+// is a whole body that was decoded.
+//
+// # Sniffing
+//
+// A layer is accepted only when its output is plausible: mostly printable
+// UTF-8 with letters, valid JSON, or a compression magic. Hex and base64
+// strings exactly as long as an md5/sha1/sha256/sha384/sha512 digest stay as
+// they are unless they decode to compressed data; all-digit strings are
+// never decoded. Bodies are read by the decoder that fits best (content type
+// and content both count: JSON sent as text/plain is read as JSON).
+//
+// Decoding is bounded by Limits: hostile or broken input yields the fields
+// that could be read plus Notes, never a panic or a hang.
+package decode
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/phiproxy/phiproxy"
+)
+
+// Limits bounds the work done on one request. A zero field means its
+// default (see DefaultLimits); negative values are treated as zero.
+type Limits struct {
+	// MaxDepth is how many encoding layers (percent, base64, gzip, JWT...)
+	// may be undone below one located value; default 4. Structural parses
+	// (JSON, a URL or a form in a string) do not count here but are bounded
+	// by MaxNesting.
+	MaxDepth int
+	// MaxBytes is the budget of decoded bytes per request, over all layers
+	// including decompression; default 32 MiB.
+	MaxBytes int64
+	// MaxFields is the number of leaves emitted per request; default 10000.
+	MaxFields int
+	// MaxRatio caps decompressed size at MaxRatio times the compressed size
+	// (with a 64 KiB floor so tiny inputs are not cut); default 100.
+	MaxRatio int
+	// MaxNesting bounds JSON/XML nesting and the recursion of values
+	// decoded inside values; default 64.
+	MaxNesting int
+}
+
+// DefaultLimits returns the limits used for zero fields.
+func DefaultLimits() Limits {
+	return Limits{MaxDepth: 4, MaxBytes: 32 << 20, MaxFields: 10000, MaxRatio: 100, MaxNesting: 64}
+}
+
+func (l Limits) withDefaults() Limits {
+	def := DefaultLimits()
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = def.MaxDepth
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = def.MaxBytes
+	}
+	if l.MaxFields <= 0 {
+		l.MaxFields = def.MaxFields
+	}
+	if l.MaxRatio <= 0 {
+		l.MaxRatio = def.MaxRatio
+	}
+	if l.MaxNesting <= 0 {
+		l.MaxNesting = def.MaxNesting
+	}
+	return l
+}
+
+// Result is what decoding one request produced.
+type Result struct {
+	// Fields are the decoded leaves in the order they were found: URL,
+	// headers, body, WebSocket messages.
+	Fields []phiproxy.Field
+	// Notes has one line per problem that was skipped or limit that was
+	// hit, as "<path>: <what>", e.g. "body: gzip: unexpected EOF".
+	Notes []string
+}
+
+// maxNotes keeps a flood of malformed values from growing Notes without
+// bound; the rest are counted in a final note.
+const maxNotes = 100
+
+// Flow decodes the request of f: URL, Referer/Origin/Cookie/Authorization and
+// non-standard headers, the body (after Content-Encoding), and every
+// client-to-server WebSocket message. A nil f gives an empty Result. Flow
+// is safe for concurrent use and does not modify f.
+func Flow(f *phiproxy.Flow, lim Limits) (res Result) {
+	d := newDecoder(lim)
+	defer d.recoverInto(&res)
+	if f == nil {
+		return d.result()
+	}
+	req := &f.Request
+	d.presize(len(req.URL) + len(req.Body))
+	if !strings.Contains(req.URL, "://") && req.Host != "" {
+		// An origin-form URL (some recordings): the host is in Host.
+		host := req.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		d.emit(d.root().at("url:host", ""), strings.ToLower(host))
+	}
+	d.url(d.root(), req.URL)
+	d.headers(req.Header)
+	if len(req.Body) > 0 {
+		s := d.root().at("body", "")
+		s.fresh = false
+		if req.Truncated {
+			s.trunc = true
+			d.note(s, fmt.Sprintf("captured %d of %d bytes, truncated", len(req.Body), req.BodySize))
+		}
+		d.body(s, req.Body, req.Header)
+	}
+	for i, m := range f.WebSocket {
+		if !m.FromClient || len(m.Data) == 0 {
+			continue
+		}
+		s := d.root().at("ws["+strconv.Itoa(i)+"]", "")
+		s.fresh, s.trunc = false, m.Truncated
+		ct := ""
+		if !m.Binary {
+			ct = "text/plain"
+		}
+		d.payload(s, m.Data, ct, true)
+	}
+	return d.result()
+}
+
+// Value decodes one string found at chain under key, as the recursive layer
+// does for every value: it emits value itself and, when a structure or layer
+// applies, the decoded leaves below it. chain is copied, not kept; a nil
+// chain gives fields whose chains start at the first decoding step (a plain
+// value then comes back with an empty chain). Value is safe for concurrent
+// use.
+func Value(chain []string, key, value string, lim Limits) (res Result) {
+	d := newDecoder(lim)
+	defer d.recoverInto(&res)
+	c := make([]string, len(chain))
+	copy(c, chain)
+	s := d.root()
+	s.chain, s.key, s.fresh = c, key, true
+	d.text(s, value)
+	return d.result()
+}
+
+// decoder holds the state of one request's decoding.
+type decoder struct {
+	lim     Limits
+	fields  []phiproxy.Field   // the chunk being filled
+	chunks  [][]phiproxy.Field // filled chunks, in order
+	count   int                // fields in chunks and fields
+	notes   []string
+	dropped int   // notes over maxNotes
+	budget  int64 // decoded bytes left
+	full    bool  // MaxFields reached
+	chains  chainArena
+}
+
+// chainArena hands out chains carved from shared blocks, so a field costs
+// one allocation less. A carved chain has no spare capacity: appending to
+// it copies instead of overwriting a neighbour.
+type chainArena struct{ block []string }
+
+const chainBlock = 256
+
+func (a *chainArena) extend(parent []string, step string) []string {
+	n := len(parent) + 1
+	if a == nil {
+		c := make([]string, n)
+		copy(c, parent)
+		c[n-1] = step
+		return c
+	}
+	if cap(a.block)-len(a.block) < n {
+		// Start small for beacons, grow for big bodies.
+		a.block = make([]string, 0, max(min(2*cap(a.block), chainBlock), 32, n))
+	}
+	start := len(a.block)
+	a.block = append(a.block, parent...)
+	a.block = append(a.block, step)
+	return a.block[start : start+n : start+n]
+}
+
+// root is the empty scope of a request.
+func (d *decoder) root() scope { return scope{arena: &d.chains} }
+
+func newDecoder(lim Limits) *decoder {
+	lim = lim.withDefaults()
+	return &decoder{lim: lim, budget: lim.MaxBytes}
+}
+
+// presize reserves room for the fields a request of n bytes typically
+// yields (one per 32 bytes), so large bodies do not regrow the slice many
+// times.
+func (d *decoder) presize(n int) {
+	d.fields = make([]phiproxy.Field, 0, min(d.lim.MaxFields, 16+n/32, fieldChunk))
+}
+
+func (d *decoder) result() Result {
+	if d.dropped > 0 {
+		d.notes = append(d.notes, fmt.Sprintf("%d more notes omitted", d.dropped))
+		d.dropped = 0
+	}
+	fields := d.fields
+	if len(d.chunks) > 0 {
+		fields = make([]phiproxy.Field, 0, d.count)
+		for _, c := range d.chunks {
+			fields = append(fields, c...)
+		}
+		fields = append(fields, d.fields...)
+		d.chunks = nil
+	}
+	return Result{Fields: fields, Notes: d.notes}
+}
+
+// recoverInto is the last resort promised by Flow and Value: a bug must
+// cost one request's fields, not the proxy.
+func (d *decoder) recoverInto(res *Result) {
+	if r := recover(); r != nil {
+		d.notes = append(d.notes, fmt.Sprintf("decode: internal error: %v", r))
+		*res = d.result()
+	}
+}
+
+// scope is where a value sits: its chain, its key, and how deep decoding
+// has gone. Scopes are values; extending one copies the chain so every
+// emitted Field owns a chain nobody appends to.
+type scope struct {
+	chain []string
+	key   string
+	depth int  // encoding layers undone so far
+	nest  int  // values decoded inside values so far
+	trunc bool // a limit cut something above this value
+	// fresh marks a value as found at a location (a parameter, a JSON
+	// string) rather than produced by a layer: its raw form is emitted too
+	// when it is decoded further.
+	fresh bool
+	// query says '+' means space here (query strings and forms).
+	query bool
+	arena *chainArena // nil allocates each chain on its own
+}
+
+// at moves to a location below s: a parameter, a JSON path, a path segment.
+func (s scope) at(step, key string) scope {
+	s.chain = s.arena.extend(s.chain, step)
+	s.key = key
+	s.fresh = true
+	s.query = false
+	return s
+}
+
+// via records a transformation undone on s's value (base64, gzip...).
+func (s scope) via(step string) scope {
+	s.chain = s.arena.extend(s.chain, step)
+	s.depth++
+	s.fresh = false
+	return s
+}
+
+// inner records a structural parse (JSON, URL, form in a string).
+func (s scope) inner(step string) scope {
+	if step != "" {
+		s = s.via(step)
+		s.depth--
+	}
+	s.nest++
+	s.fresh = false
+	return s
+}
+
+func (s scope) path() string { return strings.Join(s.chain, " > ") }
+
+// stopped reports whether no more fields may be emitted.
+func (d *decoder) stopped() bool { return d.full }
+
+// emit appends one leaf.
+func (d *decoder) emit(s scope, value string) {
+	if d.full {
+		return
+	}
+	if d.count >= d.lim.MaxFields { // MaxFields >= 1, so a field exists
+		d.full = true
+		d.last().Truncated = true
+		d.note(s, fmt.Sprintf("field limit %d reached, rest skipped", d.lim.MaxFields))
+		return
+	}
+	if len(d.fields) == cap(d.fields) && len(d.fields) > 0 {
+		// Start a new chunk instead of regrowing: big bodies then copy
+		// their fields once, in result, not at every doubling.
+		d.chunks = append(d.chunks, d.fields)
+		d.fields = make([]phiproxy.Field, 0, min(max(2*len(d.fields), 64), fieldChunk))
+	}
+	d.fields = append(d.fields, phiproxy.Field{Chain: s.chain, Key: s.key, Value: value, Truncated: s.trunc})
+	d.count++
+}
+
+// fieldChunk is the size of the blocks fields are collected in.
+const fieldChunk = 4096
+
+// last returns the most recent field; only called when count > 0.
+func (d *decoder) last() *phiproxy.Field {
+	if len(d.fields) > 0 {
+		return &d.fields[len(d.fields)-1]
+	}
+	c := d.chunks[len(d.chunks)-1]
+	return &c[len(c)-1]
+}
+
+// note records one skipped problem at s.
+func (d *decoder) note(s scope, msg string) {
+	if len(d.notes) >= maxNotes {
+		d.dropped++
+		return
+	}
+	p := s.path()
+	if p == "" {
+		p = "request"
+	}
+	d.notes = append(d.notes, p+": "+msg)
+}
+
+// spend takes n bytes from the budget, reporting false (and noting it
+// once per call site) when the budget cannot cover them.
+func (d *decoder) spend(n int) bool {
+	if int64(n) > d.budget {
+		return false
+	}
+	d.budget -= int64(n)
+	return true
+}
+
+// standardHeaders carry protocol plumbing, not payload, and are skipped.
+var standardHeaders = map[string]bool{
+	"Accept": true, "Accept-Charset": true, "Accept-Encoding": true, "Accept-Language": true,
+	"Access-Control-Request-Headers": true, "Access-Control-Request-Method": true,
+	"Cache-Control": true, "Connection": true, "Content-Encoding": true, "Content-Language": true,
+	"Content-Length": true, "Content-Type": true, "Date": true, "Dnt": true, "Expect": true,
+	"Host": true, "If-Match": true, "If-Modified-Since": true, "If-None-Match": true,
+	"If-Range": true, "If-Unmodified-Since": true, "Keep-Alive": true, "Pragma": true,
+	"Priority": true, "Proxy-Authorization": true, "Proxy-Connection": true, "Purpose": true,
+	"Range": true, "Save-Data": true, "Te": true, "Trailer": true, "Transfer-Encoding": true,
+	"Upgrade": true, "Upgrade-Insecure-Requests": true, "User-Agent": true, "Via": true,
+	"Dd-Evp-Encoding": true,
+}
+
+// headers decodes the request headers that can carry data, in sorted order
+// so results are stable.
+func (d *decoder) headers(h http.Header) {
+	if len(h) == 0 {
+		return
+	}
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		canon := http.CanonicalHeaderKey(name)
+		if standardHeaders[canon] || strings.HasPrefix(canon, "Sec-") {
+			continue
+		}
+		for _, v := range h[name] {
+			if d.stopped() {
+				return
+			}
+			s := d.root().at("header:"+canon, canon)
+			switch canon {
+			case "Referer", "Origin":
+				if v == "null" { // opaque origin
+					continue
+				}
+				d.emit(s, v)
+				d.url(s.inner(""), strings.TrimSpace(v))
+			case "Cookie":
+				d.cookies(v)
+			case "Authorization":
+				// "Bearer <token>": the token is the value; the scheme is
+				// not data.
+				if scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " "); ok && !strings.ContainsAny(scheme, "=,") {
+					v = strings.TrimSpace(cred)
+				}
+				d.text(s, v)
+			default:
+				d.text(s, v)
+			}
+		}
+	}
+}
+
+func (d *decoder) cookies(v string) {
+	for part := range strings.SplitSeq(v, ";") {
+		if d.stopped() {
+			return
+		}
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		name, val, _ := strings.Cut(part, "=")
+		name = strings.TrimSpace(name)
+		val = strings.Trim(strings.TrimSpace(val), `"`)
+		d.text(d.root().at("cookie:"+name, name), val)
+	}
+}

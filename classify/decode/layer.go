@@ -1,0 +1,463 @@
+package decode
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"html"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// text decodes one string value found at s. It tries, in order, the
+// structural readings (JSON, JWT, a URL or a form in the string) and then
+// the encoding layers (percent, HTML entities, hex, base64, LZString); the
+// first that fits wins and its output is decoded again. A string nothing
+// fits is emitted as a leaf.
+func (d *decoder) text(s scope, v string) {
+	if d.full {
+		return
+	}
+	if s.nest >= d.lim.MaxNesting {
+		s.trunc = true
+		d.note(s, fmt.Sprintf("nesting limit %d reached, not decoded further", d.lim.MaxNesting))
+		d.emit(s, v)
+		return
+	}
+	if plain(v, s.query) {
+		d.emit(s, v)
+		return
+	}
+	if d.structured(s, v) {
+		return
+	}
+	out, step, ok := d.unwrap(s, v)
+	if !ok {
+		d.emit(s, v)
+		return
+	}
+	if s.depth >= d.lim.MaxDepth {
+		s.trunc = true
+		d.note(s, fmt.Sprintf("%s: depth limit %d reached, not decoded", step, d.lim.MaxDepth))
+		d.emit(s, v)
+		return
+	}
+	if !d.spend(len(out)) {
+		s.trunc = true
+		d.note(s, fmt.Sprintf("%s: decoded-byte budget %d exhausted, not decoded", step, d.lim.MaxBytes))
+		d.emit(s, v)
+		return
+	}
+	if s.fresh {
+		d.emit(s, v)
+	}
+	d.payload(s.via(step), out, "", true)
+}
+
+// Byte classes for plain.
+const (
+	classSpecial  = 1 << iota // '%' or '&': escapes and entities
+	classAlphabet             // base64, base64url, hex and LZString characters
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c == '%' || c == '&':
+			t[c] = classSpecial
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9',
+			c == '+' || c == '/' || c == '=' || c == '-' || c == '_' || c == '$':
+			t[c] = classAlphabet
+		}
+	}
+	return t
+}()
+
+// plain reports, in one pass, that no structure or layer can apply to v,
+// so most ordinary strings skip the sniffers entirely.
+func plain(v string, query bool) bool {
+	t := v
+	for len(t) > 0 && (t[0] == ' ' || t[0] == '\t' || t[0] == '\r' || t[0] == '\n') {
+		t = t[1:]
+	}
+	if t == "" {
+		return true
+	}
+	switch t[0] {
+	case '{', '[', '/', 'h', 'H', 'e':
+		return false
+	}
+	all := uint8(classAlphabet)
+	for i := 0; i < len(v); i++ {
+		c := byteClass[v[i]]
+		if c&classSpecial != 0 {
+			return false
+		}
+		if c == 0 && !(query && v[i] == ' ') {
+			all = 0
+		}
+	}
+	if strings.IndexByte(v, '=') > 0 {
+		return false // maybe a form
+	}
+	return all == 0 || len(strings.TrimSpace(v)) < 8
+}
+
+// structured handles a string that is itself a structure: JSON, a JWT, a
+// URL or a form. It reports whether it took the value.
+func (d *decoder) structured(s scope, v string) bool {
+	t := strings.TrimSpace(v)
+	if len(t) < 2 {
+		return false
+	}
+	switch {
+	case looksJSON(t):
+		if s.fresh {
+			d.emit(s, v)
+		}
+		if err := d.json(s.inner(""), t, "$"); err != nil && err != errStopped {
+			d.note(s, "json: "+err.Error())
+		}
+		return true
+	case looksJWT(t):
+		if s.depth >= d.lim.MaxDepth {
+			s.trunc = true
+			d.note(s, fmt.Sprintf("jwt: depth limit %d reached, not decoded", d.lim.MaxDepth))
+			d.emit(s, v)
+			return true
+		}
+		if s.fresh {
+			d.emit(s, v)
+		}
+		d.jwt(s.via("jwt"), t)
+		return true
+	case looksURL(t):
+		if s.fresh {
+			d.emit(s, v)
+		}
+		d.url(s.inner("url"), t)
+		return true
+	case strings.IndexByte(t, '=') > 0 && strings.IndexByte(t, '&') > 0 && looksForm(t, 2):
+		if s.fresh {
+			d.emit(s, v)
+		}
+		ss := s.inner("")
+		d.query(ss, t, "form")
+		return true
+	}
+	return false
+}
+
+// jwt decodes the header and claims of a JSON Web Token as JSON leaves
+// under "$.header" and "$.claims"; the signature is not data.
+func (d *decoder) jwt(s scope, t string) {
+	parts := strings.SplitN(t, ".", 3)
+	for i, root := range []string{"$.header", "$.claims"} {
+		raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[i], "="))
+		if err != nil {
+			d.note(s, fmt.Sprintf("%s: base64url: %v", root[2:], err))
+			continue
+		}
+		if !d.spend(len(raw)) {
+			d.note(s, "decoded-byte budget exhausted")
+			return
+		}
+		if err := d.json(s.inner(""), string(raw), root); err != nil && err != errStopped {
+			d.note(s, root[2:]+": json: "+err.Error())
+		}
+	}
+}
+
+// unwrap tries the encoding layers on v and returns the decoded bytes and
+// the step name of the first layer whose output is plausible.
+func (d *decoder) unwrap(s scope, v string) ([]byte, string, bool) {
+	if hasEscapes(v) {
+		if out := unescape(v, s.query); out != v && (utf8.ValidString(out) || magicOf([]byte(out)) != "") {
+			return []byte(out), "percent", true
+		}
+	}
+	if strings.IndexByte(v, '&') >= 0 && hasEntity(v) {
+		if out := html.UnescapeString(v); out != v {
+			return []byte(out), "html-entities", true
+		}
+	}
+	t := strings.TrimSpace(v)
+	if len(t) < 8 {
+		return nil, "", false
+	}
+	sh := shapeOf(t)
+	if sh.digitsOnly {
+		return nil, "", false
+	}
+	// A string exactly as long as a digest stays as it is (detectors match
+	// digests), unless it decodes to compressed data.
+	if sh.hex && len(t)%2 == 0 {
+		if out, err := hex.DecodeString(t); err == nil && plausibleUnlessDigest(out, isHashHexLen(len(t))) {
+			return out, "hex", true
+		}
+	}
+	if sh.spaceInB64 && s.query {
+		// '+' sent unescaped in a query string arrives as a space.
+		t = strings.ReplaceAll(t, " ", "+")
+		sh = shapeOf(t)
+	}
+	if (sh.b64std || sh.b64url) && sh.hasLetter && !(sh.hex && isHashHexLen(len(t))) {
+		enc := base64.RawStdEncoding
+		step := "base64"
+		if sh.b64url && !sh.b64std {
+			enc = base64.RawURLEncoding
+			step = "base64url"
+		}
+		if out, err := enc.DecodeString(strings.TrimRight(t, "=")); err == nil && len(out) >= 3 && plausibleUnlessDigest(out, isHashB64Len(len(t))) {
+			return out, step, true
+		}
+	}
+	if strings.HasPrefix(t, "eyJ") || strings.HasPrefix(t, "H4sI") {
+		// base64 of `{"` or of a gzip header: clearly meant as base64, so a
+		// failure to read it is worth a note.
+		if _, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(strings.NewReplacer("+", "-", "/", "_").Replace(t), "=")); err != nil {
+			d.note(s, "base64: "+err.Error())
+			return nil, "", false
+		}
+	}
+	// LZString output uses its whole alphabet: an all-hex token is an ID
+	// or a digest, not LZString.
+	if len(t) >= 16 && !sh.hex && !strings.ContainsRune(t, ' ') && (sh.lzB64 || sh.lzURI) && sh.hasLetter {
+		limit := min(int64(len(t))*int64(d.lim.MaxRatio), d.budget, int64(d.lim.MaxBytes))
+		alphabet := lzBase64
+		if !sh.lzB64 {
+			alphabet = lzURISafe
+		}
+		if out, err := lzDecompress(t, alphabet, int(limit)); err == nil && plausibleLZ(out) {
+			return out, "lzstring", true
+		}
+	}
+	return nil, "", false
+}
+
+// shape summarises which alphabets a token fits, in one pass.
+type shape struct {
+	digitsOnly, hex, b64std, b64url, lzURI, hasLetter, spaceInB64 bool
+	// lzB64 is LZString's compressToBase64 alphabet, which pads with up
+	// to three '='.
+	lzB64 bool
+}
+
+func shapeOf(t string) shape {
+	sh := shape{digitsOnly: true, hex: true, b64std: true, b64url: true, lzURI: true}
+	// '=' after padding started is checked at the end through pad; the
+	// alphabets below are switched off one character class at a time.
+	pad := 0
+	spaces := false
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case '0' <= c && c <= '9':
+			if pad > 0 {
+				sh.b64std, sh.b64url = false, false
+			}
+			continue
+		case 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F':
+			sh.hasLetter = true
+		case 'g' <= c && c <= 'z' || 'G' <= c && c <= 'Z':
+			sh.hasLetter = true
+			sh.hex = false
+		case c == '+':
+			sh.hex, sh.b64url = false, false
+		case c == '/':
+			sh.hex, sh.b64url, sh.lzURI = false, false, false
+		case c == '-':
+			sh.hex, sh.b64std = false, false
+		case c == '_':
+			sh.hex, sh.b64std, sh.lzURI = false, false, false
+		case c == '$':
+			sh.hex, sh.b64std, sh.b64url = false, false, false
+		case c == '=':
+			pad++
+			sh.hex, sh.lzURI = false, false
+			sh.digitsOnly = false
+			continue
+		case c == ' ':
+			spaces = true
+			sh.hex, sh.b64url, sh.lzURI = false, false, false
+		default:
+			return shape{hasLetter: sh.hasLetter}
+		}
+		sh.digitsOnly = false
+		if pad > 0 {
+			sh.b64std, sh.b64url = false, false
+		}
+	}
+	sh.lzB64 = sh.b64std && pad <= 3
+	if pad > 2 {
+		sh.b64std, sh.b64url = false, false
+	}
+	if spaces {
+		sh.lzB64 = false
+		sh.spaceInB64 = sh.b64std
+		sh.b64std = false
+	}
+	return sh
+}
+
+// isHashHexLen reports the lengths of md5, sha1, sha256, sha384 and sha512
+// in hex: such strings are digests, which detectors match as they are.
+func isHashHexLen(n int) bool { return n == 32 || n == 40 || n == 64 || n == 96 || n == 128 }
+
+// isHashB64Len reports the base64 lengths (padded or not) of 16, 20, 32,
+// 48 and 64 byte digests.
+func isHashB64Len(n int) bool {
+	switch n {
+	case 22, 24, 27, 28, 43, 44, 64, 86, 88:
+		return true
+	}
+	return false
+}
+
+// plausible reports whether bytes produced by a layer are worth decoding
+// further: a known compression magic, or mostly printable UTF-8 text.
+func plausible(b []byte) bool {
+	if magicOf(b) != "" {
+		return true
+	}
+	return plausibleText(b)
+}
+
+func plausibleUnlessDigest(b []byte, digestLen bool) bool {
+	if digestLen {
+		return magicOf(b) != ""
+	}
+	return plausible(b)
+}
+
+// plausibleText accepts valid UTF-8 where at least 95% of the runes are
+// printable (all of them for short outputs) and at least one is a letter.
+func plausibleText(b []byte) bool {
+	if len(b) == 0 || !utf8.Valid(b) {
+		return false
+	}
+	total, bad, letters := 0, 0, 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			i++
+			total++
+			switch {
+			case c >= 0x20 && c < 0x7f:
+				if 'a' <= c|0x20 && c|0x20 <= 'z' {
+					letters++
+				}
+			case c == '\n' || c == '\r' || c == '\t':
+			default:
+				bad++
+			}
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		i += n
+		total++
+		if unicode.IsLetter(r) {
+			letters++
+		} else if !unicode.IsPrint(r) && !unicode.IsSpace(r) {
+			bad++
+		}
+	}
+	if letters == 0 {
+		return false
+	}
+	if total < 16 {
+		return bad == 0
+	}
+	return bad*20 <= total
+}
+
+// plausibleLZ is stricter than plausibleText: LZString accepts many
+// random strings, so its output must be at least 8 characters of mostly
+// ASCII text, as the JSON and text that SDKs compress are.
+func plausibleLZ(b []byte) bool {
+	if len(b) < 8 || !plausibleText(b) {
+		return false
+	}
+	ascii := 0
+	for _, c := range b {
+		if c >= 0x20 && c < 0x7f || c == '\n' || c == '\t' || c == '\r' {
+			ascii++
+		}
+	}
+	return ascii*10 >= len(b)*9
+}
+
+// looksJSON accepts an object or array whose first inner character can
+// start a JSON member, so "{ user { name } }" (GraphQL) and "[1/2]" are
+// left as text.
+func looksJSON(t string) bool {
+	open, close := t[0], t[len(t)-1]
+	if !(open == '{' && close == '}' || open == '[' && close == ']') {
+		return false
+	}
+	inner := strings.TrimLeft(t[1:], " \t\r\n")
+	if inner == "" {
+		return false
+	}
+	c := inner[0]
+	if open == '{' {
+		return c == '"' || c == '}'
+	}
+	return c == '"' || c == '{' || c == '[' || c == ']' || c == '-' || '0' <= c && c <= '9' ||
+		strings.HasPrefix(inner, "true") || strings.HasPrefix(inner, "false") || strings.HasPrefix(inner, "null")
+}
+
+// looksJWT accepts three base64url parts whose first decodes to a JSON
+// object (every JWS header starts "eyJ", base64 of `{"`).
+func looksJWT(t string) bool {
+	if !strings.HasPrefix(t, "eyJ") || strings.Count(t, ".") != 2 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '=') {
+			return false
+		}
+	}
+	_, rest, _ := strings.Cut(t, ".")
+	return strings.HasPrefix(rest, "eyJ")
+}
+
+// looksURL accepts absolute http(s) URLs and origin-relative paths without
+// spaces.
+func looksURL(t string) bool {
+	if strings.ContainsAny(t, " \t\r\n") {
+		return false
+	}
+	if len(t) > 8 && (strings.EqualFold(t[:7], "http://") || strings.EqualFold(t[:8], "https://")) {
+		return true
+	}
+	return len(t) > 1 && t[0] == '/' && t[1] != '/' && t[1] != '*'
+}
+
+// hasEntity reports an HTML character reference: &name; &#123; &#x1F;
+func hasEntity(s string) bool {
+	for i := strings.IndexByte(s, '&'); i >= 0; {
+		j := i + 1
+		if j < len(s) && s[j] == '#' {
+			j++
+			if j < len(s) && (s[j] == 'x' || s[j] == 'X') {
+				j++
+			}
+		}
+		k := j
+		for k < len(s) && k-j < 32 && (isHex(s[k]) || 'a' <= s[k]|0x20 && s[k]|0x20 <= 'z' || '0' <= s[k] && s[k] <= '9') {
+			k++
+		}
+		if k > j && k < len(s) && s[k] == ';' {
+			return true
+		}
+		n := strings.IndexByte(s[i+1:], '&')
+		if n < 0 {
+			return false
+		}
+		i += n + 1
+	}
+	return false
+}

@@ -1,0 +1,263 @@
+package decode
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// url decodes a URL found at s: host, userinfo, each path segment (also
+// split into words), matrix parameters, query parameters and the fragment.
+// It is lenient: whatever cannot be parsed is kept as text.
+func (d *decoder) url(s scope, raw string) {
+	rest, frag, hasFrag := strings.Cut(raw, "#")
+	rest, query, hasQuery := strings.Cut(rest, "?")
+	path := rest
+	if i := strings.Index(rest, "://"); i >= 0 && i < 16 {
+		auth := rest[i+3:]
+		path = ""
+		if j := strings.IndexByte(auth, '/'); j >= 0 {
+			auth, path = auth[:j], auth[j:]
+		}
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+			d.text(s.at("url:userinfo", "userinfo"), unescape(auth[:at], false))
+			auth = auth[at+1:]
+		}
+		host := auth
+		if strings.HasPrefix(host, "[") {
+			if j := strings.IndexByte(host, ']'); j >= 0 {
+				host = host[1:j]
+			}
+		} else if j := strings.LastIndexByte(host, ':'); j >= 0 {
+			host = host[:j]
+		}
+		if host != "" {
+			d.emit(s.at("url:host", ""), strings.ToLower(host))
+		}
+	}
+	d.pathSegments(s, path)
+	if hasQuery {
+		d.query(s, query, "query")
+	}
+	if hasFrag && frag != "" {
+		if looksForm(frag, 1) {
+			d.query(s.inner("fragment"), frag, "query")
+		} else {
+			d.text(s.at("fragment", ""), unescape(frag, false))
+		}
+	}
+}
+
+func (d *decoder) pathSegments(s scope, path string) {
+	n := 0
+	for seg := range strings.SplitSeq(path, "/") {
+		if d.stopped() {
+			return
+		}
+		if seg == "" {
+			continue
+		}
+		n++
+		step := indexStep("path", n)
+		name, params, hasParams := strings.Cut(seg, ";")
+		ss := s.at(step, "")
+		name = unescape(name, false)
+		if name != "" {
+			d.text(ss, name)
+			if !hasWordBreak(name) {
+				// nothing to split
+			} else if w := splitWords(name); w != name {
+				d.emit(ss.inner("words"), w)
+			}
+		}
+		if hasParams {
+			for p := range strings.SplitSeq(params, ";") {
+				k, v, _ := strings.Cut(p, "=")
+				if k == "" && v == "" {
+					continue
+				}
+				k = unescape(k, false)
+				d.text(ss.at("matrix:"+k, k), unescape(v, false))
+			}
+		}
+	}
+}
+
+// query decodes a query string or form body: '&'-separated pairs, '+' as
+// space, repeated keys kept in order, bracketed keys ("cd[buttonText]")
+// kept whole. prefix is "query" or "form".
+func (d *decoder) query(s scope, q, prefix string) {
+	for part := range strings.SplitSeq(q, "&") {
+		if d.stopped() {
+			return
+		}
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		k = unescape(k, true)
+		ss := s.at(prefix+":"+k, k)
+		ss.query = true
+		d.text(ss, unescape(strings.TrimRight(v, "\r\n"), true))
+	}
+}
+
+// unescape undoes percent-encoding leniently: valid %XX sequences are
+// decoded, anything else is kept as written. plus turns '+' into a space.
+func unescape(s string, plus bool) string {
+	i := 0
+	for ; i < len(s); i++ {
+		if s[i] == '%' || (plus && s[i] == '+') {
+			break
+		}
+	}
+	if i == len(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	b = append(b, s[:i]...)
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		case c == '+' && plus:
+			b = append(b, ' ')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+// hasEscapes reports whether s holds at least one valid %XX sequence.
+func hasEscapes(s string) bool {
+	for i := strings.IndexByte(s, '%'); i >= 0 && i+2 < len(s); {
+		if isHex(s[i+1]) && isHex(s[i+2]) {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '%')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+	}
+	return false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
+
+// looksForm reports whether s reads as k=v pairs joined by '&' with at
+// least minPairs pairs and keys made of token characters, so a sentence
+// containing '=' is not mistaken for a form.
+func looksForm(s string, minPairs int) bool {
+	if strings.ContainsAny(s, " \n\t") {
+		return false
+	}
+	pairs := 0
+	for part := range strings.SplitSeq(s, "&") {
+		if part == "" {
+			continue
+		}
+		k, _, ok := strings.Cut(part, "=")
+		if !ok || k == "" || len(k) > 128 {
+			return false
+		}
+		for i := 0; i < len(k); i++ {
+			if !isKeyByte(k[i]) {
+				return false
+			}
+		}
+		pairs++
+	}
+	return pairs >= minPairs
+}
+
+func isKeyByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '_' || c == '-' || c == '.' || c == '[' || c == ']' || c == '%' || c == '$' || c == '~' || c == ':'
+}
+
+// indexSteps caches "path[1]".."path[15]": every URL has a few.
+var indexSteps = func() (t [16]string) {
+	for i := range t {
+		t[i] = "path[" + strconv.Itoa(i) + "]"
+	}
+	return t
+}()
+
+// indexStep names the n-th item of a list location ("path[2]").
+func indexStep(name string, n int) string {
+	if name == "path" && n < len(indexSteps) {
+		return indexSteps[n]
+	}
+	return name + "[" + strconv.Itoa(n) + "]"
+}
+
+// hasWordBreak reports a separator or a capital letter after the first
+// character: only then can splitWords change anything.
+func hasWordBreak(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '-' || c == '_' || c == '+' || c == '.' || c == ' ' || c == '~' || c >= 0x80 || i > 0 && 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+// splitWords turns a slug, snake_case or camelCase name into words joined
+// by spaces ("depression-treatment" -> "depression treatment",
+// "DepressionTreatment" -> "Depression Treatment"), so dictionary detectors
+// match multi-word terms in URL paths.
+func splitWords(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 4)
+	var prev rune
+	pendingSpace := false
+	for i, r := range s {
+		if r == utf8.RuneError {
+			return s
+		}
+		if r == '-' || r == '_' || r == '+' || r == '.' || r == ' ' || r == '~' {
+			if b.Len() > 0 {
+				pendingSpace = true
+			}
+			prev = r
+			continue
+		}
+		if b.Len() > 0 && !pendingSpace {
+			// camelCase boundary: lower->Upper, or the last capital of an
+			// acronym before a lower-case letter ("HIVTest" -> "HIV Test").
+			if unicode.IsUpper(r) && unicode.IsLower(prev) {
+				pendingSpace = true
+			} else if unicode.IsUpper(r) && unicode.IsUpper(prev) {
+				if next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):]); unicode.IsLower(next) {
+					pendingSpace = true
+				}
+			}
+		}
+		if pendingSpace {
+			b.WriteByte(' ')
+			pendingSpace = false
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
+}
