@@ -1,0 +1,164 @@
+package classify
+
+import (
+	"strings"
+	"unicode"
+)
+
+// healthKeyWords are key words that announce health content: an ambiguous
+// term ("Plan B", "cold") or an ICD-10 code counts under such a key.
+var healthKeyWords = wordSet(
+	"medication", "medications", "med", "meds", "medicine", "rx", "drug", "drugs",
+	"prescription", "prescriptions", "pharmacy", "refill", "dosage", "dose",
+	"diagnosis", "diagnoses", "dx", "icd", "icd10", "icd10cm",
+	"condition", "conditions", "symptom", "symptoms", "complaint",
+	"treatment", "treatments", "therapy", "procedure", "procedures",
+	"allergy", "allergies", "health", "medical", "clinical", "specialty",
+	"patient", "visit", "reason", "problem", "problems", "disease", "illness",
+)
+
+// healthPathWords in a page or request URL path mark a health page
+// (condition pages, booking, pharmacy), which gives ambiguous terms and
+// codes elsewhere in the flow their health meaning.
+var healthPathWords = wordSet(
+	"condition", "conditions", "treatment", "treatments", "pharmacy", "patient",
+	"patients", "appointment", "appointments", "therapy", "therapies",
+	"diagnosis", "symptom", "symptoms", "medication", "medications",
+	"prescription", "prescriptions", "refill", "telehealth", "clinic",
+	"clinics", "doctor", "doctors", "diseases", "intake", "mychart",
+)
+
+// nonHealthKeyWords veto codes and ambiguous terms whatever the context:
+// "F32.9" as a version or "Focus" as a SKU is not health information.
+var nonHealthKeyWords = wordSet(
+	"version", "ver", "v", "build", "release", "rev", "revision", "sku",
+	"sdk", "lib", "model", "firmware", "os", "browser", "uuid", "guid",
+	"order", "invoice", "sid", "cid", "tid", "session", "ts", "timestamp",
+	"color", "colour", "size", "brand", "product", "item", "category",
+)
+
+func wordSet(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+// eachWord calls yield with each lower-case word of a key or path, split
+// on any non letter-digit rune and on camelCase boundaries
+// ("cd[buttonText]" → cd, button, text; "ep.condition_name" → ep,
+// condition, name), stopping after max words or when yield returns false.
+// Lower-casing allocates only for words with capitals.
+func eachWord(s string, max int, yield func(w string) bool) {
+	start := -1
+	prevLower := false
+	n := 0
+	emit := func(end int) bool {
+		if start < 0 || end <= start {
+			start = -1
+			return true
+		}
+		w := s[start:end]
+		start = -1
+		n++
+		return yield(strings.ToLower(w)) && n < max
+	}
+	for i, r := range s {
+		isWord := unicode.IsLetter(r) || unicode.IsDigit(r)
+		switch {
+		case !isWord:
+			if !emit(i) {
+				return
+			}
+			prevLower = false
+			continue
+		case unicode.IsUpper(r) && prevLower:
+			if !emit(i) {
+				return
+			}
+		}
+		if start < 0 {
+			start = i
+		}
+		prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+	}
+	emit(len(s))
+}
+
+// splitWords returns the words eachWord yields, at most max of them.
+func splitWords(s string, max int) []string {
+	var words []string
+	eachWord(s, max, func(w string) bool {
+		words = append(words, w)
+		return true
+	})
+	return words
+}
+
+// anyWordIn reports whether one of the words of s is in set.
+func anyWordIn(s string, set map[string]bool) bool {
+	found := false
+	eachWord(s, 64, func(w string) bool {
+		found = set[w]
+		return !found
+	})
+	return found
+}
+
+// stepName returns the key part of a location step ("json:$.a.b" →
+// "a.b", "query:cd[x]" → "cd[x]"), or "" for transformations and
+// headers, whose names say nothing about health.
+func stepName(step string) string {
+	kind, name, ok := strings.Cut(step, ":")
+	if !ok || kind == "header" {
+		return ""
+	}
+	name = strings.TrimPrefix(name, "$")
+	return strings.TrimPrefix(name, ".")
+}
+
+// chainKeys returns the key names along a decoding chain, dropping step
+// kinds and transformations: ["query:data", "base64",
+// "json:$.patient.medications[0]"] → "data patient.medications[0]".
+// Header names are dropped: "Referer" says nothing about health.
+func chainKeys(chain []string) string {
+	var b strings.Builder
+	for _, step := range chain {
+		name := stepName(step)
+		if name == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(name)
+	}
+	return b.String()
+}
+
+// isURLPathField reports whether a field is a path segment of some URL
+// (the request's, the Referer's, or one inside a parameter such as dl).
+func isURLPathField(chain []string) bool {
+	for i := len(chain) - 1; i >= 0; i-- {
+		step := chain[i]
+		if strings.HasPrefix(step, "path[") || step == "path" || strings.HasPrefix(step, "path:") {
+			return true
+		}
+		if strings.Contains(step, ":") {
+			// A location below the path (a query key, a JSON member)
+			// means the field is not the path itself.
+			return false
+		}
+	}
+	return false
+}
+
+// healthPathText reports whether a URL path text names a health page.
+func healthPathText(s string) bool {
+	lower := strings.ToLower(s)
+	if strings.Contains(lower, "health-library") || strings.Contains(lower, "health library") {
+		return true
+	}
+	return anyWordIn(s, healthPathWords)
+}

@@ -1,0 +1,601 @@
+package classify
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/classify/ident"
+	"github.com/phiproxy/phiproxy/classify/persona"
+)
+
+// maxFindings bounds the findings of one flow: past it a hostile payload
+// would only grow memory, not the evidence.
+const maxFindings = 2000
+
+// detection is a finding under construction.
+type detection struct {
+	phiproxy.Finding
+	// hashed is set for a persona value found in a hash disguise.
+	hashed bool
+	// needsContext is set for ambiguous terms and ICD-10 codes, which count
+	// only when the field's key or the flow says "health".
+	needsContext bool
+	// healthKey records whether the field's key or path announces health.
+	healthKey bool
+}
+
+// flowSignals is what the whole flow says about health context.
+type flowSignals struct {
+	// healthPath is set when a URL path of the flow (request, page,
+	// or a URL inside a parameter) names a health page.
+	healthPath bool
+}
+
+// detect runs every detector over fields and applies the context rules.
+// It returns the findings (deduplicated per kind, term and path) and
+// whether the findings limit cut it short.
+func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detection, bool) {
+	var (
+		out     []detection
+		seen    = make(map[findingKey]bool)
+		limited bool
+	)
+	add := func(d detection) {
+		if len(out) >= maxFindings {
+			limited = true
+			return
+		}
+		k := findingKey{d.Kind, d.Term, d.Path}
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	// Paths are joined only for fields that yield a finding.
+	paths := make([]string, len(fields))
+	pathOfField := func(i int) string {
+		if paths[i] == "" {
+			paths[i] = fields[i].Path()
+		}
+		return paths[i]
+	}
+	containers := decodedContainers(fields)
+	// Keys and parent keys repeat across fields (every leaf under
+	// "query:dl" shares it): scan each distinct step once per flow.
+	scannedSteps := make(map[string]bool)
+	for i := range fields {
+		f := &fields[i]
+		if f.Value == "" && f.Key == "" {
+			continue
+		}
+		if !sig.healthPath && isURLPathField(f.Chain) && healthPathText(f.Value) {
+			sig.healthPath = true
+		}
+		if containers[i] {
+			// The raw form of a value the decoder went on to decode (a
+			// base64 or LZString blob, a JSON string): its leaves carry the
+			// content, while scanning the encoded text only finds noise
+			// ("Cf", "MS" inside base64).
+			continue
+		}
+		fc := &fieldContext{f: f, i: i, pathOf: pathOfField}
+
+		in.detectPeople(fc, add)
+		in.detectTerms(f.Value, f.Value, fc, false, 0.9, add)
+		keyInChain := false
+		for _, step := range f.Chain {
+			name := stepName(step)
+			if name == "" {
+				continue
+			}
+			keyInChain = keyInChain || (f.Key != "" && strings.Contains(name, f.Key))
+			if scannedSteps[step] {
+				continue
+			}
+			scannedSteps[step] = true
+			// Keys are short and abbreviated ("pid", "duration_ms"): an
+			// ambiguous term in a key is almost never health, so only
+			// unambiguous terms count there.
+			in.detectTerms(name, name, fc, true, 0.7, add)
+		}
+		if f.Key != "" && !keyInChain && !scannedSteps["key:"+f.Key] {
+			scannedSteps["key:"+f.Key] = true
+			in.detectTerms(f.Key, f.Key, fc, true, 0.7, add)
+		}
+		in.detectCodes(fc, add)
+	}
+
+	healthPaths := make(map[string]bool)
+	for _, d := range out {
+		if d.Kind.IsHealth() {
+			healthPaths[d.Path] = true
+		}
+	}
+	findConditionPages(fields, pathOfField, healthPaths, add)
+
+	context := sig.healthPath
+	for _, d := range out {
+		if d.Kind.IsHealth() && !d.needsContext {
+			context = true
+			break
+		}
+	}
+	kept := out[:0]
+	for _, d := range out {
+		if d.needsContext && !d.healthKey && !context {
+			continue
+		}
+		kept = append(kept, d)
+	}
+	return kept, limited
+}
+
+type findingKey struct {
+	kind       phiproxy.Kind
+	term, path string
+}
+
+// detectPeople finds identifiers and the test persona's values, plain or
+// disguised. A persona value found plain inside an email address
+// ("jordan" in jordan.whitfield@example.com) is part of that email, not a
+// finding of its own. Persona findings come first so that, where both
+// detectors see the same value, the finding says persona.
+func (in *Inspector) detectPeople(fc *fieldContext, add func(detection)) {
+	f := fc.f
+	if f.Value == "" {
+		return
+	}
+	var emails [][2]int
+	ids := ident.Find(innerKey(f.Key), f.Value)
+	for _, m := range ids {
+		if m.Kind == phiproxy.KindEmail {
+			emails = append(emails, [2]int{m.Start, m.End})
+		}
+	}
+	var hits []persona.Hit
+	if in.persona != nil {
+		hits = in.persona.Find(f.Value)
+		for _, h := range hits {
+			if h.Kind == phiproxy.KindEmail && h.Start < h.End {
+				emails = append(emails, [2]int{h.Start, h.End})
+			}
+		}
+	}
+	for _, h := range hits {
+		if h.Kind != phiproxy.KindEmail && h.Start < h.End && within(h.Start, h.End, emails) {
+			continue
+		}
+		path := fc.path()
+		d := detection{Finding: phiproxy.Finding{
+			Kind:   h.Kind,
+			Term:   canonicalIdentifier(h.Kind, h.Value),
+			Value:  f.Value,
+			Path:   path,
+			Field:  f.Value,
+			Source: phiproxy.SourcePersona,
+			Score:  1,
+		}}
+		if h.Start >= 0 && h.End <= len(f.Value) && h.Start < h.End {
+			d.Value = f.Value[h.Start:h.End]
+			if h.Start != 0 || h.End != len(f.Value) {
+				d.Start, d.End = h.Start, h.End
+			}
+		}
+		if h.Disguise != "" && h.Disguise != "plain" {
+			d.Path = path + " > " + h.Disguise
+			d.hashed = isHashDisguise(h.Disguise)
+		}
+		add(d)
+	}
+	for _, m := range ids {
+		if !plausibleIdentifier(*f, m) {
+			continue
+		}
+		if m.Kind != phiproxy.KindEmail && within(m.Start, m.End, emails) {
+			continue
+		}
+		norm := m.Normalized
+		if norm == "" {
+			norm = m.Text
+		}
+		d := detection{Finding: phiproxy.Finding{
+			Kind:   m.Kind,
+			Term:   canonicalIdentifier(m.Kind, norm),
+			Value:  m.Text,
+			Path:   fc.path(),
+			Field:  f.Value,
+			Source: phiproxy.SourcePattern,
+			Score:  m.Score,
+		}}
+		if m.Start >= 0 && m.End <= len(f.Value) && m.Start < m.End && (m.Start != 0 || m.End != len(f.Value)) {
+			d.Start, d.End = m.Start, m.End
+		}
+		add(d)
+	}
+}
+
+// within reports whether [start,end) lies inside one of spans.
+func within(start, end int, spans [][2]int) bool {
+	for _, s := range spans {
+		if start >= s[0] && end <= s[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// decodedContainers marks the fields whose chain is a proper prefix of
+// another field's chain: values the decoder kept in their raw form and
+// also decoded further. Chains are compared by a 64-bit hash of their
+// steps, so no path strings are built.
+func decodedContainers(fields []phiproxy.Field) []bool {
+	prefixes := make(map[uint64]struct{}, len(fields))
+	for _, f := range fields {
+		h := newChainHash()
+		for _, step := range f.Chain[:max(len(f.Chain)-1, 0)] {
+			h = h.add(step)
+			prefixes[uint64(h)] = struct{}{}
+		}
+	}
+	out := make([]bool, len(fields))
+	if len(prefixes) == 0 {
+		return out
+	}
+	for i, f := range fields {
+		h := newChainHash()
+		for _, step := range f.Chain {
+			h = h.add(step)
+		}
+		if _, ok := prefixes[uint64(h)]; ok && len(f.Chain) > 0 {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+// chainHash is FNV-1a over a chain's steps, each followed by a zero byte
+// so ["ab","c"] and ["a","bc"] differ.
+type chainHash uint64
+
+func newChainHash() chainHash { return 14695981039346656037 }
+
+func (h chainHash) add(step string) chainHash {
+	for i := 0; i < len(step); i++ {
+		h ^= chainHash(step[i])
+		h *= 1099511628211
+	}
+	h *= 1099511628211 // a zero byte between steps: XOR with 0, then multiply
+	return h
+}
+
+// idKeyWords name keys that hold machine identifiers: a bare run of
+// digits under them is an ID, not a card, phone or SSN, even when it
+// passes a checksum (one random number in ten passes Luhn).
+var idKeyWords = wordSet(
+	"id", "ids", "key", "cb", "random", "rnd", "nonce", "ts", "time", "timestamp",
+	"seq", "session", "sid", "cid", "order", "invoice", "tracking", "sku",
+	"product", "idempotency", "page", "event", "request", "trace", "span",
+	"message", "checkout", "transaction", "cache", "version", "build",
+)
+
+// objectKeyWords are parents of a "name" key that name a thing rather
+// than a person: action.target.name, product.name, page.name.
+var objectKeyWords = wordSet(
+	"action", "target", "element", "button", "link", "event", "page", "view",
+	"screen", "product", "products", "item", "items", "app", "application",
+	"file", "company", "organization", "org", "library", "lib", "sdk",
+	"browser", "os", "device", "form", "field", "input", "campaign", "plan",
+	"category", "feature", "experiment", "variant", "step", "section",
+	"schema", "os_name", "tag", "nodes",
+)
+
+// plausibleIdentifier applies the field context the identifier detectors
+// do not see: the key's parents and what kind of key it is.
+func plausibleIdentifier(f phiproxy.Field, m ident.Match) bool {
+	whole := m.Start == 0 && m.End == len(f.Value)
+	switch m.Kind {
+	case phiproxy.KindCard, phiproxy.KindSSN, phiproxy.KindPhone:
+		if whole && isDigits(f.Value) && anyWordIn(f.Key, idKeyWords) {
+			return false
+		}
+	case phiproxy.KindName:
+		if parent := parentKeys(f); parent != "" && anyWordIn(parent, objectKeyWords) {
+			return false
+		}
+	}
+	return true
+}
+
+// parentKeys returns the chain's keys above the field's own key.
+func parentKeys(f phiproxy.Field) string {
+	keys := chainKeys(f.Chain)
+	if i := strings.LastIndex(keys, f.Key); i >= 0 && f.Key != "" {
+		keys = keys[:i]
+	}
+	return keys
+}
+
+// innerKey is the innermost name of a compound key: "ep.first_name" →
+// "first_name", "cd[email]" → "email", "user.traits.phone" → "phone".
+// Tracker prefixes (GA4 ep./up., Meta cd[]/ud[]) say nothing about the
+// value; the last part does.
+func innerKey(key string) string {
+	k := strings.TrimRight(key, "]")
+	if i := strings.LastIndexAny(k, "[."); i >= 0 && i+1 < len(k) {
+		return k[i+1:]
+	}
+	return key
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// detectTerms finds dictionary terms in text (a value, or the keys along
+// the field's path). Ambiguous terms are skipped under a vetoing key or
+// when skipAmbiguous is set, and otherwise wait for context.
+func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbiguous bool, score float64, add func(detection)) {
+	if text == "" {
+		return
+	}
+	for _, m := range in.matcher.Find(text) {
+		t := m.Term
+		if t == nil {
+			continue
+		}
+		if t.Ambiguous && (skipAmbiguous || fc.vetoKey()) {
+			continue
+		}
+		if isAbbreviation(t.Term) && isMixedCase(m.Text) {
+			// "Ed", "Cf", "Tb" are names, units and encoding noise, not
+			// ED, CF, TB.
+			continue
+		}
+		term := t.Canonical
+		if term == "" {
+			term = strings.ToLower(t.Term)
+		}
+		d := detection{
+			Finding: phiproxy.Finding{
+				Kind:     t.Kind,
+				Term:     term,
+				Value:    m.Text,
+				Path:     fc.path(),
+				Field:    field,
+				Category: t.Category,
+				Source:   phiproxy.SourceDictionary,
+				Score:    score,
+			},
+			needsContext: t.Ambiguous,
+		}
+		if t.Ambiguous {
+			d.healthKey = fc.healthKey()
+			d.Score = score - 0.3
+		}
+		if m.Start >= 0 && m.Start < m.End && m.End <= len(field) && (m.Start != 0 || m.End != len(field)) {
+			d.Start, d.End = m.Start, m.End
+		}
+		add(d)
+	}
+}
+
+// detectCodes finds ICD-10-CM codes. A dotted code ("F32.9") is a
+// candidate anywhere; an undotted one ("F329", "B20") only under a key
+// that says diagnosis, since short letter-digit tokens are everywhere.
+// Either counts only with health context.
+func (in *Inspector) detectCodes(fc *fieldContext, add func(detection)) {
+	f := fc.f
+	if f.Value == "" || len(f.Value) > 64*1024 || !mayHoldCode(f.Value) || fc.vetoKey() {
+		return
+	}
+	codeKey := fc.healthKey() && anyWordIn(f.Key, codeKeyWords)
+	v := f.Value
+	for i := 0; i < len(v); {
+		if !isCodeByte(v[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(v) && isCodeByte(v[j]) {
+			j++
+		}
+		tok := strings.TrimRight(v[i:j], ".")
+		start := i
+		i = j
+		if len(tok) < 3 || len(tok) > 8 {
+			continue
+		}
+		if !(tok[0] >= 'A' && tok[0] <= 'Z') || !(tok[1] >= '0' && tok[1] <= '9') {
+			continue
+		}
+		if !strings.Contains(tok, ".") && !codeKey {
+			continue
+		}
+		t, ok := in.matcher.LookupCode(tok)
+		if !ok || t == nil {
+			continue
+		}
+		term := t.Canonical
+		if term == "" {
+			term = strings.ToLower(t.Term)
+		}
+		d := detection{
+			Finding: phiproxy.Finding{
+				Kind:     phiproxy.KindCondition,
+				Term:     term,
+				Value:    tok,
+				Path:     fc.path(),
+				Field:    v,
+				Category: t.Category,
+				Source:   phiproxy.SourceDictionary,
+				Score:    0.8,
+			},
+			needsContext: true,
+			healthKey:    fc.healthKey(),
+		}
+		if t.Kind != "" {
+			d.Kind = t.Kind
+		}
+		if start != 0 || start+len(tok) != len(v) {
+			d.Start, d.End = start, start+len(tok)
+		}
+		add(d)
+	}
+}
+
+// mayHoldCode is a cheap test for an upper-case letter followed by a
+// digit, which every ICD-10-CM code starts with.
+func mayHoldCode(s string) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' && s[i+1] >= '0' && s[i+1] <= '9' {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldContext answers, lazily and once, what a field's key and path say:
+// most fields never need it.
+type fieldContext struct {
+	f            *phiproxy.Field
+	i            int                // index of f in the flow's fields
+	pathOf       func(i int) string // the flow's path cache
+	done         bool
+	health, veto bool
+}
+
+// path is the field's Path, joined once.
+func (c *fieldContext) path() string { return c.pathOf(c.i) }
+
+func (c *fieldContext) compute() {
+	if c.done {
+		return
+	}
+	c.done = true
+	c.veto = c.f.Key != "" && anyWordIn(c.f.Key, nonHealthKeyWords)
+	c.health = anyWordIn(c.f.Key, healthKeyWords)
+	for _, step := range c.f.Chain {
+		if c.health {
+			break
+		}
+		if name := stepName(step); name != "" {
+			c.health = anyWordIn(name, healthKeyWords)
+		}
+	}
+}
+
+// healthKey reports whether the field's key or a parent key announces
+// health ("medication", "rx_name", "diagnosis").
+func (c *fieldContext) healthKey() bool { c.compute(); return c.health }
+
+// vetoKey reports whether the key says the value is something else
+// (a version, SKU, order number).
+func (c *fieldContext) vetoKey() bool { c.compute(); return c.veto }
+
+var codeKeyWords = wordSet("icd", "icd10", "icd10cm", "dx", "diagnosis", "diagnoses", "code", "codes")
+
+func isCodeByte(c byte) bool {
+	return c == '.' || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+}
+
+// canonicalIdentifier gives an identifier one spelling whatever detector
+// found it, so a persona hit and a pattern hit of the same email or phone
+// share a Term: emails lower-case, phones "+<country><number>", SSNs
+// "ddd-dd-dddd", dates "YYYY-MM-DD", names and addresses lower-case with
+// single spaces, IP addresses in netip form.
+func canonicalIdentifier(kind phiproxy.Kind, s string) string {
+	s = strings.TrimSpace(s)
+	switch kind {
+	case phiproxy.KindEmail:
+		return strings.ToLower(s)
+	case phiproxy.KindPhone:
+		d := digitsOf(s)
+		switch {
+		case len(d) == 10:
+			return "+1" + d
+		case d != "":
+			return "+" + d
+		}
+	case phiproxy.KindSSN:
+		if d := digitsOf(s); len(d) == 9 {
+			return d[:3] + "-" + d[3:5] + "-" + d[5:]
+		}
+	case phiproxy.KindCard:
+		if d := digitsOf(s); d != "" {
+			return d
+		}
+	case phiproxy.KindDOB:
+		for _, layout := range []string{"2006-01-02", "20060102", "01/02/2006", "1/2/2006", "2006/01/02", "01-02-2006", "2006-1-2"} {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t.Format("2006-01-02")
+			}
+		}
+	case phiproxy.KindZIP:
+		if d := digitsOf(s); len(d) == 9 {
+			return d[:5] + "-" + d[5:]
+		} else if len(d) == 5 {
+			return d
+		}
+	case phiproxy.KindIP:
+		if a, err := netip.ParseAddr(s); err == nil {
+			return a.String()
+		}
+	case phiproxy.KindName, phiproxy.KindAddress, phiproxy.KindFreeText:
+		return strings.Join(strings.FieldsFunc(strings.ToLower(s), unicode.IsSpace), " ")
+	case phiproxy.KindMRN, phiproxy.KindMemberID, phiproxy.KindNPI, phiproxy.KindDEA:
+		return strings.ToUpper(s)
+	}
+	return s
+}
+
+func digitsOf(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// isAbbreviation reports whether a dictionary term is a short all-capitals
+// abbreviation ("MS", "CF", "ECG").
+func isAbbreviation(term string) bool {
+	if len(term) < 2 || len(term) > 5 {
+		return false
+	}
+	letters := 0
+	for i := 0; i < len(term); i++ {
+		c := term[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			letters++
+		case c >= '0' && c <= '9', c == '-':
+		default:
+			return false
+		}
+	}
+	return letters >= 2
+}
+
+// isMixedCase reports whether s has both upper- and lower-case letters.
+func isMixedCase(s string) bool {
+	var upper, lower bool
+	for _, r := range s {
+		upper = upper || unicode.IsUpper(r)
+		lower = lower || unicode.IsLower(r)
+	}
+	return upper && lower
+}

@@ -1,0 +1,90 @@
+package classify
+
+import "github.com/phiproxy/phiproxy"
+
+// findingClass groups finding kinds by what they reveal.
+type findingClass int
+
+const (
+	// classHealth is health information: medications, conditions,
+	// procedures, specialties (terms, condition-page URLs, event names).
+	classHealth findingClass = iota
+	// classPerson identifies a person: email, phone, SSN, date of birth,
+	// ZIP, address, name, MRN, member ID, card, IP address, and any test
+	// persona value (free text included) in any disguise.
+	classPerson
+	// classProvider identifies a clinician or prescriber (NPI, DEA): public
+	// registry numbers that say nothing about a patient on their own.
+	classProvider
+)
+
+// classOf places a finding kind in its class.
+func classOf(k phiproxy.Kind) findingClass {
+	switch {
+	case k.IsHealth():
+		return classHealth
+	case k == phiproxy.KindNPI || k == phiproxy.KindDEA:
+		return classProvider
+	}
+	return classPerson
+}
+
+// severityFacts is everything the severity of one finding depends on: the
+// finding itself and the context of its flow.
+type severityFacts struct {
+	Class findingClass
+	// Hashed is true for a persona value found hashed (any disguise other
+	// than plain text), the form ad platforms ask for.
+	Hashed bool
+	// FlowHasHealth and FlowHasPerson say whether any finding of the flow
+	// (this one included) is health information or identifies a person.
+	FlowHasHealth, FlowHasPerson bool
+	Party                        phiproxy.Party
+	// BAA is true when the recipient is covered by a Business Associate
+	// Agreement.
+	BAA bool
+	// Category is the recipient's vendor category ("advertising", ...).
+	Category string
+	// Authenticated is true when the request came from a page of a
+	// first-party origin that carried cookies or Authorization headers.
+	Authenticated bool
+}
+
+// severityOf rates one finding by the table in the package documentation
+// (section Severity); TestSeverityTable pins every row.
+func severityOf(s severityFacts) phiproxy.Severity {
+	if s.Party == phiproxy.FirstParty {
+		return phiproxy.Info
+	}
+	if s.BAA {
+		return phiproxy.Low
+	}
+	sev := thirdPartySeverity(s)
+	if s.Party != phiproxy.ThirdParty {
+		if sev > phiproxy.Info {
+			sev--
+		}
+	}
+	return sev
+}
+
+func thirdPartySeverity(s severityFacts) phiproxy.Severity {
+	advertising := s.Category == "advertising"
+	switch s.Class {
+	case classHealth:
+		if s.FlowHasPerson || (s.Authenticated && advertising) {
+			return phiproxy.Critical
+		}
+		return phiproxy.High
+	case classPerson:
+		if s.FlowHasHealth {
+			return phiproxy.Critical
+		}
+		if s.Hashed && advertising {
+			return phiproxy.High
+		}
+		return phiproxy.Medium
+	default:
+		return phiproxy.Low
+	}
+}

@@ -1,0 +1,105 @@
+package classify
+
+import (
+	"bufio"
+	_ "embed"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// vendorsTSV is the curated list of tracker and service domains:
+// domain<TAB>vendor<TAB>category, '#' starts a comment line.
+//
+//go:embed data/vendors.tsv
+var vendorsTSV string
+
+// vendor is one receiver of data recognised by its domain.
+type vendor struct {
+	Domain   string // host suffix, lower-case, matched on label boundaries
+	Name     string // display name ("Meta Pixel")
+	Category string // "advertising", "analytics", ...
+}
+
+// vendorTable finds the vendor of a host by its longest matching suffix.
+// The zero value knows no vendors. It is read-only after parseVendors and
+// safe for concurrent use.
+type vendorTable struct {
+	bySuffix map[string]vendor
+	// maxLabels bounds how many suffixes of a host are looked up.
+	maxLabels int
+}
+
+// vendorCategories are the categories a vendors file may use.
+var vendorCategories = map[string]bool{
+	"advertising": true, "analytics": true, "session_replay": true, "chat": true,
+	"tag_manager": true, "cdn": true, "error_monitoring": true, "marketing": true,
+	"consent": true,
+}
+
+// parseVendors reads a vendors file. A malformed row is an error naming
+// source and line so a broken curated list fails loudly at start-up.
+func parseVendors(r io.Reader, source string) (*vendorTable, error) {
+	t := &vendorTable{bySuffix: make(map[string]vendor)}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(text) == "" || strings.HasPrefix(strings.TrimSpace(text), "#") {
+			continue
+		}
+		cols := strings.Split(text, "\t")
+		if len(cols) < 3 {
+			return nil, fmt.Errorf("%s:%d: want domain<TAB>vendor<TAB>category, got %d columns", source, line, len(cols))
+		}
+		domain := strings.Trim(strings.ToLower(strings.TrimSpace(cols[0])), ".")
+		name := strings.TrimSpace(cols[1])
+		category := strings.ToLower(strings.TrimSpace(cols[2]))
+		if domain == "" || name == "" {
+			return nil, fmt.Errorf("%s:%d: empty domain or vendor", source, line)
+		}
+		if strings.ContainsAny(domain, "/ :") {
+			return nil, fmt.Errorf("%s:%d: domain %q must be a bare host suffix", source, line, domain)
+		}
+		if !vendorCategories[category] {
+			return nil, fmt.Errorf("%s:%d: unknown category %q", source, line, category)
+		}
+		t.bySuffix[domain] = vendor{Domain: domain, Name: name, Category: category}
+		if n := strings.Count(domain, ".") + 1; n > t.maxLabels {
+			t.maxLabels = n
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: read: %w", source, err)
+	}
+	return t, nil
+}
+
+// lookup returns the vendor whose domain is the longest label-boundary
+// suffix of host ("px.ads.linkedin.com" matches "linkedin.com" but
+// "notfacebook.com" does not match "facebook.com").
+func (t *vendorTable) lookup(host string) (vendor, bool) {
+	if t == nil || len(t.bySuffix) == 0 {
+		return vendor{}, false
+	}
+	host = strings.Trim(strings.ToLower(host), ".")
+	// Walk from the longest suffix (the host itself) to shorter ones so the
+	// most specific entry wins ("analytics.google.com" over "google.com").
+	labels := strings.Count(host, ".") + 1
+	s := host
+	for i := 0; i < labels; i++ {
+		if labels-i <= t.maxLabels {
+			if v, ok := t.bySuffix[s]; ok {
+				return v, true
+			}
+		}
+		dot := strings.IndexByte(s, '.')
+		if dot < 0 {
+			break
+		}
+		s = s[dot+1:]
+	}
+	return vendor{}, false
+}
