@@ -11,6 +11,8 @@ import (
 	"sync"
 	"text/tabwriter"
 
+	"golang.org/x/net/bpf"
+
 	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/capture"
 	"github.com/phiproxy/phiproxy/pipeline"
@@ -89,12 +91,18 @@ func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var rf reportFlags
 	rf.register(fs)
 	storeAll := fs.Bool("store-all", false, "store every flow, not only flows with findings")
+	iface := fs.String("interface", "", "capture plaintext HTTP live from this network `interface` (Linux, root) until Ctrl-C, instead of reading files")
+	port := fs.Uint("port", 0, "with --interface: only TCP traffic to or from this `port`")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if (fs.NArg() == 0) == (*iface == "") {
+		fmt.Fprintln(stderr, "phiproxy scan: give recorded files, or --interface for a live capture (not both)")
 		fs.Usage()
 		return errUsage
+	}
+	if *port > 65535 {
+		return fmt.Errorf("--port %d: not a TCP port", *port)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	in, err := cf.inspector()
@@ -118,9 +126,30 @@ func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	submit := func(f *phiproxy.Flow) error { return pipe.SubmitWait(ctx, f) }
 	var readErrs []error
-	for _, path := range fs.Args() {
-		sum, err := capture.ReadFile(ctx, path, func(f *phiproxy.Flow) error { return pipe.SubmitWait(ctx, f) })
+	sources := fs.Args()
+	if *iface != "" {
+		sources = []string{*iface}
+	}
+	for _, path := range sources {
+		var sum capture.Summary
+		var err error
+		if *iface != "" {
+			var filter []bpf.RawInstruction
+			if *port != 0 {
+				if filter, err = capture.PortFilter(uint16(*port)); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(stderr, "capturing plaintext HTTP on %s; Ctrl-C stops\n", *iface)
+			// The capture ends with ctx (Ctrl-C); the pipeline still drains.
+			sum, err = capture.CaptureInterface(ctx, *iface, filter, func(f *phiproxy.Flow) error {
+				return pipe.SubmitWait(context.WithoutCancel(ctx), f)
+			})
+		} else {
+			sum, err = capture.ReadFile(ctx, path, submit)
+		}
 		fmt.Fprintf(stderr, "%s: %d requests inspected", path, sum.Flows)
 		if sum.Skipped > 0 {
 			fmt.Fprintf(stderr, ", %d streams skipped (not HTTP)", sum.Skipped)
