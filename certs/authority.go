@@ -120,6 +120,13 @@ func Load(dir string) (*Authority, error) {
 		if keyPEM, err = os.ReadFile(keyPath); err != nil {
 			return nil, fmt.Errorf("certs: read CA key: %w", err)
 		}
+		// A key others can read lets them impersonate any site to every
+		// browser that trusts it: take group and other access away.
+		if fi, err := os.Stat(keyPath); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(keyPath, fi.Mode().Perm()&0o700); err != nil {
+				return nil, fmt.Errorf("certs: %s is readable by others and cannot be made private: %w", keyPath, err)
+			}
+		}
 	case certExists:
 		return nil, fmt.Errorf("certs: %s exists but %s does not; restore the key, or remove %s to create a new CA", certPath, keyPath, certPath)
 	case keyExists:

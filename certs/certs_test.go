@@ -814,3 +814,24 @@ func BenchmarkCertForNew(b *testing.B) {
 		}
 	}
 }
+
+func TestLoadMakesAnExposedKeyPrivate(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(dir, KeyFileName)
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != 0o600 {
+		t.Fatalf("key mode after Load: got %v, want 0600", got)
+	}
+}
