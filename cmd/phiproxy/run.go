@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/phiproxy/phiproxy"
@@ -20,8 +21,20 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var pf proxyFlags
 	pf.register(fs, "127.0.0.1:8080")
 	noTUI := fs.Bool("no-tui", false, "no screen: one JSON line per finding on stdout, logs on stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for performance reports)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.OpenFile(*cpuProfile, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())

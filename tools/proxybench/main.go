@@ -35,6 +35,7 @@ import (
 func main() {
 	phiBin := flag.String("phiproxy", "bin/phiproxy", "phiproxy binary")
 	mitm := flag.String("mitmdump", "mitmdump", "mitmdump binary (empty to skip)")
+	flag.StringVar(&phiProfile, "cpuprofile", "", "have phiproxy write a CPU profile to this `file`")
 	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
 	duration := flag.Duration("duration", 5*time.Second, "measuring time per target and mode")
 	flag.Parse()
@@ -43,6 +44,8 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+var phiProfile string
 
 type target struct {
 	name  string
@@ -280,6 +283,9 @@ func startPhiproxy(bin, tmp, originPEM string) (string, func(), *x509.CertPool, 
 	caDir := filepath.Join(tmp, "phica")
 	cmd := exec.Command(bin, "run", "--no-tui", "--listen", addr, "--ca-dir", caDir,
 		"--db", filepath.Join(tmp, "bench.db"), "--upstream-ca", originPEM)
+	if phiProfile != "" {
+		cmd.Args = append(cmd.Args, "--cpuprofile", phiProfile)
+	}
 	cmd.Stdout = io.Discard
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
