@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTUIInRealTerminal runs `phiproxy run` with its terminal UI inside
+// tmux, sends a request with PHI through the proxy, watches its row appear
+// on the screen, and quits with q: the process exits 0 with the flow
+// committed.
+func TestTUIInRealTerminal(t *testing.T) {
+	tmux := requireTool(t, "tmux")
+	o := newOrigin(t)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	db := filepath.Join(dir, "tui.db")
+	ca := filepath.Join(dir, "ca")
+	exitFile := filepath.Join(dir, "exit")
+	session := fmt.Sprintf("phiproxy-test-%d", os.Getpid())
+	shell := fmt.Sprintf("%q run --listen %s --db %q --ca-dir %q --resolve tracker.test=%s --upstream-ca %q; echo $? > %q",
+		binary, addr, db, ca, o.addr(), o.certFile, exitFile)
+	tm := func(args ...string) string {
+		out, err := exec.Command(tmux, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+	// A private socket keeps the test away from any tmux server a user runs.
+	sock := []string{"-S", filepath.Join(dir, "tmux.sock")}
+	tm(append(sock, "new-session", "-d", "-s", session, "-x", "120", "-y", "36", "sh", "-c", shell)...)
+	defer exec.Command(tmux, append(sock, "kill-server")...).Run()
+	screen := func() string { return tm(append(sock, "capture-pane", "-p", "-t", session)...) }
+
+	if !waitUntil(20*time.Second, func() bool { return strings.Contains(screen(), addr) }) {
+		t.Fatalf("header with the listen address never appeared; screen:\n%s", screen())
+	}
+	r := &running{addr: addr, ca: ca}
+	c := r.client(t)
+	if code, _ := do(t, c, "GET", "https://tracker.test/tr?ev=PageView&em=jane.doe%40example.com", "", ""); code != 200 {
+		t.Fatalf("request through the TUI proxy: %d", code)
+	}
+	if !waitUntil(20*time.Second, func() bool {
+		s := screen()
+		return strings.Contains(s, "tracker.test") && strings.Contains(s, "email")
+	}) {
+		t.Fatalf("flow row never appeared; screen:\n%s", screen())
+	}
+	// Nothing but the UI may reach the terminal: no log lines on screen.
+	if s := screen(); strings.Contains(s, "level=") || strings.Contains(s, "TLS handshake error") {
+		t.Fatalf("log output leaked onto the screen:\n%s", s)
+	}
+	tm(append(sock, "send-keys", "-t", session, "q")...)
+	if !waitUntil(30*time.Second, func() bool { _, err := os.Stat(exitFile); return err == nil }) {
+		t.Fatalf("q did not quit; screen:\n%s", screen())
+	}
+	if b, _ := os.ReadFile(exitFile); strings.TrimSpace(string(b)) != "0" {
+		t.Fatalf("exit status after q: %q", b)
+	}
+	if got := sqlite(t, db, "SELECT count(*) FROM findings WHERE kind = 'email'"); got == "0" {
+		t.Fatal("the flow shown on screen was not committed")
+	}
+}
