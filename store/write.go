@@ -68,9 +68,14 @@ func (s *Store) SaveBatch(ctx context.Context, runID int64, recs []Record, delta
 	}
 	defer tx.Rollback()
 
+	ins, err := prepareInserts(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer ins.close()
 	ids := make([]int64, len(recs))
 	for i, rec := range recs {
-		id, err := insertFlow(ctx, tx, runID, rec)
+		id, err := ins.flow(ctx, runID, rec)
 		if err != nil {
 			return err
 		}
@@ -96,7 +101,53 @@ func (s *Store) SaveBatch(ctx context.Context, runID int64, recs []Record, delta
 	return nil
 }
 
-func insertFlow(ctx context.Context, tx *sql.Tx, runID int64, rec Record) (int64, error) {
+const (
+	insertFlowSQL = `INSERT INTO flows (
+		run_id, start, source, client_addr, connect_target, server_addr, page, phase,
+		method, url, host, host_header, proto, req_headers, req_body, req_body_size, req_truncated,
+		status, resp_proto, resp_headers, resp_body, resp_body_size,
+		send_us, wait_us, receive_us, error,
+		domain, party, vendor, vendor_category, baa,
+		severity, kinds, finding_count, field_count, notes
+	) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?,?,?)`
+	insertMessageSQL = `INSERT INTO ws_messages (flow_id, seq, time, from_client, binary, data, truncated) VALUES (?,?,?,?,?,?,?)`
+	insertFindingSQL = `INSERT INTO findings (
+		flow_id, kind, term, value, path, field, match_start, match_end, category, source, score, severity
+	) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
+)
+
+// inserts holds the statements of one batch, prepared once per
+// transaction instead of once per row.
+type inserts struct {
+	flows, messages, findings *sql.Stmt
+}
+
+func prepareInserts(ctx context.Context, tx *sql.Tx) (*inserts, error) {
+	var in inserts
+	var err error
+	if in.flows, err = tx.PrepareContext(ctx, insertFlowSQL); err != nil {
+		return nil, fmt.Errorf("prepare flow insert: %w", err)
+	}
+	if in.messages, err = tx.PrepareContext(ctx, insertMessageSQL); err != nil {
+		in.close()
+		return nil, fmt.Errorf("prepare websocket insert: %w", err)
+	}
+	if in.findings, err = tx.PrepareContext(ctx, insertFindingSQL); err != nil {
+		in.close()
+		return nil, fmt.Errorf("prepare finding insert: %w", err)
+	}
+	return &in, nil
+}
+
+func (in *inserts) close() {
+	for _, st := range []*sql.Stmt{in.flows, in.messages, in.findings} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (st *inserts) flow(ctx context.Context, runID int64, rec Record) (int64, error) {
 	f, in := rec.Flow, rec.Inspection
 	resp := f.Response
 	if resp == nil {
@@ -110,14 +161,7 @@ func insertFlow(ctx context.Context, tx *sql.Tx, runID int64, rec Record) (int64
 	if host == "" {
 		host = f.Request.URLHost()
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO flows (
-		run_id, start, source, client_addr, connect_target, server_addr, page, phase,
-		method, url, host, host_header, proto, req_headers, req_body, req_body_size, req_truncated,
-		status, resp_proto, resp_headers, resp_body, resp_body_size,
-		send_us, wait_us, receive_us, error,
-		domain, party, vendor, vendor_category, baa,
-		severity, kinds, finding_count, field_count, notes
-	) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?,?,?)`,
+	res, err := st.flows.ExecContext(ctx,
 		run, formatTime(f.Start), nonEmpty(f.Source, "proxy"), f.ClientAddr, f.ConnectTarget, f.ServerAddr, f.Page, f.Phase,
 		f.Request.Method, f.Request.URL, host, f.Request.Host, f.Request.Proto, headerJSON(f.Request.Header), f.Request.Body, f.Request.BodySize, f.Request.Truncated,
 		resp.Status, resp.Proto, headerJSON(resp.Header), resp.Body, resp.BodySize,
@@ -133,16 +177,13 @@ func insertFlow(ctx context.Context, tx *sql.Tx, runID int64, rec Record) (int64
 		return 0, fmt.Errorf("insert flow: %w", err)
 	}
 	for seq, m := range f.WebSocket {
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO ws_messages (flow_id, seq, time, from_client, binary, data, truncated) VALUES (?,?,?,?,?,?,?)`,
+		if _, err := st.messages.ExecContext(ctx,
 			id, seq, formatTime(m.Time), m.FromClient, m.Binary, nonNil(m.Data), m.Truncated); err != nil {
 			return 0, fmt.Errorf("insert websocket message: %w", err)
 		}
 	}
 	for _, fd := range in.Findings {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO findings (
-			flow_id, kind, term, value, path, field, match_start, match_end, category, source, score, severity
-		) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		if _, err := st.findings.ExecContext(ctx,
 			id, string(fd.Kind), fd.Term, fd.Value, fd.Path, fd.Field, fd.Start, fd.End, fd.Category, string(fd.Source), fd.Score, int(fd.Severity)); err != nil {
 			return 0, fmt.Errorf("insert finding: %w", err)
 		}

@@ -57,6 +57,9 @@ func findingsCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if *asJSON {
 		out := newJSONLines(stdout)
 		err = st.EachFinding(ctx, sel.filter(), func(r store.FindingRow) error { note(r); return out.row(r) })
+		if ferr := out.flush(); err == nil {
+			err = ferr
+		}
 	} else {
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "FLOW\tTIME\tSEVERITY\tKIND\tTERM\tHOST\tVENDOR\tPARTY\tPATH")

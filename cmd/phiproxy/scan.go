@@ -57,6 +57,9 @@ func (c *collector) records(recs []store.Record) {
 			}
 		}
 	}
+	if c.json != nil {
+		c.json.flush()
+	}
 }
 
 // finish prints the table (people) and turns the worst severity into the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -211,14 +212,21 @@ func loadExistingCA(dir string) (string, error) {
 	return ca.Fingerprint(), nil
 }
 
-// jsonLines writes one JSON object per finding of each saved record.
+// jsonLines writes one JSON object per finding. Output is buffered and
+// flushed after each batch, so a busy proxy makes one write per batch, not
+// one per finding.
 type jsonLines struct {
 	mu  sync.Mutex
+	w   *bufio.Writer
 	enc *json.Encoder
 }
 
-func newJSONLines(w io.Writer) *jsonLines { return &jsonLines{enc: json.NewEncoder(w)} }
+func newJSONLines(w io.Writer) *jsonLines {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	return &jsonLines{w: bw, enc: json.NewEncoder(bw)}
+}
 
+// records writes the findings of saved records, then flushes.
 func (j *jsonLines) records(recs []store.Record) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -227,10 +235,18 @@ func (j *jsonLines) records(recs []store.Record) {
 			j.enc.Encode(store.Row(r.Flow, r.Inspection.Destination, fd))
 		}
 	}
+	j.w.Flush()
 }
 
+// row writes one finding; call flush when done.
 func (j *jsonLines) row(r store.FindingRow) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.enc.Encode(r)
+}
+
+func (j *jsonLines) flush() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.w.Flush()
 }
