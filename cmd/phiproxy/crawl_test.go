@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -86,24 +85,6 @@ func (p *pixelHost) count() int {
 	return len(p.posts)
 }
 
-// lockedBuffer is written by the command's goroutines and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type crawlRows []map[string]any
 
 func parseRows(t *testing.T, s string) crawlRows {
@@ -173,7 +154,7 @@ func TestCrawlCommand(t *testing.T) {
 			"--page-timeout", "20s",
 		}, extra...)
 		args = append(args, "https://site.test/")
-		var o, e lockedBuffer
+		var o, e syncBuffer
 		code = run(ctx, args, &o, &e)
 		if ctx.Err() != nil {
 			t.Fatalf("crawl did not finish in time; stderr:\n%s", e.String())
@@ -249,7 +230,7 @@ func TestCrawlCommand(t *testing.T) {
 		}
 
 		// The database holds the same findings, tagged the same way.
-		var fo, fe lockedBuffer
+		var fo, fe syncBuffer
 		if code := run(context.Background(), []string{"findings", "--db", db, "--json"}, &fo, &fe); code != exitOK {
 			t.Fatalf("findings: exit %d: %s", code, fe.String())
 		}
@@ -311,7 +292,7 @@ func TestCrawlCommandUsage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var o, e lockedBuffer
+			var o, e syncBuffer
 			code := run(context.Background(), tc.args, &o, &e)
 			if code != exitError {
 				t.Errorf("exit code: got %d, want %d", code, exitError)
@@ -326,7 +307,7 @@ func TestCrawlCommandUsage(t *testing.T) {
 func TestCrawlCommandMissingBrowser(t *testing.T) {
 	chromiumtest.RequireBrowser(t) // for certutil
 	dir := t.TempDir()
-	var o, e lockedBuffer
+	var o, e syncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code := run(ctx, []string{"crawl", "--ca-dir", filepath.Join(dir, "ca"), "--db", filepath.Join(dir, "c.db"), "--chromium", "/nonexistent/chromium", "https://site.test/"}, &o, &e)
