@@ -6,6 +6,8 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/phiproxy
 ARGS    ?=
+# Corpus generators live under testdata, which ./... skips: name them.
+GENERATORS := ./testdata/eval/gen ./testdata/holdout/gen
 
 .PHONY: build run test deps lint bench bench-go bench-proxy eval fuzz clean
 
@@ -20,7 +22,7 @@ run: build
 ## test: installs the tools the tests drive (Chromium, tshark, mitmproxy, ...)
 ## when missing, then runs every test against real listeners, files and tools.
 test: deps lint
-	CI=$${CI:-} $(GO) test -count=1 -timeout 14m ./...
+	CI=$${CI:-} $(GO) test -count=1 -timeout 14m ./... $(GENERATORS)
 
 deps:
 	./tools/install-test-deps
@@ -28,7 +30,7 @@ deps:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
+	$(GO) vet ./... $(GENERATORS)
 
 ## bench: Go benchmarks of every package, then the proxy throughput
 ## comparison (direct / phiproxy / mitmdump) on loopback.
