@@ -66,4 +66,23 @@ func TestTUIInRealTerminal(t *testing.T) {
 	if got := sqlite(t, db, "SELECT count(*) FROM findings WHERE kind = 'email'"); got == "0" {
 		t.Fatal("the flow shown on screen was not committed")
 	}
+
+	// `phiproxy view` reviews the same database read-only.
+	os.Remove(exitFile)
+	view := fmt.Sprintf("%q view --db %q; echo $? > %q", binary, db, exitFile)
+	tm(append(sock, "new-session", "-d", "-s", session+"-view", "-x", "120", "-y", "36", "sh", "-c", view)...)
+	viewScreen := func() string { return tm(append(sock, "capture-pane", "-p", "-t", session+"-view")...) }
+	if !waitUntil(20*time.Second, func() bool {
+		s := viewScreen()
+		return strings.Contains(s, "review") && strings.Contains(s, "tracker.test")
+	}) {
+		t.Fatalf("view did not show the stored flow; screen:\n%s", viewScreen())
+	}
+	tm(append(sock, "send-keys", "-t", session+"-view", "q")...)
+	if !waitUntil(20*time.Second, func() bool { _, err := os.Stat(exitFile); return err == nil }) {
+		t.Fatalf("q did not quit view; screen:\n%s", viewScreen())
+	}
+	if b, _ := os.ReadFile(exitFile); strings.TrimSpace(string(b)) != "0" {
+		t.Fatalf("view exit status: %q", b)
+	}
 }
