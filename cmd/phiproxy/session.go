@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -71,6 +72,12 @@ type session struct {
 // set, annotates each flow before it is queued (crawl uses it for the page
 // and phase). onSaved receives committed records.
 func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog.Logger, tag func(*phiproxy.Flow), onSaved func([]store.Record)) (*session, error) {
+	// Every exchange allocates copies and decoded fields that die young; a
+	// larger GC target spends less CPU collecting them, which the proxy
+	// bench showed as higher throughput and a lower p99. GOGC still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
 	s := &session{flags: pf, log: log, served: make(chan error, 1)}
 	ok := false
 	defer func() {

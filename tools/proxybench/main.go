@@ -36,6 +36,7 @@ func main() {
 	phiBin := flag.String("phiproxy", "bin/phiproxy", "phiproxy binary")
 	mitm := flag.String("mitmdump", "mitmdump", "mitmdump binary (empty to skip)")
 	flag.StringVar(&phiProfile, "cpuprofile", "", "have phiproxy write a CPU profile to this `file`")
+	flag.StringVar(&phiEnv, "phiproxy-env", "", "extra `NAME=VALUE` in phiproxy's environment (e.g. GOGC=200)")
 	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
 	duration := flag.Duration("duration", 5*time.Second, "measuring time per target and mode")
 	flag.Parse()
@@ -45,7 +46,7 @@ func main() {
 	}
 }
 
-var phiProfile string
+var phiProfile, phiEnv string
 
 type target struct {
 	name  string
@@ -285,6 +286,9 @@ func startPhiproxy(bin, tmp, originPEM string) (string, func(), *x509.CertPool, 
 		"--db", filepath.Join(tmp, "bench.db"), "--upstream-ca", originPEM)
 	if phiProfile != "" {
 		cmd.Args = append(cmd.Args, "--cpuprofile", phiProfile)
+	}
+	if phiEnv != "" {
+		cmd.Env = append(os.Environ(), phiEnv)
 	}
 	cmd.Stdout = io.Discard
 	cmd.Stderr = io.Discard
