@@ -36,6 +36,8 @@ func main() {
 	phiBin := flag.String("phiproxy", "bin/phiproxy", "phiproxy binary")
 	mitm := flag.String("mitmdump", "mitmdump", "mitmdump binary (empty to skip)")
 	flag.StringVar(&phiProfile, "cpuprofile", "", "have phiproxy write a CPU profile to this `file`")
+	flag.IntVar(&phiShare, "phi-share", 12, "how many requests in every 12 carry PHI (12: all, the worst case for the proxy, which stores and reports each)")
+	flag.BoolVar(&newConns, "new-conns", true, "also measure with a new connection per request")
 	flag.StringVar(&phiEnv, "phiproxy-env", "", "extra `NAME=VALUE` in phiproxy's environment (e.g. GOGC=200)")
 	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
 	duration := flag.Duration("duration", 5*time.Second, "measuring time per target and mode")
@@ -46,7 +48,10 @@ func main() {
 	}
 }
 
-var phiProfile, phiEnv string
+var (
+	phiProfile, phiEnv string
+	newConns           bool
+)
 
 type target struct {
 	name  string
@@ -112,7 +117,11 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 	}
 
 	var results []result
-	for _, keepAlive := range []bool{true, false} {
+	modes := []bool{true, false}
+	if !newConns {
+		modes = modes[:1]
+	}
+	for _, keepAlive := range modes {
 		for _, t := range targets {
 			r := measure(t, base, conns, d, keepAlive)
 			results = append(results, r)
@@ -130,18 +139,37 @@ var (
 	pixelPath = "/tr?id=1234567890&ev=PageView&dl=https%3A%2F%2Fclinic.example%2Fconditions%2Fdepression&rl=&if=false&ts=1732790000000&cd[buttonText]=Book%20appointment&ud[em]=" + strings.Repeat("a", 64)
 	jsonBody  = []byte(`{"event":"Appointment Booked","properties":{"specialty":"psychiatry","medication":"sertraline","page":"https://clinic.example/book"},"context":{"page":{"url":"https://clinic.example/book","title":"Book a visit"},"userAgent":"Mozilla/5.0"},"anonymousId":"a1b2c3d4-e5f6-7890-abcd-ef1234567890","writeKey":"abc123"}`)
 	formBody  = []byte("app_id=abc123&referer=https%3A%2F%2Fclinic.example%2Fbook&page_title=Book%20a%20visit&user_data=%7B%22email%22%3A%22jane.doe%40example.com%22%7D")
+
+	// The same shapes without PHI: what most beacons on a page carry.
+	cleanPixelPath = "/tr?id=1234567890&ev=PageView&dl=https%3A%2F%2Fshop.example%2Fcollections%2Fsummer&rl=&if=false&ts=1732790000000&cd[buttonText]=Add%20to%20cart&sw=1920&sh=1080&v=2.9.150"
+	cleanJSONBody  = []byte(`{"event":"Product Viewed","properties":{"product_id":"SKU-1042","category":"outdoor furniture","price":129.99,"page":"https://shop.example/p/1042"},"context":{"page":{"url":"https://shop.example/p/1042","title":"Teak bench"},"userAgent":"Mozilla/5.0"},"anonymousId":"a1b2c3d4-e5f6-7890-abcd-ef1234567890","writeKey":"abc123"}`)
+	cleanFormBody  = []byte("app_id=abc123&referer=https%3A%2F%2Fshop.example%2Fcart&page_title=Your%20cart&user_data=%7B%22anonymous%22%3Atrue%7D")
 )
+
+// phiShare is how many requests in every 12 carry PHI (-phi-share).
+var phiShare = 12
 
 func doRequest(c *http.Client, base string, i int) error {
 	var req *http.Request
+	phi := i%12 < phiShare
+	pick := func(withPHI, without []byte) []byte {
+		if phi {
+			return withPHI
+		}
+		return without
+	}
 	switch i % 3 {
 	case 0:
-		req, _ = http.NewRequest("GET", base+pixelPath, nil)
+		path := cleanPixelPath
+		if phi {
+			path = pixelPath
+		}
+		req, _ = http.NewRequest("GET", base+path, nil)
 	case 1:
-		req, _ = http.NewRequest("POST", base+"/v1/t", bytes.NewReader(jsonBody))
+		req, _ = http.NewRequest("POST", base+"/v1/t", bytes.NewReader(pick(jsonBody, cleanJSONBody)))
 		req.Header.Set("Content-Type", "text/plain")
 	default:
-		req, _ = http.NewRequest("POST", base+"/messenger/web/ping", bytes.NewReader(formBody))
+		req, _ = http.NewRequest("POST", base+"/messenger/web/ping", bytes.NewReader(pick(formBody, cleanFormBody)))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	resp, err := c.Do(req)
@@ -209,7 +237,7 @@ func measure(t target, base string, conns int, d time.Duration, keepAlive bool) 
 }
 
 func report(w io.Writer, rs []result, conns int, d time.Duration) {
-	fmt.Fprintf(w, "\nproxybench: %d connections, %v per run, loopback, TLS intercepted by both proxies\n\n", conns, d)
+	fmt.Fprintf(w, "\nproxybench: %d connections, %v per run, loopback, TLS intercepted by both proxies, %d in 12 requests carry PHI\n\n", conns, d, phiShare)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\tconnections\treq/s\tp50\tp99\terrors\tvs mitmdump\tadded p99\t")
 	find := func(name string, ka bool) *result {
