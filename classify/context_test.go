@@ -53,9 +53,13 @@ func TestDecodedContainers(t *testing.T) {
 		{Chain: []string{"query:data", "base64", "json:$.a"}, Value: "b"},
 		{Chain: []string{"query:database"}, Value: "x"}, // a longer key, not a child
 		{Chain: []string{"query:id"}, Value: "1"},
+		// A multipart file's name sits below its part; the part's text is
+		// still a leaf.
+		{Chain: []string{"body", "multipart:notes", "filename"}, Value: "notes.txt"},
+		{Chain: []string{"body", "multipart:notes"}, Value: "started sertraline"},
 	}
 	got := decodedContainers(fields)
-	want := []bool{true, false, false, false}
+	want := []bool{true, false, false, false, false, false}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("field %d (%s): container got %v, want %v", i, fields[i].Path(), got[i], want[i])

@@ -85,7 +85,11 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		fc := &fieldContext{f: f, i: i, pathOf: pathOfField}
 
 		in.detectPeople(fc, add)
-		in.detectTerms(f.Value, f.Value, fc, false, 0.9, add)
+		if !isHostField(f) {
+			// A host name is the site's name, not a health fact about
+			// the visitor: "telehealth.clinic.example".
+			in.detectTerms(f.Value, f.Value, fc, false, 0.9, add)
+		}
 		keyInChain := false
 		for _, step := range f.Chain {
 			name := stepName(step)
@@ -105,6 +109,9 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		if f.Key != "" && !keyInChain && !scannedSteps["key:"+f.Key] {
 			scannedSteps["key:"+f.Key] = true
 			in.detectTerms(f.Key, f.Key, fc, true, 0.7, add)
+		}
+		if f.Key != "" && isAffirmative(f.Value) {
+			in.detectKeyAnswer(fc, add)
 		}
 		in.detectCodes(fc, add)
 	}
@@ -235,6 +242,11 @@ func within(start, end int, spans [][2]int) bool {
 func decodedContainers(fields []phiproxy.Field) []bool {
 	prefixes := make(map[uint64]struct{}, len(fields))
 	for _, f := range fields {
+		if n := len(f.Chain); n > 0 && f.Chain[n-1] == "filename" {
+			// A multipart part's file name sits below the part but is
+			// not decoded from its content: the content is a leaf.
+			continue
+		}
 		h := newChainHash()
 		for _, step := range f.Chain[:max(len(f.Chain)-1, 0)] {
 			h = h.add(step)
@@ -272,14 +284,27 @@ func (h chainHash) add(step string) chainHash {
 	return h
 }
 
-// idKeyWords name keys that hold machine identifiers: a bare run of
-// digits under them is an ID, not a card, phone or SSN, even when it
-// passes a checksum (one random number in ten passes Luhn).
+// idKeyWords name keys that hold machine or commerce identifiers: a
+// number under them ("4155550134", "555-013-4221", "#ORD-415-555-0134")
+// is an ID, not a card, phone or SSN, even when it passes a checksum (one
+// random number in ten passes Luhn) or is shaped like a phone number.
+// "order_number", "tracking_no", "confirmation_code" and "cart_id" all
+// qualify by one of their words.
 var idKeyWords = wordSet(
 	"id", "ids", "key", "cb", "random", "rnd", "nonce", "ts", "time", "timestamp",
-	"seq", "session", "sid", "cid", "order", "invoice", "tracking", "sku",
+	"seq", "session", "sid", "cid", "order", "orders", "invoice", "tracking", "sku",
 	"product", "idempotency", "page", "event", "request", "trace", "span",
-	"message", "checkout", "transaction", "cache", "version", "build",
+	"message", "checkout", "transaction", "transactions", "txn", "cache", "version", "build",
+	"confirmation", "cart", "basket", "receipt", "shipment", "parcel", "waybill",
+	"upc", "ean", "gtin", "isbn", "barcode", "coupon", "voucher", "promo", "ticket",
+)
+
+// personNumberKeyWords name keys that hold a person's number: with one of
+// them the key is not an ID key, whatever else it says ("order_phone",
+// "tracking_sms").
+var personNumberKeyWords = wordSet(
+	"phone", "phones", "tel", "telephone", "mobile", "cell", "fax", "sms", "whatsapp",
+	"ssn", "social", "card", "cc", "pan", "contact",
 )
 
 // objectKeyWords are parents of a "name" key that name a thing rather
@@ -299,7 +324,7 @@ func plausibleIdentifier(f phiproxy.Field, m ident.Match) bool {
 	whole := m.Start == 0 && m.End == len(f.Value)
 	switch m.Kind {
 	case phiproxy.KindCard, phiproxy.KindSSN, phiproxy.KindPhone:
-		if whole && isDigits(f.Value) && anyWordIn(f.Key, idKeyWords) {
+		if (whole && isDigits(f.Value) || isIDShaped(f.Value)) && isIDKey(f.Key) {
 			return false
 		}
 	case phiproxy.KindName:
@@ -308,6 +333,39 @@ func plausibleIdentifier(f phiproxy.Field, m ident.Match) bool {
 		}
 	}
 	return true
+}
+
+// isIDKey reports whether a key names a machine or commerce identifier
+// (see idKeyWords) and not a person's number.
+func isIDKey(key string) bool {
+	return key != "" && anyWordIn(key, idKeyWords) && !anyWordIn(key, personNumberKeyWords)
+}
+
+// isIDShaped reports whether a whole value reads as a reference number:
+// an optional '#', an optional short capitals prefix ("ORD-", "INV"), then
+// digits with at most separators ('-', ' ', '.', '/') between them, six
+// digits or more. Such a value under an ID key is the ID itself.
+func isIDShaped(v string) bool {
+	v = strings.TrimSpace(v)
+	v = strings.TrimPrefix(v, "#")
+	i := 0
+	for i < len(v) && i < 6 && v[i] >= 'A' && v[i] <= 'Z' {
+		i++
+	}
+	if i < len(v) && (v[i] == '-' || v[i] == ':' || v[i] == '#') {
+		i++
+	}
+	digits := 0
+	for ; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '-' || c == ' ' || c == '.' || c == '/':
+		default:
+			return false
+		}
+	}
+	return digits >= 6
 }
 
 // parentKeys returns the chain's keys above the field's own key.
@@ -350,9 +408,16 @@ func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbig
 	if text == "" {
 		return
 	}
-	for _, m := range in.matcher.Find(text) {
+	var hosts [][2]int
+	if strings.Contains(text, "://") {
+		hosts = hostSpans(text)
+	}
+	for _, m := range in.matcher.FindNested(text) {
 		t := m.Term
 		if t == nil {
+			continue
+		}
+		if len(hosts) > 0 && within(m.Start, m.End, hosts) {
 			continue
 		}
 		if t.Ambiguous && (skipAmbiguous || fc.vetoKey()) {
@@ -389,6 +454,116 @@ func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbig
 		}
 		add(d)
 	}
+}
+
+// affirmativeValues are the answers a form or SDK sends for a ticked box
+// or a "yes".
+var affirmativeValues = wordSet("yes", "y", "true", "1", "checked", "on", "selected")
+
+// isAffirmative reports whether a value is a yes-like answer.
+func isAffirmative(v string) bool {
+	v = strings.TrimSpace(v)
+	if len(v) > 8 {
+		return false
+	}
+	return affirmativeValues[strings.ToLower(v)]
+}
+
+// detectKeyAnswer reads an intake answer carried in a key name:
+// previously_in_therapy=yes, has_diabetes=true, {"hiv_positive": 1}. The
+// key's health terms are reported with the key as the field. Keys are
+// always searched for unambiguous terms (detect); a yes-like answer also
+// lets ambiguous ones count, provided the key or a parent key announces
+// health ("previously_in_therapy", "symptoms.cold"): "cold_start=1" or
+// "stroke=true" in a chart config stay quiet. Short capitals terms count
+// only when written in capitals ("ms=1" is milliseconds).
+func (in *Inspector) detectKeyAnswer(fc *fieldContext, add func(detection)) {
+	key := innerKey(fc.f.Key)
+	for _, m := range in.matcher.FindNested(key) {
+		t := m.Term
+		if t == nil || isAbbreviation(t.Term) && m.Text != strings.ToUpper(m.Text) {
+			continue
+		}
+		if t.Ambiguous && (fc.vetoKey() || !fc.healthKey()) {
+			continue
+		}
+		term := t.Canonical
+		if term == "" {
+			term = strings.ToLower(t.Term)
+		}
+		d := detection{
+			Finding: phiproxy.Finding{
+				Kind:     t.Kind,
+				Term:     term,
+				Value:    m.Text,
+				Path:     fc.path(),
+				Field:    key,
+				Category: t.Category,
+				Source:   phiproxy.SourceDictionary,
+				Score:    0.7,
+			},
+			needsContext: t.Ambiguous,
+			healthKey:    t.Ambiguous,
+		}
+		if m.Start != 0 || m.End != len(key) {
+			d.Start, d.End = m.Start, m.End
+		}
+		add(d)
+	}
+}
+
+// isHostField reports whether a field is the host name of a URL (the
+// request's, a Referer's or Origin's, or one inside a value), or a bare
+// host name under a key that says so ("hostname", GA4 "dh").
+func isHostField(f *phiproxy.Field) bool {
+	if n := len(f.Chain); n > 0 && f.Chain[n-1] == "url:host" {
+		return true
+	}
+	return f.Key != "" && hostKeyWords[strings.ToLower(innerKey(f.Key))] && looksHostName(f.Value)
+}
+
+// hostKeyWords are keys whose value is a host name.
+var hostKeyWords = wordSet("host", "hostname", "host_name", "domain", "dh", "site_domain", "page_host", "server_name")
+
+// looksHostName reports whether v is a dotted DNS name ("telehealth.clinic.example").
+func looksHostName(v string) bool {
+	if len(v) < 3 || len(v) > 253 || !strings.Contains(v, ".") || v[0] == '.' || v[len(v)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// hostSpans returns the byte spans of the authorities (user info, host,
+// port) of URLs written inside text: "see https://telehealth.example/x"
+// → the span of "telehealth.example".
+func hostSpans(text string) [][2]int {
+	var spans [][2]int
+	for off := 0; off < len(text) && len(spans) < 64; {
+		i := strings.Index(text[off:], "://")
+		if i < 0 {
+			break
+		}
+		start := off + i + 3
+		end := start
+		for end < len(text) {
+			c := text[end]
+			if c == '/' || c == '?' || c == '#' || c == '"' || c == '\'' || c == '<' || c == '>' || c <= ' ' {
+				break
+			}
+			end++
+		}
+		if end > start {
+			spans = append(spans, [2]int{start, end})
+		}
+		off = end
+	}
+	return spans
 }
 
 // detectCodes finds ICD-10-CM codes. A dotted code ("F32.9") is a

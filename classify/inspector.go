@@ -12,8 +12,35 @@
 // (a URL path of the flow with "conditions", "pharmacy", "patient",
 // "appointment", "therapy", ...), or a non-ambiguous health term elsewhere
 // in the flow. A key that says the value is something else ("version",
-// "sku", "order", ...) vetoes them whatever the context. Keys themselves
-// are searched for non-ambiguous terms only.
+// "sku", "order", ...) vetoes them whatever the context.
+//
+// # What is searched
+//
+//   - Values: every decoded leaf, for dictionary terms (including the
+//     terms of another kind a longer term encloses: "Suboxone treatment"
+//     is a procedure and the medication Suboxone; "HIV test" also gives
+//     HIV; ordinary phrases such as "Great Depression" or "cold brew" in
+//     dict's not-health list give nothing), identifiers, persona values
+//     and ICD-10-CM codes. Raw forms
+//     that were decoded further are skipped; their leaves are searched.
+//   - Keys: every key along a field's chain (query and form names, JSON
+//     members, multipart names) and its Key, for unambiguous terms only
+//     ("pid", "duration_ms" are not health). When the value is a yes-like
+//     answer (yes, y, true, 1, checked, on, selected), the key is an
+//     intake answer (previously_in_therapy=yes, {"has_diabetes": true}):
+//     it is searched again, and ambiguous terms count too when the key or
+//     a parent says health. Such findings have the key as their Field.
+//   - Not searched for terms: host names, whether the request's, a
+//     Referer's or Origin's, one of a URL inside a value or text, or a
+//     bare host name under a host key ("dh"): "telehealth.clinic.example"
+//     names a site, not the visitor's health. Path segments are searched:
+//     condition pages are the signal.
+//
+// Identifiers under keys that name a machine or commerce reference
+// (order, order_number, tracking, sku, invoice, transaction,
+// confirmation, cart, ...) are not phones, SSNs or cards when the value
+// reads as a reference number, unless the key also names a person's
+// number ("order_phone").
 //
 // # Severity
 //

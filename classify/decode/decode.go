@@ -11,7 +11,9 @@
 // "query:key" (the full key, e.g. "query:cd[buttonText]"), "fragment",
 // "header:Name", "cookie:name", "body", "form:key", "json:$.a.b[0]",
 // "ndjson[N]" and "line[N]" (1-based lines of a newline-delimited body),
-// "multipart:name" (and "filename" below it), "envelope:header" and
+// "multipart:name" (and "filename" below it: the part's file name, not a
+// decoding of its content, which is read like a body whatever its
+// content type: text, CSV, JSON...), "envelope:header" and
 // "envelope[N]:type" (Sentry), "xml:/a/b" and "xml:/a/b/@attr", "graphql",
 // "strings" (printable runs of a binary body), "ws[N]" (index in
 // Flow.WebSocket).
@@ -20,6 +22,13 @@
 // "lzstring", "jwt" (leaves under "json:$.header..." and "json:$.claims..."),
 // "gzip", "zlib", "deflate" (raw), "brotli", "zstd", and "url" for a URL
 // parsed out of a string.
+//
+// # Keys
+//
+// A field's Key is the innermost name its value was stored under. In JSON
+// name/value pairs ({"name": "zip", "value": "97403"}, GA4 {"key":
+// "diagnosis", "value": {"string_value": "asthma"}}) the value's leaves
+// take the pair's name as their Key; their chain keeps the written path.
 //
 // # Raw and decoded values
 //

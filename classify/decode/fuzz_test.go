@@ -49,6 +49,8 @@ func FuzzValue(f *testing.F) {
 		lzCompress(`{"m":"sertraline"}`, lzURISafe[:64], false),
 		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "eyJ!!", "H4sIAAAA",
 		"73657274726160696e65", "a=1&b=2&c=%7B%22d%22%3A1%7D", strings.Repeat("[", 100),
+		`{"value":"97403","name":"zip"}`, `{"params":[{"key":"dx","value":{"string_value":"asthma"}}]}`,
+		`{"name":"a","value":{"value":{"name":"b","value":[1,{"value":null}]}}}`, `{"value":"x","id":`,
 	} {
 		f.Add(s)
 	}

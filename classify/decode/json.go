@@ -18,6 +18,17 @@ const maxSkippedText = 64 << 10
 
 // json walks a JSON document and emits every string, number and boolean
 // as a leaf at "json:<root>.a.b[0]". String leaves are decoded further.
+//
+// A leaf's Key is its member name, except in name/value pairs: analytics
+// and form tools send {"name": "zip", "value": "97403"}, {"key":
+// "diagnosis", "value": "asthma"} or GA4 {"key": "x", "value":
+// {"string_value": "y"}}. In an object with a "name", "key", "field" or
+// "id" string member (in that order of preference, at most
+// maxPairLabel bytes) and a "value" member, the leaves of the value take
+// that string as their Key — a scalar value, the elements of an array
+// value, and the members of an object value that are themselves generic
+// value holders ("value", "string_value", "intValue"...). The path stays
+// as written ("json:$.params[0].value").
 // Nesting beyond MaxNesting is skipped iteratively and kept as one
 // truncated text leaf, so a deeply nested document costs neither stack nor
 // quadratic time. On a syntax error the leaves read so far stay and the
@@ -42,7 +53,7 @@ func (d *decoder) jsonValue(s scope, src, root string) (int, error) {
 	if w.pos >= len(src) {
 		return w.pos, errors.New("unexpected end of JSON input at offset 0")
 	}
-	if err := w.value(0, s.key); err != nil {
+	if err := w.value(0, s.key, false); err != nil {
 		return w.pos, err
 	}
 	w.space()
@@ -78,7 +89,9 @@ func (w *jsonWalker) bad() error {
 
 func (w *jsonWalker) leaf(key string) scope { return w.s.at(string(w.path), key) }
 
-func (w *jsonWalker) value(nest int, key string) error {
+// value walks one value; key is its member name, or, with labelled set,
+// the label of a name/value pair whose value this is.
+func (w *jsonWalker) value(nest int, key string, labelled bool) error {
 	if w.d.full {
 		return errStopped
 	}
@@ -91,27 +104,44 @@ func (w *jsonWalker) value(nest int, key string) error {
 			return w.skip(key)
 		}
 		if c == '{' {
-			return w.object(nest)
+			label := ""
+			if labelled {
+				label = key
+			}
+			return w.object(nest, label)
 		}
 		return w.array(nest, key)
-	case '"':
-		str, err := w.str()
+	default:
+		sc, err := w.scalar()
 		if err != nil {
 			return err
 		}
-		w.d.text(w.leaf(key), str)
+		w.emitScalar(w.leaf(key), sc)
 		return nil
+	}
+}
+
+// jsonScalar is a string, number or literal read from the document.
+type jsonScalar struct {
+	text     string
+	isString bool
+	isNull   bool
+}
+
+// scalar reads the string, number, true, false or null at w.pos.
+func (w *jsonWalker) scalar() (jsonScalar, error) {
+	switch w.src[w.pos] {
+	case '"':
+		str, err := w.str()
+		return jsonScalar{text: str, isString: true}, err
 	case 't', 'f', 'n':
 		for _, lit := range [...]string{"true", "false", "null"} {
 			if len(w.src)-w.pos >= len(lit) && w.src[w.pos:w.pos+len(lit)] == lit {
 				w.pos += len(lit)
-				if lit != "null" {
-					w.d.emit(w.leaf(key), lit)
-				}
-				return nil
+				return jsonScalar{text: lit, isNull: lit == "null"}, nil
 			}
 		}
-		return w.bad()
+		return jsonScalar{}, w.bad()
 	default:
 		start := w.pos
 		for w.pos < len(w.src) {
@@ -123,20 +153,86 @@ func (w *jsonWalker) value(nest int, key string) error {
 			break
 		}
 		if w.pos == start {
-			return w.bad()
+			return jsonScalar{}, w.bad()
 		}
-		w.d.emit(w.leaf(key), w.src[start:w.pos])
-		return nil
+		return jsonScalar{text: w.src[start:w.pos]}, nil
 	}
 }
 
-func (w *jsonWalker) object(nest int) error {
+// emitScalar emits a scalar leaf: strings are decoded further, null is
+// no value.
+func (w *jsonWalker) emitScalar(s scope, sc jsonScalar) {
+	switch {
+	case sc.isString:
+		w.d.text(s, sc.text)
+	case !sc.isNull:
+		w.d.emit(s, sc.text)
+	}
+}
+
+// maxPairLabel bounds the label of a name/value pair: longer strings are
+// text, not field names.
+const maxPairLabel = 64
+
+// pairLabelRank ranks the members that can name a pair's value; 0 means
+// the member cannot.
+func pairLabelRank(k string) int {
+	switch k {
+	case "name", "Name":
+		return 4
+	case "key", "Key":
+		return 3
+	case "field", "Field":
+		return 2
+	case "id", "Id", "ID":
+		return 1
+	}
+	return 0
+}
+
+func isPairValue(k string) bool { return k == "value" || k == "Value" }
+
+// genericValueKeys are member names that only hold a value (GA4
+// Measurement Protocol, protobuf JSON): under a labelled pair their leaves
+// take the label.
+var genericValueKeys = map[string]bool{
+	"value": true, "Value": true, "values": true,
+	"string_value": true, "stringValue": true, "int_value": true, "intValue": true,
+	"float_value": true, "floatValue": true, "double_value": true, "doubleValue": true,
+	"bool_value": true, "boolValue": true, "number_value": true, "numberValue": true,
+}
+
+// usableLabel reports whether a string may serve as a pair's label.
+func usableLabel(s string) bool {
+	if s == "" || len(s) > maxPairLabel {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+// object walks an object. label, when set, is the label of the
+// name/value pair this object is the value of.
+func (w *jsonWalker) object(nest int, label string) error {
 	w.pos++ // '{'
 	w.space()
 	if w.pos < len(w.src) && w.src[w.pos] == '}' {
 		w.pos++
 		return nil
 	}
+	// The pair's own label: the best-ranked name member seen so far.
+	pair, pairRank := "", 0
+	// A scalar "value" seen before any name member waits for the end of
+	// the object, when the label is known.
+	var (
+		deferred     jsonScalar
+		deferredPath string
+		hasDeferred  bool
+	)
 	for {
 		w.space()
 		if w.pos >= len(w.src) {
@@ -160,7 +256,25 @@ func (w *jsonWalker) object(nest int) error {
 		w.space()
 		n := len(w.path)
 		w.path = appendJSONKey(w.path, k)
-		err = w.value(nest+1, k)
+		if r := pairLabelRank(k); r > pairRank && w.pos < len(w.src) && w.src[w.pos] == '"' {
+			// Read the label ahead; the member is then walked as usual.
+			at := w.pos
+			if str, err := w.str(); err == nil && usableLabel(str) {
+				pair, pairRank = str, r
+			}
+			w.pos = at
+		}
+		switch {
+		case isPairValue(k) && pair == "" && !hasDeferred && w.pos < len(w.src) && !isContainerStart(w.src[w.pos]):
+			deferred, err = w.scalar()
+			deferredPath, hasDeferred = string(w.path), true
+		case isPairValue(k) && pair != "":
+			err = w.value(nest+1, pair, true)
+		case label != "" && genericValueKeys[k]:
+			err = w.value(nest+1, label, true)
+		default:
+			err = w.value(nest+1, k, false)
+		}
 		w.path = w.path[:n]
 		if err != nil {
 			return err
@@ -174,12 +288,21 @@ func (w *jsonWalker) object(nest int) error {
 			w.pos++
 		case '}':
 			w.pos++
+			if hasDeferred {
+				key := "value"
+				if pair != "" {
+					key = pair
+				}
+				w.emitScalar(w.s.at(deferredPath, key), deferred)
+			}
 			return nil
 		default:
 			return w.bad()
 		}
 	}
 }
+
+func isContainerStart(c byte) bool { return c == '{' || c == '[' }
 
 func (w *jsonWalker) array(nest int, key string) error {
 	w.pos++ // '['
@@ -194,7 +317,7 @@ func (w *jsonWalker) array(nest int, key string) error {
 		w.path = append(w.path, '[')
 		w.path = strconv.AppendInt(w.path, int64(i), 10)
 		w.path = append(w.path, ']')
-		err := w.value(nest+1, key)
+		err := w.value(nest+1, key, false)
 		w.path = w.path[:n]
 		if err != nil {
 			return err

@@ -76,17 +76,22 @@ type entryKey struct {
 	key  string
 }
 
-// Dictionary is a set of Terms, unique by (kind, normalised term). The zero
-// value is not usable; call New or Embedded. A Dictionary is not safe for
-// concurrent mutation; Build it into a Matcher to share it.
+// Dictionary is a set of Terms, unique by (kind, normalised term), and of
+// not-health phrases (see AddNotHealth). The zero value is not usable;
+// call New or Embedded. A Dictionary is not safe for concurrent mutation;
+// Build it into a Matcher to share it.
 type Dictionary struct {
 	terms []*Term
 	index map[entryKey]int // position in terms
+	// notHealth holds the normalised not-health phrases, in the order
+	// added, without duplicates.
+	notHealth     []string
+	notHealthSeen map[string]bool
 }
 
 // New returns an empty Dictionary.
 func New() *Dictionary {
-	return &Dictionary{index: make(map[entryKey]int)}
+	return &Dictionary{index: make(map[entryKey]int), notHealthSeen: make(map[string]bool)}
 }
 
 // Len is the number of distinct terms (aliases not counted).
@@ -109,11 +114,66 @@ func (d *Dictionary) Terms() []*Term {
 
 // clone copies the term index so that additions to the copy leave d alone.
 func (d *Dictionary) clone() *Dictionary {
-	c := &Dictionary{terms: append([]*Term(nil), d.terms...), index: make(map[entryKey]int, len(d.index))}
+	c := &Dictionary{
+		terms:         append([]*Term(nil), d.terms...),
+		index:         make(map[entryKey]int, len(d.index)),
+		notHealth:     append([]string(nil), d.notHealth...),
+		notHealthSeen: make(map[string]bool, len(d.notHealthSeen)),
+	}
 	for k, v := range d.index {
 		c.index[k] = v
 	}
+	for k := range d.notHealthSeen {
+		c.notHealthSeen[k] = true
+	}
 	return c
+}
+
+// AddNotHealth adds a phrase of ordinary language that contains a health
+// term without meaning it: "Great Depression", "depression glass",
+// "Cancer horoscope", "stroke of genius", "cold brew". Where such a phrase
+// encloses a term in matched text, the term is not reported; the phrase
+// itself is never reported. A phrase is matched like a term (case folded,
+// on word boundaries, across separators). A term with exactly the same
+// normalised name wins over the phrase, so a user list can take a phrase
+// back as a term. Adding a phrase twice is a no-op; a phrase with no
+// letters or digits is an error.
+func (d *Dictionary) AddNotHealth(phrase string) error {
+	key := normalizeKey(phrase)
+	if key == "" {
+		return fmt.Errorf("not-health phrase %q has no letters or digits", phrase)
+	}
+	if d.notHealthSeen == nil {
+		d.notHealthSeen = make(map[string]bool)
+	}
+	if !d.notHealthSeen[key] {
+		d.notHealthSeen[key] = true
+		d.notHealth = append(d.notHealth, key)
+	}
+	return nil
+}
+
+// NotHealth returns the normalised not-health phrases in the order added.
+// The slice is a copy.
+func (d *Dictionary) NotHealth() []string {
+	return append([]string(nil), d.notHealth...)
+}
+
+// AddNotHealthList reads not-health phrases, one a line ('#' lines are
+// comments; blank lines are skipped). source names the list in errors;
+// the first bad line stops loading with "source:line: reason", and the
+// lines before it stay added.
+func (d *Dictionary) AddNotHealthList(r io.Reader, source string) error {
+	return lines(r, func(n int, line string) error {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			return nil
+		}
+		if err := d.AddNotHealth(line); err != nil {
+			return fmt.Errorf("%s:%d: %w", source, n, err)
+		}
+		return nil
+	})
 }
 
 // Add inserts t. A term with the same kind and normalised name already in

@@ -13,7 +13,8 @@ import (
 	"github.com/phiproxy/phiproxy"
 )
 
-// data holds the shipped term lists; every data/*.tsv file is loaded.
+// data holds the shipped lists: every data/*.tsv file is a term list,
+// every data/*.txt file a list of not-health phrases.
 //
 //go:embed data
 var data embed.FS
@@ -37,8 +38,9 @@ func Embedded() (*Dictionary, error) {
 	return embedded.dict.clone(), nil
 }
 
-// loadFS loads every *.tsv file of dir in fsys, in name order so that the
-// result does not depend on directory order.
+// loadFS loads every *.tsv (terms) and *.txt (not-health phrases) file of
+// dir in fsys, in name order so that the result does not depend on
+// directory order.
 func loadFS(fsys fs.FS, dir string) (*Dictionary, error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
@@ -46,7 +48,7 @@ func loadFS(fsys fs.FS, dir string) (*Dictionary, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if !e.IsDir() && strings.HasSuffix(e.Name(), ".tsv") {
+		if !e.IsDir() && (strings.HasSuffix(e.Name(), ".tsv") || strings.HasSuffix(e.Name(), ".txt")) {
 			names = append(names, e.Name())
 		}
 	}
@@ -57,7 +59,11 @@ func loadFS(fsys fs.FS, dir string) (*Dictionary, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open embedded %s: %w", name, err)
 		}
-		err = d.AddTSV(f, "embedded:"+name)
+		if strings.HasSuffix(name, ".txt") {
+			err = d.AddNotHealthList(f, "embedded:"+name)
+		} else {
+			err = d.AddTSV(f, "embedded:"+name)
+		}
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("load embedded term list: %w", err)

@@ -19,6 +19,9 @@ type Match struct {
 	// "migraines").
 	Start, End int
 	Text       string
+	// Enclosed is set on a match that lies inside a longer match of
+	// another kind (see FindNested); the enclosing match precedes it.
+	Enclosed bool
 }
 
 // Matcher finds dictionary terms in text. It is immutable and safe for
@@ -45,6 +48,9 @@ type Matcher struct {
 	dense    []int32 // rows of nCls children
 	terms    []*Term
 	codes    map[string]*Term // ICD-10-CM code (upper case, no dot) → condition
+	// notHealth is the value of trie nodes that end a not-health phrase
+	// (len(terms)): such a match consumes its text and reports nothing.
+	notHealth int32
 }
 
 // candidate is a term a key may stand for, ranked when keys collide.
@@ -89,11 +95,13 @@ func pluralIes(key string) string {
 // Build compiles the dictionary into a Matcher. The Matcher keeps the
 // dictionary's Terms; later additions to d do not change it. Every term
 // name and alias is matched; "-y" terms also match their "-ies" plural.
+// Not-health phrases are matched like terms and swallow what they enclose.
 func (d *Dictionary) Build() (*Matcher, error) {
-	if len(d.terms) >= math.MaxInt32 {
+	if len(d.terms) >= math.MaxInt32-1 {
 		return nil, fmt.Errorf("build matcher: %d terms is too many", len(d.terms))
 	}
 	m := &Matcher{terms: append([]*Term(nil), d.terms...), codes: make(map[string]*Term)}
+	m.notHealth = int32(len(m.terms))
 	keys := make(map[string]candidate, len(m.terms)*2)
 	put := func(key string, c candidate) {
 		if key == "" {
@@ -123,6 +131,11 @@ func (d *Dictionary) Build() (*Matcher, error) {
 					m.codes[ck] = t
 				}
 			}
+		}
+	}
+	for _, k := range d.notHealth {
+		if _, ok := keys[k]; !ok {
+			keys[k] = candidate{term: m.notHealth}
 		}
 	}
 	sorted := make([]string, 0, len(keys))
@@ -289,6 +302,20 @@ type walker struct {
 	term     int32
 	end      int
 	branches int
+	// inner, when set, restricts the walk to terms that end before
+	// limit and are not of kind outer (nor not-health phrases): the
+	// terms enclosed by a match of kind outer ending at limit.
+	inner bool
+	limit int
+	outer phiproxy.Kind
+}
+
+// accepts reports whether term v, ending at e, may be recorded.
+func (w *walker) accepts(v int32, e int) bool {
+	if !w.inner {
+		return true
+	}
+	return e < w.limit && v != w.m.notHealth && w.m.terms[v].Kind != w.outer
 }
 
 // walk follows the trie from node n at text position j, recording every
@@ -298,11 +325,11 @@ func (w *walker) walk(n int32, j int) {
 	m, b := w.m, w.b
 	for n != 0 {
 		if v := m.value[n]; v >= 0 {
-			if e, ok := boundaryEnd(b, j); ok && e > w.end {
+			if e, ok := boundaryEnd(b, j); ok && e > w.end && w.accepts(v, e) {
 				w.term, w.end = v, e
 			}
 		}
-		if j >= len(b) {
+		if j >= len(b) || w.inner && j >= w.limit {
 			return
 		}
 		c := b[j]
@@ -323,10 +350,14 @@ func (w *walker) walk(n int32, j int) {
 type rawMatch struct {
 	term       int32
 	start, end int // original offsets
+	enclosed   bool
 }
 
 // scan appends the leftmost-longest word-anchored matches in nt.
-func (m *Matcher) scan(nt *normText, s string, out []rawMatch) []rawMatch {
+// Not-health phrases consume their text without being appended. With
+// nested set, each match is followed by the terms of other kinds it
+// encloses (see FindNested).
+func (m *Matcher) scan(nt *normText, s string, out []rawMatch, nested bool) []rawMatch {
 	b := nt.b
 	w := walker{m: m, b: b}
 	for i := 0; i < len(b); {
@@ -339,12 +370,44 @@ func (m *Matcher) scan(nt *normText, s string, out []rawMatch) []rawMatch {
 			w.term, w.end, w.branches = -1, 0, 0
 			w.walk(n, i+1)
 			if w.term >= 0 {
-				out = append(out, rawMatch{w.term, nt.origin(i), runeEnd(s, nt.origin(w.end-1))})
+				if w.term != m.notHealth {
+					out = append(out, rawMatch{term: w.term, start: nt.origin(i), end: runeEnd(s, nt.origin(w.end-1))})
+					if nested {
+						out = m.scanInner(nt, s, out, i, w.end, m.terms[w.term].Kind)
+					}
+				}
 				i = w.end
 				continue
 			}
 		}
 		for i++; i < len(b) && b[i] > ' '; i++ {
+		}
+	}
+	return out
+}
+
+// scanInner appends, leftmost-longest, the terms that lie inside the
+// folded span [start, end) of a match of kind outer, are of another kind
+// and end before the span does.
+func (m *Matcher) scanInner(nt *normText, s string, out []rawMatch, start, end int, outer phiproxy.Kind) []rawMatch {
+	b := nt.b
+	w := walker{m: m, b: b, inner: true, limit: end, outer: outer}
+	for i := start; i < end; {
+		c := b[i]
+		if c <= ' ' {
+			i++
+			continue
+		}
+		if n := m.root[c]; n != 0 {
+			w.term, w.end, w.branches = -1, 0, 0
+			w.walk(n, i+1)
+			if w.term >= 0 {
+				out = append(out, rawMatch{term: w.term, start: nt.origin(i), end: runeEnd(s, nt.origin(w.end-1)), enclosed: true})
+				i = w.end
+				continue
+			}
+		}
+		for i++; i < end && b[i] > ' '; i++ {
 		}
 	}
 	return out
@@ -373,14 +436,34 @@ const maxPooled = 1 << 20
 // plural "s"/"es" ("migraines"). Text spelled with inner capitals
 // ("PrEP") also matches as one word. Find never fails; it returns nil when
 // nothing matches.
+//
+// A not-health phrase (AddNotHealth) that encloses a term hides it:
+// "Great Depression" and "cold brew" give nothing.
 func (m *Matcher) Find(s string) []Match {
+	return m.find(s, false)
+}
+
+// FindNested returns what Find returns and, after each match, the terms
+// of a different kind that it encloses, marked Enclosed: "Suboxone
+// treatment" (procedure) also gives "Suboxone" (medication), "HIV test"
+// also gives "HIV". Within a match, terms of its own kind are not
+// reported ("breast cancer" does not also give "cancer"), nor are terms
+// that end where it ends: the last word of a phrase names what the
+// phrase is, so "gender-affirming hormone therapy" is not also "therapy"
+// (psychotherapy). Enclosed terms are themselves leftmost-longest and
+// non-overlapping; not-health phrases enclose nothing.
+func (m *Matcher) FindNested(s string) []Match {
+	return m.find(s, true)
+}
+
+func (m *Matcher) find(s string, nested bool) []Match {
 	if len(m.value) == 0 || s == "" {
 		return nil
 	}
 	nt := normPool.Get().(*normText)
 	nt.normalize(s, true)
 	var buf [8]rawMatch
-	raw := m.scan(nt, s, buf[:0])
+	raw := m.scan(nt, s, buf[:0], nested)
 	if cap(nt.b) <= maxPooled && cap(nt.cps) <= maxPooled {
 		normPool.Put(nt)
 	}
@@ -389,7 +472,7 @@ func (m *Matcher) Find(s string) []Match {
 	}
 	out := make([]Match, len(raw))
 	for i, r := range raw {
-		out[i] = Match{Term: m.terms[r.term], Start: r.start, End: r.end, Text: s[r.start:r.end]}
+		out[i] = Match{Term: m.terms[r.term], Start: r.start, End: r.end, Text: s[r.start:r.end], Enclosed: r.enclosed}
 	}
 	return out
 }

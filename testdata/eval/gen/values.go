@@ -77,7 +77,7 @@ var events = []health{
 	h("Schedule Mammogram", "", proc("mammogram")),
 	h("Order Ozempic", "", med("semaglutide")),
 	h("Start Wegovy Consult", "", med("semaglutide")),
-	h("Book STI Testing", "", proc("sti testing")),
+	h("Book STI Testing", "", proc("sti testing"), cond("sexually transmitted infection")),
 	h("Request Naltrexone", "", med("naltrexone")),
 	h("Renew Truvada", "", med("emtricitabine-tenofovir disoproxil fumarate")),
 	h("Get Sildenafil", "", med("sildenafil")),
@@ -86,7 +86,7 @@ var events = []health{
 	h("Find an Oncologist", "", spec("oncology")),
 	h("Book Colonoscopy", "", proc("colonoscopy")),
 	h("Refill Lexapro", "", med("escitalopram")),
-	h("Pregnancy Test Results", "", proc("pregnancy test")),
+	h("Pregnancy Test Results", "", proc("pregnancy test"), cond("pregnancy")),
 	h("Start IVF Consultation", "", proc("in vitro fertilization")),
 	h("Buprenorphine Clinic Signup", "", med("buprenorphine")),
 	h("Paid: Med Management", "", proc("medication management")),
@@ -110,7 +110,7 @@ var texts = []health{
 	// "today" is also the Today contraceptive sponge: with chlamydia as
 	// health context an inspector that follows the context rule flags it.
 	h("I think I have chlamydia, can I be tested today", "", cond("chlamydia")),
-	h("results of my HIV test came back", "", proc("hiv test")),
+	h("results of my HIV test came back", "", proc("hiv test"), cond("hiv")),
 	h("started Mounjaro last week", "", med("tirzepatide")),
 	h("my son takes Abilify and Seroquel", "", med("aripiprazole"), med("quetiapine")),
 	h("I am struggling with opioid use disorder", "", cond("opioid use disorder")),
