@@ -37,6 +37,7 @@ func main() {
 	mitm := flag.String("mitmdump", "mitmdump", "mitmdump binary (empty to skip)")
 	flag.StringVar(&phiProfile, "cpuprofile", "", "have phiproxy write a CPU profile to this `file`")
 	flag.IntVar(&phiShare, "phi-share", 12, "how many requests in every 12 carry PHI (12: all, the worst case for the proxy, which stores and reports each)")
+	flag.IntVar(&rate, "rate", 500, "also measure latency at this fixed total `req/s` (0 to skip)")
 	flag.BoolVar(&newConns, "new-conns", true, "also measure with a new connection per request")
 	flag.StringVar(&phiEnv, "phiproxy-env", "", "extra `NAME=VALUE` in phiproxy's environment (e.g. GOGC=200)")
 	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
@@ -51,6 +52,7 @@ func main() {
 var (
 	phiProfile, phiEnv string
 	newConns           bool
+	rate               int
 )
 
 type target struct {
@@ -123,12 +125,32 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 	}
 	for _, keepAlive := range modes {
 		for _, t := range targets {
-			r := measure(t, base, conns, d, keepAlive)
+			r := measure(t, base, conns, d, keepAlive, 0)
 			results = append(results, r)
 			fmt.Fprintf(os.Stderr, "%-9s keepalive=%-5v %8.0f req/s  p50 %v  p99 %v  errors %d\n", r.name, keepAlive, r.rps(), r.p50, r.p99, r.errors)
 		}
 	}
 	report(os.Stdout, results, conns, d)
+	if rate > 0 {
+		// Added latency means little at saturation, where every process
+		// on two cores queues behind the others: measure it at a load all
+		// three targets can carry.
+		pace := time.Duration(float64(conns) / float64(rate) * float64(time.Second))
+		var paced []result
+		for _, t := range targets {
+			r := measure(t, base, conns, d, true, pace)
+			paced = append(paced, r)
+			fmt.Fprintf(os.Stderr, "%-9s at %d req/s: p50 %v  p99 %v  errors %d\n", r.name, rate, r.p50, r.p99, r.errors)
+		}
+		fmt.Fprintf(os.Stdout, "\nlatency at a fixed %d req/s (keep-alive):\n\n", rate)
+		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "target\treq/s\tp50\tp99\terrors\tadded p50\tadded p99\t")
+		for _, r := range paced {
+			fmt.Fprintf(tw, "%s\t%.0f\t%v\t%v\t%d\t%v\t%v\t\n", r.name, r.rps(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors,
+				(r.p50 - paced[0].p50).Round(time.Microsecond), (r.p99 - paced[0].p99).Round(time.Microsecond))
+		}
+		tw.Flush()
+	}
 	return nil
 }
 
@@ -184,7 +206,10 @@ func doRequest(c *http.Client, base string, i int) error {
 	return nil
 }
 
-func measure(t target, base string, conns int, d time.Duration, keepAlive bool) result {
+// measure runs conns closed-loop workers for d. With pace > 0 each worker
+// sends one request per pace instead of as fast as it can, so latency is
+// measured at a fixed load rather than at saturation.
+func measure(t target, base string, conns int, d time.Duration, keepAlive bool, pace time.Duration) result {
 	var total, errs atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -209,8 +234,13 @@ func measure(t target, base string, conns int, d time.Duration, keepAlive bool) 
 			defer tr.CloseIdleConnections()
 			c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 			local := make([]time.Duration, 0, 4096)
+			next := time.Now().Add(time.Duration(w) * pace / time.Duration(conns))
 			// Bounded by the context's deadline and a hard cap on requests.
 			for i := 0; i < 10_000_000 && ctx.Err() == nil; i++ {
+				if pace > 0 {
+					time.Sleep(time.Until(next))
+					next = next.Add(pace)
+				}
 				t0 := time.Now()
 				if err := doRequest(c, base, i+w); err != nil {
 					errs.Add(1)
