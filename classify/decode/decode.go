@@ -127,7 +127,9 @@ const maxNotes = 100
 // Flow decodes the request of f: URL, Referer/Origin/Cookie/Authorization and
 // non-standard headers, the body (after Content-Encoding), and every
 // client-to-server WebSocket message. A nil f gives an empty Result. Flow
-// is safe for concurrent use and does not modify f.
+// is safe for concurrent use and does not modify f. The fields' values may
+// share memory with f's body and messages, which must not change while the
+// fields are in use (a Flow never changes once handed to the pipeline).
 func Flow(f *phiproxy.Flow, lim Limits) (res Result) {
 	d := newDecoder(lim)
 	defer d.recoverInto(&res)
@@ -135,7 +137,7 @@ func Flow(f *phiproxy.Flow, lim Limits) (res Result) {
 		return d.result()
 	}
 	req := &f.Request
-	d.presize(len(req.URL) + len(req.Body))
+	d.presize(req.URL, req.Body)
 	if !strings.Contains(req.URL, "://") && req.Host != "" {
 		// An origin-form URL (some recordings): the host is in Host.
 		host := req.Host
@@ -198,12 +200,27 @@ type decoder struct {
 	budget  int64 // decoded bytes left
 	full    bool  // MaxFields reached
 	chains  chainArena
+	steps   textArena
+	inert   inertCache
+	// scratch and scratchOut hold trial decodes (hex, base64), reused
+	// because most tries are rejected.
+	scratch, scratchOut []byte
+}
+
+// scratchOf copies t into the scratch buffer; the result is valid until
+// the next call.
+func (d *decoder) scratchOf(t string) []byte {
+	d.scratch = append(d.scratch[:0], t...)
+	return d.scratch
 }
 
 // chainArena hands out chains carved from shared blocks, so a field costs
 // one allocation less. A carved chain has no spare capacity: appending to
 // it copies instead of overwriting a neighbour.
-type chainArena struct{ block []string }
+type chainArena struct {
+	block []string // len(block) == cap(block)
+	used  int      // block[:used] is handed out
+}
 
 const chainBlock = 256
 
@@ -215,14 +232,71 @@ func (a *chainArena) extend(parent []string, step string) []string {
 		c[n-1] = step
 		return c
 	}
-	if cap(a.block)-len(a.block) < n {
-		// Start small for beacons, grow for big bodies.
-		a.block = make([]string, 0, max(min(2*cap(a.block), chainBlock), 32, n))
+	start := a.used
+	if p := len(parent); p > 0 && p <= start && start < len(a.block) && &a.block[start-p] == &parent[0] {
+		// parent is the last chain carved and the slot after it is free:
+		// the child shares its steps instead of copying them (a URL's
+		// parts, the first leaf below a location).
+		a.block[start] = step
+		a.used++
+		return a.block[start-p : start+1 : start+1]
 	}
-	start := len(a.block)
-	a.block = append(a.block, parent...)
-	a.block = append(a.block, step)
-	return a.block[start : start+n : start+n]
+	if len(a.block)-start < n {
+		// Start small for beacons, grow for big bodies.
+		a.block = make([]string, max(min(2*len(a.block), chainBlock), 32, n))
+		start = 0
+	}
+	c := a.block[start : start+n : start+n]
+	// Element by element: chains are a few steps long, too short for the
+	// call and barrier setup of a bulk copy to pay off.
+	for i, step := range parent {
+		c[i] = step
+	}
+	c[n-1] = step
+	a.used = start + n
+	return c
+}
+
+// textArena holds the chain steps built while decoding ("json:$.a[3].b",
+// "query:key") in shared blocks, so a step costs no allocation of its own.
+// A strings.Builder only appends past the strings it has handed out, so
+// those stay valid and unchanged while later steps are written.
+type textArena struct{ block strings.Builder }
+
+const textBlock = 4096
+
+// reserve makes room for n more bytes in the current block.
+func (a *textArena) reserve(n int) {
+	if a.block.Cap()-a.block.Len() >= n {
+		return
+	}
+	// Start small for beacons, grow for big bodies; a fresh builder leaves
+	// the strings of the old block untouched.
+	size := max(min(2*a.block.Cap(), textBlock), 256, n)
+	a.block = strings.Builder{}
+	a.block.Grow(size)
+}
+
+// fromBytes returns string(b) carved from the arena.
+func (a *textArena) fromBytes(b []byte) string {
+	a.reserve(len(b))
+	start := a.block.Len()
+	a.block.Write(b)
+	return a.block.String()[start:]
+}
+
+// join returns the concatenation of parts carved from the arena.
+func (a *textArena) join(parts ...string) string {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	a.reserve(n)
+	start := a.block.Len()
+	for _, p := range parts {
+		a.block.WriteString(p)
+	}
+	return a.block.String()[start:]
 }
 
 // root is the empty scope of a request.
@@ -233,11 +307,30 @@ func newDecoder(lim Limits) *decoder {
 	return &decoder{lim: lim, budget: lim.MaxBytes}
 }
 
-// presize reserves room for the fields a request of n bytes typically
-// yields (one per 32 bytes), so large bodies do not regrow the slice many
-// times.
-func (d *decoder) presize(n int) {
-	d.fields = make([]phiproxy.Field, 0, min(d.lim.MaxFields, 16+n/32, fieldChunk))
+// presize reserves room for the fields a request typically yields: one
+// per 32 bytes of URL and body, or per JSON member for a JSON body (which
+// jsonBody would otherwise reserve after the fact, wasting this slice).
+func (d *decoder) presize(url string, body []byte) {
+	if c := firstByte(body); c == '{' || c == '[' {
+		d.fields = make([]phiproxy.Field, 0, min(d.lim.MaxFields, 16+len(url)/32+jsonFieldEstimate(body)))
+	} else {
+		d.fields = make([]phiproxy.Field, 0, min(d.lim.MaxFields, 16+(len(url)+len(body))/32, fieldChunk))
+	}
+	// Chains average about two steps: one block fits a beacon's.
+	d.chains.block = make([]string, min(2*cap(d.fields), chainBlock))
+}
+
+// reserve makes room for about n more fields in the current chunk, so the
+// fields of a big document land in one slice that result returns without
+// copying.
+func (d *decoder) reserve(n int) {
+	n = min(n, d.lim.MaxFields-d.count)
+	if cap(d.fields)-len(d.fields) >= n {
+		return
+	}
+	grown := make([]phiproxy.Field, len(d.fields), len(d.fields)+n)
+	copy(grown, d.fields)
+	d.fields = grown
 }
 
 func (d *decoder) result() Result {
@@ -267,8 +360,8 @@ func (d *decoder) recoverInto(res *Result) {
 }
 
 // scope is where a value sits: its chain, its key, and how deep decoding
-// has gone. Scopes are values; extending one copies the chain so every
-// emitted Field owns a chain nobody appends to.
+// has gone. Scopes are values; extending one carves a new chain without
+// spare capacity, so no field's chain is ever appended to in place.
 type scope struct {
 	chain []string
 	key   string
@@ -328,13 +421,21 @@ func (d *decoder) emit(s scope, value string) {
 		d.note(s, fmt.Sprintf("field limit %d reached, rest skipped", d.lim.MaxFields))
 		return
 	}
-	if len(d.fields) == cap(d.fields) && len(d.fields) > 0 {
-		// Start a new chunk instead of regrowing: big bodies then copy
-		// their fields once, in result, not at every doubling.
-		d.chunks = append(d.chunks, d.fields)
-		d.fields = make([]phiproxy.Field, 0, min(max(2*len(d.fields), 64), fieldChunk))
+	if len(d.fields) == cap(d.fields) {
+		if len(d.fields) == 0 { // Value does not presize
+			d.fields = make([]phiproxy.Field, 0, 8)
+		} else {
+			// Start a new chunk instead of regrowing: big bodies then copy
+			// their fields once, in result, not at every doubling.
+			d.chunks = append(d.chunks, d.fields)
+			d.fields = make([]phiproxy.Field, 0, min(max(2*len(d.fields), 64), fieldChunk))
+		}
 	}
-	d.fields = append(d.fields, phiproxy.Field{Chain: s.chain, Key: s.key, Value: value, Truncated: s.trunc})
+	// Set field by field: appending a whole Field copies it with a bulk
+	// write barrier, which costs more while the collector runs.
+	d.fields = d.fields[:len(d.fields)+1]
+	f := &d.fields[len(d.fields)-1]
+	f.Chain, f.Key, f.Value, f.Truncated = s.chain, s.key, value, s.trunc
 	d.count++
 }
 
@@ -407,7 +508,7 @@ func (d *decoder) headers(h http.Header) {
 			if d.stopped() {
 				return
 			}
-			s := d.root().at("header:"+canon, canon)
+			s := d.root().at(d.steps.join("header:", canon), canon)
 			switch canon {
 			case "Referer", "Origin":
 				if v == "null" { // opaque origin
@@ -443,6 +544,6 @@ func (d *decoder) cookies(v string) {
 		name, val, _ := strings.Cut(part, "=")
 		name = strings.TrimSpace(name)
 		val = strings.Trim(strings.TrimSpace(val), `"`)
-		d.text(d.root().at("cookie:"+name, name), val)
+		d.text(d.root().at(d.steps.join("cookie:", name), name), val)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -87,7 +88,9 @@ func (w *jsonWalker) bad() error {
 	return fmt.Errorf("invalid character %q at offset %d", w.src[w.pos], w.pos)
 }
 
-func (w *jsonWalker) leaf(key string) scope { return w.s.at(string(w.path), key) }
+// leaf is the scope of the value at the current path; the path is carved
+// from the arena since every leaf needs its own.
+func (w *jsonWalker) leaf(key string) scope { return w.s.at(w.d.steps.fromBytes(w.path), key) }
 
 // value walks one value; key is its member name, or, with labelled set,
 // the label of a name/value pair whose value this is.
@@ -113,8 +116,8 @@ func (w *jsonWalker) value(nest int, key string, labelled bool) error {
 		return w.array(nest, key)
 	default:
 		sc, err := w.scalar()
-		if err != nil {
-			return err
+		if err != nil || sc.isNull {
+			return err // null is no value: it needs no path or chain
 		}
 		w.emitScalar(w.leaf(key), sc)
 		return nil
@@ -267,7 +270,7 @@ func (w *jsonWalker) object(nest int, label string) error {
 		switch {
 		case isPairValue(k) && pair == "" && !hasDeferred && w.pos < len(w.src) && !isContainerStart(w.src[w.pos]):
 			deferred, err = w.scalar()
-			deferredPath, hasDeferred = string(w.path), true
+			deferredPath, hasDeferred = w.d.steps.fromBytes(w.path), true
 		case isPairValue(k) && pair != "":
 			err = w.value(nest+1, pair, true)
 		case label != "" && genericValueKeys[k]:
@@ -378,22 +381,23 @@ func (w *jsonWalker) skip(key string) error {
 // escapes are returned as substrings of the input, without copying.
 func (w *jsonWalker) str() (string, error) {
 	start := w.pos + 1
-	i := start
-	for i < len(w.src) {
-		c := w.src[i]
-		if c == '"' {
-			w.pos = i + 1
-			return w.src[start:i], nil
-		}
-		if c == '\\' {
-			break
-		}
-		i++
+	rest := w.src[start:]
+	// Two vectorised searches beat a byte loop on all but the shortest
+	// strings; the slow path starts at the first backslash.
+	q := strings.IndexByte(rest, '"')
+	if q < 0 {
+		q = len(rest)
 	}
-	if i >= len(w.src) {
-		w.pos = len(w.src)
-		return "", w.eof()
+	e := strings.IndexByte(rest[:q], '\\')
+	if e < 0 {
+		if q == len(rest) {
+			w.pos = len(w.src)
+			return "", w.eof()
+		}
+		w.pos = start + q + 1
+		return rest[:q], nil
 	}
+	i := start + e
 	b := make([]byte, 0, i-start+16)
 	b = append(b, w.src[start:i]...)
 	for i < len(w.src) {

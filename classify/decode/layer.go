@@ -1,10 +1,12 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"html"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -25,7 +27,7 @@ func (d *decoder) text(s scope, v string) {
 		d.emit(s, v)
 		return
 	}
-	if plain(v, s.query) {
+	if plain(v, s.query) || d.inert.has(v, s.query) {
 		d.emit(s, v)
 		return
 	}
@@ -34,6 +36,9 @@ func (d *decoder) text(s scope, v string) {
 	}
 	out, step, ok := d.unwrap(s, v)
 	if !ok {
+		if d.count >= inertAfter {
+			d.inert.remember(v, s.query)
+		}
 		d.emit(s, v)
 		return
 	}
@@ -53,6 +58,49 @@ func (d *decoder) text(s scope, v string) {
 		d.emit(s, v)
 	}
 	d.payload(s.via(step), out, "", true)
+}
+
+// inertCache remembers recent short strings that no structure or layer
+// fitted, so a batch that repeats a value (the words of a page's path, an
+// event ID) sniffs it once. Direct-mapped: a collision only costs a miss.
+// Only strings whose verdict depends on nothing but their bytes and the
+// query flag are kept: shorter than LZString's minimum of 16 (its output
+// limit depends on the budget left) and without the "eyJ"/"H4sI" prefixes
+// that may add a note.
+type inertCache struct {
+	slots *[64]inertEntry // allocated once a request has many fields
+}
+
+type inertEntry struct {
+	v     string
+	query bool
+}
+
+// inertAfter is the field count from which verdicts are remembered: small
+// beacons do not repeat enough to pay for the cache.
+const inertAfter = 64
+
+func inertSlot(v string) int {
+	return (len(v)*31 + int(v[0])*7 + int(v[len(v)/2])*5 + int(v[len(v)-1])) & 63
+}
+
+func (c *inertCache) has(v string, query bool) bool {
+	if c.slots == nil || v == "" {
+		return false
+	}
+	e := &c.slots[inertSlot(v)]
+	return e.v == v && e.query == query
+}
+
+func (c *inertCache) remember(v string, query bool) {
+	t := strings.TrimSpace(v)
+	if v == "" || len(v) >= 16 || strings.HasPrefix(t, "eyJ") || strings.HasPrefix(t, "H4sI") {
+		return
+	}
+	if c.slots == nil {
+		c.slots = new([64]inertEntry)
+	}
+	c.slots[inertSlot(v)] = inertEntry{v, query}
 }
 
 // Byte classes for plain.
@@ -191,10 +239,14 @@ func (d *decoder) unwrap(s scope, v string) ([]byte, string, bool) {
 		return nil, "", false
 	}
 	// A string exactly as long as a digest stays as it is (detectors match
-	// digests), unless it decodes to compressed data.
-	if sh.hex && len(t)%2 == 0 {
-		if out, err := hex.DecodeString(t); err == nil && plausibleUnlessDigest(out, isHashHexLen(len(t))) {
-			return out, "hex", true
+	// digests), unless it decodes to compressed data, which its first
+	// bytes tell without decoding the rest.
+	if digest := isHashHexLen(len(t)); sh.hex && len(t)%2 == 0 && (!digest || hexHeadIsMagic(t)) {
+		// Decoded in place in the scratch buffer: most tries are rejected,
+		// and only an accepted output needs a buffer of its own.
+		src := d.scratchOf(t)
+		if n, err := hex.Decode(src, src); err == nil && plausibleUnlessDigest(src[:n], digest) {
+			return bytes.Clone(src[:n]), "hex", true
 		}
 	}
 	if sh.spaceInB64 && s.query {
@@ -209,8 +261,12 @@ func (d *decoder) unwrap(s scope, v string) ([]byte, string, bool) {
 			enc = base64.RawURLEncoding
 			step = "base64url"
 		}
-		if out, err := enc.DecodeString(strings.TrimRight(t, "=")); err == nil && len(out) >= 3 && plausibleUnlessDigest(out, isHashB64Len(len(t))) {
-			return out, step, true
+		// Decoded into the scratch buffer, for the same reason as hex.
+		src := d.scratchOf(strings.TrimRight(t, "="))
+		out := slices.Grow(d.scratchOut[:0], enc.DecodedLen(len(src)))[:enc.DecodedLen(len(src))]
+		d.scratchOut = out
+		if n, err := enc.Decode(out, src); err == nil && n >= 3 && plausibleUnlessDigest(out[:n], isHashB64Len(len(t))) {
+			return bytes.Clone(out[:n]), step, true
 		}
 	}
 	if strings.HasPrefix(t, "eyJ") || strings.HasPrefix(t, "H4sI") {
@@ -244,61 +300,101 @@ type shape struct {
 	lzB64 bool
 }
 
-func shapeOf(t string) shape {
-	sh := shape{digitsOnly: true, hex: true, b64std: true, b64url: true, lzURI: true}
-	// '=' after padding started is checked at the end through pad; the
-	// alphabets below are switched off one character class at a time.
-	pad := 0
-	spaces := false
-	for i := 0; i < len(t); i++ {
-		c := t[i]
+// Bits of shapeTable: the alphabets a byte belongs to, and what it is.
+const (
+	inDigits = 1 << iota // stays all-digit (only digits keep it)
+	inHex
+	inB64Std
+	inB64URL
+	inLZURI
+	isShapeByte // any byte a token may hold
+	isLetter
+	isSpace
+	isPad // '='
+)
+
+// shapeTable gives, for each byte, the alphabets that survive it, so
+// shapeOf is one lookup and one AND per byte.
+var shapeTable = func() (t [256]uint16) {
+	all := uint16(inDigits | inHex | inB64Std | inB64URL | inLZURI)
+	for c := 0; c < 256; c++ {
+		var m uint16
 		switch {
 		case '0' <= c && c <= '9':
-			if pad > 0 {
-				sh.b64std, sh.b64url = false, false
-			}
-			continue
+			m = all
 		case 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F':
-			sh.hasLetter = true
+			m = all&^inDigits | isLetter
 		case 'g' <= c && c <= 'z' || 'G' <= c && c <= 'Z':
-			sh.hasLetter = true
-			sh.hex = false
+			m = all&^(inDigits|inHex) | isLetter
 		case c == '+':
-			sh.hex, sh.b64url = false, false
+			m = inB64Std | inLZURI
 		case c == '/':
-			sh.hex, sh.b64url, sh.lzURI = false, false, false
+			m = inB64Std
 		case c == '-':
-			sh.hex, sh.b64std = false, false
+			m = inB64URL | inLZURI
 		case c == '_':
-			sh.hex, sh.b64std, sh.lzURI = false, false, false
+			m = inB64URL
 		case c == '$':
-			sh.hex, sh.b64std, sh.b64url = false, false, false
+			m = inLZURI
 		case c == '=':
-			pad++
-			sh.hex, sh.lzURI = false, false
-			sh.digitsOnly = false
-			continue
+			m = inB64Std | inB64URL | isPad
 		case c == ' ':
-			spaces = true
-			sh.hex, sh.b64url, sh.lzURI = false, false, false
+			m = inB64Std | isSpace
 		default:
-			return shape{hasLetter: sh.hasLetter}
+			continue
 		}
-		sh.digitsOnly = false
-		if pad > 0 {
-			sh.b64std, sh.b64url = false, false
+		t[c] = m | isShapeByte
+	}
+	return t
+}()
+
+// shapeOf reads t once and reports the alphabets it fits.
+func shapeOf(t string) shape {
+	flags := uint16(inDigits | inHex | inB64Std | inB64URL | inLZURI)
+	var seen uint16
+	pad := 0
+	for i := 0; i < len(t); i++ {
+		m := shapeTable[t[i]]
+		if m == 0 {
+			return shape{hasLetter: seen&isLetter != 0}
 		}
+		seen |= m
+		if m&isPad != 0 {
+			pad++
+		} else if pad > 0 {
+			// Only more padding may follow padding.
+			flags &^= inB64Std | inB64URL
+		}
+		flags &= m
+	}
+	sh := shape{
+		digitsOnly: flags&inDigits != 0,
+		hex:        flags&inHex != 0,
+		b64std:     flags&inB64Std != 0,
+		b64url:     flags&inB64URL != 0,
+		lzURI:      flags&inLZURI != 0,
+		hasLetter:  seen&isLetter != 0,
 	}
 	sh.lzB64 = sh.b64std && pad <= 3
 	if pad > 2 {
 		sh.b64std, sh.b64url = false, false
 	}
-	if spaces {
+	if seen&isSpace != 0 {
 		sh.lzB64 = false
 		sh.spaceInB64 = sh.b64std
 		sh.b64std = false
 	}
 	return sh
+}
+
+// hexHeadIsMagic reports whether the hex string t (at least 8 hex digits)
+// starts with a compression magic.
+func hexHeadIsMagic(t string) bool {
+	var head [4]byte
+	for i := range head {
+		head[i] = unhex(t[2*i])<<4 | unhex(t[2*i+1])
+	}
+	return magicOf(head[:]) != ""
 }
 
 // isHashHexLen reports the lengths of md5, sha1, sha256, sha384 and sha512
@@ -427,8 +523,14 @@ func looksJWT(t string) bool {
 // looksURL accepts absolute http(s) URLs and origin-relative paths without
 // spaces.
 func looksURL(t string) bool {
-	if strings.ContainsAny(t, " \t\r\n") {
-		return false
+	if len(t) < 2 || t[0] != '/' && t[0] != 'h' && t[0] != 'H' {
+		return false // checked first: most strings are neither
+	}
+	for i := 0; i < len(t); i++ {
+		// A byte loop: strings.ContainsAny builds its set on every call.
+		if c := t[i]; c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			return false
+		}
 	}
 	if len(t) > 8 && (strings.EqualFold(t[:7], "http://") || strings.EqualFold(t[:8], "https://")) {
 		return true

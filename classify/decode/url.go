@@ -78,7 +78,7 @@ func (d *decoder) pathSegments(s scope, path string) {
 					continue
 				}
 				k = unescape(k, false)
-				d.text(ss.at("matrix:"+k, k), unescape(v, false))
+				d.text(ss.at(d.steps.join("matrix:", k), k), unescape(v, false))
 			}
 		}
 	}
@@ -97,7 +97,7 @@ func (d *decoder) query(s scope, q, prefix string) {
 		}
 		k, v, _ := strings.Cut(part, "=")
 		k = unescape(k, true)
-		ss := s.at(prefix+":"+k, k)
+		ss := s.at(d.steps.join(prefix, ":", k), k)
 		ss.query = true
 		d.text(ss, unescape(strings.TrimRight(v, "\r\n"), true))
 	}
