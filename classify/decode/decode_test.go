@@ -14,6 +14,7 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/lzstring"
 )
 
 // has reports whether res holds a field with this path and value.
@@ -84,8 +85,8 @@ func TestValueLayers(t *testing.T) {
 		{"hex", hex.EncodeToString([]byte("sertraline 50mg")), "v > hex", "sertraline 50mg"},
 		{"base64 gzip", base64.StdEncoding.EncodeToString(gzipBytes([]byte(doc))), "v > base64 > gzip > json:$.properties.medication", "sertraline"},
 		{"base64 zlib", base64.StdEncoding.EncodeToString(zlibBytes([]byte(doc))), "v > base64 > zlib > json:$.properties.medication", "sertraline"},
-		{"lzstring base64", lzCompress(doc, lzBase64[:64], true), "v > lzstring > json:$.properties.medication", "sertraline"},
-		{"lzstring uri", lzCompress(doc, lzURISafe[:64], false), "v > lzstring > json:$.properties.medication", "sertraline"},
+		{"lzstring base64", lzstring.Compress(doc, lzBase64[:64], true), "v > lzstring > json:$.properties.medication", "sertraline"},
+		{"lzstring uri", lzstring.Compress(doc, lzURISafe[:64], false), "v > lzstring > json:$.properties.medication", "sertraline"},
 		{"jwt claims", jwt, "v > jwt > json:$.claims.email", "jane.doe@example.com"},
 		{"jwt header", jwt, "v > jwt > json:$.header.alg", "HS256"},
 		{"form in string", "condition=depression&med=sertraline", "v > form:med", "sertraline"},

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/lzstring"
 )
 
 // checkResult asserts the invariants every Result keeps, whatever the
@@ -45,8 +46,8 @@ func FuzzValue(f *testing.F) {
 		`{"a":[1,"b",{"c":null}]}`, `{"a":"\ud83d\ude00\u00e9\"\\"}`, `[`, `{"a":`,
 		"https://a.example/p;x=1/q?x=1&y=%zz#f=1", "/conditions/DepressionTreatment",
 		base64.StdEncoding.EncodeToString(gzipBytes([]byte(`{"m":"sertraline"}`))),
-		lzCompress(`{"m":"sertraline"}`, lzBase64[:64], true),
-		lzCompress(`{"m":"sertraline"}`, lzURISafe[:64], false),
+		lzstring.Compress(`{"m":"sertraline"}`, lzBase64[:64], true),
+		lzstring.Compress(`{"m":"sertraline"}`, lzURISafe[:64], false),
 		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "eyJ!!", "H4sIAAAA",
 		"73657274726160696e65", "a=1&b=2&c=%7B%22d%22%3A1%7D", strings.Repeat("[", 100),
 		`{"value":"97403","name":"zip"}`, `{"params":[{"key":"dx","value":{"string_value":"asthma"}}]}`,

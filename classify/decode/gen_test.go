@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/phiproxy/phiproxy/internal/lzstring"
 )
 
 var regen = flag.Bool("regen", false, "rewrite the fixtures under testdata/payloads from the specs in gen_test.go")
@@ -247,7 +249,7 @@ func fixtures() []fixture {
 		body:    []byte(q("data", base64.StdEncoding.EncodeToString(phEvents), "compression", "base64"))})
 	fs = append(fs, fixture{path: "posthog/lz64", method: "POST", target: "https://us.i.posthog.com/e/?compression=lz64&ip=1&_=1732780800000&ver=1.180.0",
 		headers: hdrs([2]string{"Host", "us.i.posthog.com"}, [2]string{"Content-Type", "application/x-www-form-urlencoded"}, origin),
-		body:    []byte(q("data", lzCompress(string(phEvents), lzBase64[:64], true), "compression", "lz64"))})
+		body:    []byte(q("data", lzstring.Compress(string(phEvents), lzBase64[:64], true), "compression", "lz64"))})
 
 	ddLines := string(mustJSON(map[string]any{"type": "view", "date": 1732780800000,
 		"view": map[string]any{"url": "https://portal.clinic.example/patients/88231/medications", "referrer": conditionURL, "name": "/patients/?/medications"},

@@ -3,103 +3,9 @@ package decode
 import (
 	"strings"
 	"testing"
-	"unicode/utf16"
-)
 
-// lzCompress is LZString's compressor (6 bits per output character), the
-// reference the decompressor is checked against.
-func lzCompress(input string, alphabet string, pad bool) string {
-	units := utf16.Encode([]rune(input))
-	key := func(u []uint16) string {
-		var b strings.Builder
-		for _, x := range u {
-			b.WriteByte(byte(x >> 8))
-			b.WriteByte(byte(x))
-		}
-		return b.String()
-	}
-	dict := map[string]int{}
-	toCreate := map[string]bool{}
-	enlargeIn, dictSize, numBits := 2, 3, 2
-	var out []byte
-	val, position := 0, 0
-	writeBit := func(bit int) {
-		val = val<<1 | bit
-		if position == 5 {
-			position = 0
-			out = append(out, alphabet[val])
-			val = 0
-		} else {
-			position++
-		}
-	}
-	writeBits := func(n, value int) {
-		for i := 0; i < n; i++ {
-			writeBit(value & 1)
-			value >>= 1
-		}
-	}
-	var w []uint16
-	emitW := func() {
-		k := key(w)
-		if toCreate[k] {
-			if w[0] < 256 {
-				writeBits(numBits, 0)
-				writeBits(8, int(w[0]))
-			} else {
-				writeBits(numBits, 1)
-				writeBits(16, int(w[0]))
-			}
-			enlargeIn--
-			if enlargeIn == 0 {
-				enlargeIn = 1 << numBits
-				numBits++
-			}
-			delete(toCreate, k)
-		} else {
-			writeBits(numBits, dict[k])
-		}
-		enlargeIn--
-		if enlargeIn == 0 {
-			enlargeIn = 1 << numBits
-			numBits++
-		}
-	}
-	for _, c := range units {
-		ck := key([]uint16{c})
-		if _, ok := dict[ck]; !ok {
-			dict[ck] = dictSize
-			dictSize++
-			toCreate[ck] = true
-		}
-		wc := append(append([]uint16{}, w...), c)
-		if _, ok := dict[key(wc)]; ok {
-			w = wc
-			continue
-		}
-		emitW()
-		dict[key(wc)] = dictSize
-		dictSize++
-		w = []uint16{c}
-	}
-	if len(w) > 0 {
-		emitW()
-	}
-	writeBits(numBits, 2)
-	for {
-		val <<= 1
-		if position == 5 {
-			out = append(out, alphabet[val])
-			break
-		}
-		position++
-	}
-	s := string(out)
-	if pad {
-		s += [...]string{"", "===", "==", "="}[len(s)%4]
-	}
-	return s
-}
+	"github.com/phiproxy/phiproxy/internal/lzstring"
+)
 
 func TestLZStringRoundTrip(t *testing.T) {
 	inputs := []string{
@@ -115,7 +21,7 @@ func TestLZStringRoundTrip(t *testing.T) {
 			alphabet string
 			pad      bool
 		}{{"base64", lzBase64, true}, {"uri", lzURISafe, false}} {
-			enc := lzCompress(in, v.alphabet[:64], v.pad)
+			enc := lzstring.Compress(in, v.alphabet[:64], v.pad)
 			got, err := lzDecompress(enc, v.alphabet, 1<<20)
 			if err != nil {
 				t.Fatalf("%s %.20q: %v", v.name, in, err)
@@ -128,7 +34,7 @@ func TestLZStringRoundTrip(t *testing.T) {
 }
 
 func TestLZStringRejects(t *testing.T) {
-	enc := lzCompress(strings.Repeat("sertraline ", 100), lzBase64[:64], true)
+	enc := lzstring.Compress(strings.Repeat("sertraline ", 100), lzBase64[:64], true)
 	tests := []struct {
 		name  string
 		in    string

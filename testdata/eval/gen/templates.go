@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"github.com/phiproxy/phiproxy/internal/lzstring"
 )
 
 // Persona values as typed into forms (plain), for identify calls.
@@ -379,7 +381,7 @@ var templates = []template{
 	}},
 	{"posthog-lz64", false, func(s *scenario) request {
 		var q query
-		q.add("data", lzCompressToBase64(mustJSON(posthogEvents(s))))
+		q.add("data", lzstring.CompressToBase64(mustJSON(posthogEvents(s))))
 		r := request{Method: "POST", URL: "https://eu.i.posthog.com/e/?ip=1&_=" + s.ts() + "&ver=1.96.0&compression=lz64", Body: []byte(q.String())}
 		s.browserHeaders(&r, "cors", "empty")
 		r.header("Content-Type", "application/x-www-form-urlencoded")
