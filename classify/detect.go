@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/classify/dict"
 	"github.com/phiproxy/phiproxy/classify/ident"
 	"github.com/phiproxy/phiproxy/classify/persona"
 )
@@ -428,32 +429,32 @@ func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbig
 			// ED, CF, TB.
 			continue
 		}
-		term := t.Canonical
-		if term == "" {
-			term = strings.ToLower(t.Term)
-		}
-		d := detection{
-			Finding: phiproxy.Finding{
-				Kind:     t.Kind,
-				Term:     term,
-				Value:    m.Text,
-				Path:     fc.path(),
-				Field:    field,
-				Category: t.Category,
-				Source:   phiproxy.SourceDictionary,
-				Score:    score,
-			},
-			needsContext: t.Ambiguous,
-		}
+		d := termDetection(t, t.Kind, m.Text, field, m.Start, m.End, fc.path(), score)
+		d.needsContext = t.Ambiguous
 		if t.Ambiguous {
 			d.healthKey = fc.healthKey()
 			d.Score = score - 0.3
 		}
-		if m.Start >= 0 && m.Start < m.End && m.End <= len(field) && (m.Start != 0 || m.End != len(field)) {
-			d.Start, d.End = m.Start, m.End
-		}
 		add(d)
 	}
+}
+
+// termDetection builds the finding of a dictionary term matched as text
+// at [start, end) of field. The offsets are kept only when they mark part
+// of the field, as Finding documents.
+func termDetection(t *dict.Term, kind phiproxy.Kind, text, field string, start, end int, path string, score float64) detection {
+	term := t.Canonical
+	if term == "" {
+		term = strings.ToLower(t.Term)
+	}
+	d := detection{Finding: phiproxy.Finding{
+		Kind: kind, Term: term, Value: text, Path: path, Field: field,
+		Category: t.Category, Source: phiproxy.SourceDictionary, Score: score,
+	}}
+	if start >= 0 && start < end && end <= len(field) && (start != 0 || end != len(field)) {
+		d.Start, d.End = start, end
+	}
+	return d
 }
 
 // affirmativeValues are the answers a form or SDK sends for a ticked box
@@ -487,27 +488,8 @@ func (in *Inspector) detectKeyAnswer(fc *fieldContext, add func(detection)) {
 		if t.Ambiguous && (fc.vetoKey() || !fc.healthKey()) {
 			continue
 		}
-		term := t.Canonical
-		if term == "" {
-			term = strings.ToLower(t.Term)
-		}
-		d := detection{
-			Finding: phiproxy.Finding{
-				Kind:     t.Kind,
-				Term:     term,
-				Value:    m.Text,
-				Path:     fc.path(),
-				Field:    key,
-				Category: t.Category,
-				Source:   phiproxy.SourceDictionary,
-				Score:    0.7,
-			},
-			needsContext: t.Ambiguous,
-			healthKey:    t.Ambiguous,
-		}
-		if m.Start != 0 || m.End != len(key) {
-			d.Start, d.End = m.Start, m.End
-		}
+		d := termDetection(t, t.Kind, m.Text, key, m.Start, m.End, fc.path(), 0.7)
+		d.needsContext, d.healthKey = t.Ambiguous, t.Ambiguous
 		add(d)
 	}
 }
@@ -602,30 +584,12 @@ func (in *Inspector) detectCodes(fc *fieldContext, add func(detection)) {
 		if !ok || t == nil {
 			continue
 		}
-		term := t.Canonical
-		if term == "" {
-			term = strings.ToLower(t.Term)
+		kind := t.Kind
+		if kind == "" {
+			kind = phiproxy.KindCondition
 		}
-		d := detection{
-			Finding: phiproxy.Finding{
-				Kind:     phiproxy.KindCondition,
-				Term:     term,
-				Value:    tok,
-				Path:     fc.path(),
-				Field:    v,
-				Category: t.Category,
-				Source:   phiproxy.SourceDictionary,
-				Score:    0.8,
-			},
-			needsContext: true,
-			healthKey:    fc.healthKey(),
-		}
-		if t.Kind != "" {
-			d.Kind = t.Kind
-		}
-		if start != 0 || start+len(tok) != len(v) {
-			d.Start, d.End = start, start+len(tok)
-		}
+		d := termDetection(t, kind, tok, v, start, start+len(tok), fc.path(), 0.8)
+		d.needsContext, d.healthKey = true, fc.healthKey()
 		add(d)
 	}
 }
