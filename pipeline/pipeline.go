@@ -27,6 +27,11 @@ type Config struct {
 	RunID int64
 	// QueueSize bounds flows waiting for inspection; default 4096.
 	QueueSize int
+	// MaxBytes bounds the captured bytes (bodies and WebSocket messages)
+	// held by flows between Submit and their commit, so a burst of large
+	// uploads cannot exhaust memory: a flow that would exceed it is
+	// dropped like one that finds the queue full. Default 512 MiB.
+	MaxBytes int64
 	// Workers classify in parallel; default GOMAXPROCS.
 	Workers int
 	// StoreAll keeps flows without findings too; by default only flagged
@@ -53,6 +58,7 @@ type Pipeline struct {
 	closed bool
 
 	seen, inspected, flagged, dropped atomic.Int64
+	heldBytes                         atomic.Int64
 	// saved* are the counters already written to the run row.
 	savedStats phiproxy.Stats
 
@@ -69,6 +75,9 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 4096
+	}
+	if cfg.MaxBytes <= 0 {
+		cfg.MaxBytes = 512 << 20
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
@@ -106,7 +115,7 @@ func (p *Pipeline) Submit(f *phiproxy.Flow) bool {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	p.seen.Add(1)
-	if p.closed {
+	if p.closed || !p.hold(f) {
 		p.dropped.Add(1)
 		return false
 	}
@@ -114,10 +123,38 @@ func (p *Pipeline) Submit(f *phiproxy.Flow) bool {
 	case p.queue <- f:
 		return true
 	default:
+		p.release(f)
 		p.dropped.Add(1)
 		return false
 	}
 }
+
+// flowBytes is what a flow holds in captured payloads.
+func flowBytes(f *phiproxy.Flow) int64 {
+	n := int64(len(f.Request.Body))
+	if f.Response != nil {
+		n += int64(len(f.Response.Body))
+	}
+	for _, m := range f.WebSocket {
+		n += int64(len(m.Data))
+	}
+	return n
+}
+
+// hold reserves f's bytes in the budget; false when they do not fit.
+func (p *Pipeline) hold(f *phiproxy.Flow) bool {
+	n := flowBytes(f)
+	if p.heldBytes.Add(n) > p.cfg.MaxBytes && n > 0 {
+		p.heldBytes.Add(-n)
+		return false
+	}
+	return true
+}
+
+func (p *Pipeline) release(f *phiproxy.Flow) { p.heldBytes.Add(-flowBytes(f)) }
+
+// HeldBytes is the captured payload held by flows not yet committed.
+func (p *Pipeline) HeldBytes() int64 { return p.heldBytes.Load() }
 
 // SubmitWait hands a flow over, waiting for room in the queue: for
 // recordings, where nothing is live to protect and every flow must be
@@ -129,10 +166,14 @@ func (p *Pipeline) SubmitWait(ctx context.Context, f *phiproxy.Flow) error {
 		return errors.New("pipeline: closed")
 	}
 	p.seen.Add(1)
+	// Recordings wait for room in the queue, whose bound keeps their
+	// memory in check; their bytes are counted but never refused.
+	p.heldBytes.Add(flowBytes(f))
 	select {
 	case p.queue <- f:
 		return nil
 	case <-ctx.Done():
+		p.release(f)
 		p.dropped.Add(1)
 		return ctx.Err()
 	}
@@ -185,6 +226,7 @@ func (p *Pipeline) work() {
 		if in.Flagged() {
 			p.flagged.Add(1)
 		} else if !p.cfg.StoreAll {
+			p.release(f)
 			continue
 		}
 		p.results <- store.Record{Flow: f, Inspection: in}
@@ -250,6 +292,9 @@ func (p *Pipeline) flush(batch []store.Record) {
 			break
 		}
 		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+	}
+	for _, rec := range batch {
+		p.release(rec.Flow)
 	}
 	if err != nil {
 		p.writeErrs.Add(1)

@@ -195,3 +195,42 @@ func TestSubmitWaitInspectsEverything(t *testing.T) {
 		t.Fatal("SubmitWait after Close: got nil error")
 	}
 }
+
+func TestByteBudgetDropsLargeFlowsAndIsReleased(t *testing.T) {
+	s := openStore(t)
+	gate := make(chan struct{})
+	slow := phiproxy.InspectorFunc(func(f *phiproxy.Flow) phiproxy.Inspection {
+		<-gate
+		return flagEmails(f)
+	})
+	p, _ := New(Config{Inspector: slow, Store: s, Workers: 1, QueueSize: 100, MaxBytes: 10 << 20})
+	big := func() *phiproxy.Flow {
+		f := flow("https://t.example/up?e=a@b.example")
+		f.Request.Body = make([]byte, 4<<20)
+		return f
+	}
+	accepted := 0
+	for i := 0; i < 10; i++ {
+		if p.Submit(big()) {
+			accepted++
+		}
+	}
+	// 10 MiB holds two 4 MiB bodies; the rest are dropped, not queued.
+	if accepted != 2 || p.Stats().Dropped != 8 {
+		t.Fatalf("accepted %d, dropped %d; want 2 and 8", accepted, p.Stats().Dropped)
+	}
+	if got := p.HeldBytes(); got != 8<<20 {
+		t.Fatalf("held: got %d, want %d", got, 8<<20)
+	}
+	// Small flows still fit.
+	if !p.Submit(flow("https://t.example/?e=a@b.example")) {
+		t.Fatal("a flow without a body was refused")
+	}
+	close(gate)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.HeldBytes(); got != 0 {
+		t.Fatalf("held after Close: got %d, want 0", got)
+	}
+}

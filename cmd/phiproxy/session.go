@@ -34,6 +34,7 @@ type proxyFlags struct {
 	resolve                          resolveFlag
 	storeAll                         bool
 	workers, queue                   int
+	queueBytes                       int64
 	classifyFlags
 }
 
@@ -51,6 +52,7 @@ func (p *proxyFlags) register(fs *flag.FlagSet, defaultListen string) {
 	fs.BoolVar(&p.storeAll, "store-all", false, "store every flow, not only flows with findings")
 	fs.IntVar(&p.workers, "workers", 0, "inspection workers (default: number of CPUs)")
 	fs.IntVar(&p.queue, "queue", 4096, "flows waiting for inspection before new ones are counted as not inspected")
+	fs.Int64Var(&p.queueBytes, "queue-bytes", 512<<20, "captured `bytes` held by flows awaiting inspection and storage before new ones are counted as not inspected")
 	p.classifyFlags.register(fs)
 }
 
@@ -126,7 +128,7 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 		return nil, err
 	}
 	if s.pipe, err = pipeline.New(pipeline.Config{
-		Inspector: s.inspector, Store: s.store, RunID: s.runID, QueueSize: pf.queue, Workers: pf.workers,
+		Inspector: s.inspector, Store: s.store, RunID: s.runID, QueueSize: pf.queue, MaxBytes: pf.queueBytes, Workers: pf.workers,
 		StoreAll: pf.storeAll, OnSaved: onSaved, Logger: log,
 	}); err != nil {
 		return nil, err
