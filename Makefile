@@ -8,6 +8,8 @@ BIN     := bin/phiproxy
 ARGS    ?=
 # Corpus generators live under testdata, which ./... skips: name them.
 GENERATORS := ./testdata/eval/gen ./testdata/holdout/gen
+# The packages where goroutines share state run again under the race detector.
+RACY := ./pipeline ./proxy ./store ./tui ./certs ./classify/...
 
 .PHONY: build run test deps lint bench bench-go bench-proxy eval fuzz clean
 
@@ -23,6 +25,7 @@ run: build
 ## when missing, then runs every test against real listeners, files and tools.
 test: deps lint
 	CI=$${CI:-} $(GO) test -count=1 -timeout 14m ./... $(GENERATORS)
+	$(GO) test -count=1 -race -timeout 10m $(RACY)
 
 deps:
 	./tools/install-test-deps
