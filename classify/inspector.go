@@ -96,7 +96,10 @@ type Options struct {
 	Persona *persona.Persona
 	// DictFiles are extra term lists (--dict): a name ending ".rrf" is read
 	// as RxNorm RXNCONSO.RRF, a name containing "icd10cm_order" as the CMS
-	// ICD-10-CM order file, anything else as the 8-column TSV format.
+	// ICD-10-CM order file, a name containing "not_health" as a list of
+	// everyday phrases that cancel the health term inside them (one per
+	// line, like the shipped not_health.txt), anything else as the
+	// 8-column TSV format.
 	DictFiles []string
 	// Limits bound decoding; zero fields mean decode's defaults.
 	Limits decode.Limits
@@ -180,6 +183,8 @@ func addDictFile(d *dict.Dictionary, path string) error {
 		err = d.AddRxNormRRF(f)
 	case strings.Contains(strings.ToLower(base), "icd10cm_order"):
 		err = d.AddICD10Order(f)
+	case strings.Contains(strings.ToLower(base), "not_health"):
+		err = d.AddNotHealthList(f, base)
 	default:
 		err = d.AddTSV(f, base)
 	}

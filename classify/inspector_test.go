@@ -384,6 +384,22 @@ func TestNewDictFiles(t *testing.T) {
 		}
 	}
 
+	// A not-health list cancels the term inside its phrases.
+	notHealth := write("clinic_not_health.txt", "# ours\nblorptherapy lounge\n")
+	in, err = New(Options{Sites: []string{"cedarclinic.com"}, DictFiles: []string{tsv, notHealth}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, f := range in.Inspect(beacon("https://www.cedarclinic.com/", "a", "the blorptherapy lounge is open", "b", "book blorptherapy")).Findings {
+		if f.Term == "blorptherapy" {
+			paths = append(paths, f.Path)
+		}
+	}
+	if len(paths) != 1 || paths[0] != "query:b" {
+		t.Errorf("with the not-health phrase: findings at %v, want only query:b", paths)
+	}
+
 	for _, tt := range []struct{ name, path, want string }{
 		{"missing file", filepath.Join(dir, "nope.tsv"), "nope.tsv"},
 		{"bad TSV row", write("bad.tsv", "onlyone\tcolumn\n"), "bad.tsv"},
