@@ -520,3 +520,38 @@ func TestExportCommand(t *testing.T) {
 		t.Fatalf("empty selection: exit %d, stderr %q; want 2 and a clear message", code, errOut)
 	}
 }
+
+// TestFullQueueStillForwards fills the inspection budget at once
+// (--queue-bytes 1: every flow with a body is over it) and checks that the
+// browser's requests are forwarded all the same, with the skipped
+// inspections counted.
+func TestFullQueueStillForwards(t *testing.T) {
+	o := newOrigin(t)
+	r := startProxy(t, "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile, "--queue-bytes", "1")
+	c := r.client(t)
+	const n = 50
+	var wg sync.WaitGroup
+	codes := make(chan int, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			code, _ := do(t, c, "POST", fmt.Sprintf("https://tracker.test/e?i=%d", i), "application/json", `{"email":"queued@example.com"}`)
+			codes <- code
+		}(i)
+	}
+	wg.Wait()
+	close(codes)
+	for code := range codes {
+		if code != 200 {
+			t.Fatalf("a request failed with %d while inspection was skipped", code)
+		}
+	}
+	r.stop(t)
+	if got := sqlite(t, r.db, "SELECT seen || ' ' || inspected || ' ' || dropped FROM runs"); got != fmt.Sprintf("%d 0 %d", n, n) {
+		t.Fatalf("run counters (seen inspected dropped): got %q, want %d 0 %d", got, n, n)
+	}
+	if got := len(o.got); got != n {
+		t.Fatalf("origin received %d requests, want %d", got, n)
+	}
+}
