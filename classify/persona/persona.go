@@ -39,6 +39,11 @@ type Persona struct {
 	// FreeText holds other strings typed into the site (a symptom
 	// description, a message) to be found verbatim.
 	FreeText []string `json:"free_text"`
+
+	// BAA lists vendor names or domains covered by a Business Associate
+	// Agreement, so a team can keep its test identity and its policy in
+	// one file; they add to --baa. Not searched for.
+	BAA []string `json:"baa,omitempty"`
 }
 
 // maxFile bounds a persona file: a persona is a few hundred bytes.

@@ -296,3 +296,17 @@ func TestHostileInput(t *testing.T) {
 		}
 	}
 }
+
+func TestReadKeepsBAAPolicy(t *testing.T) {
+	p, err := Read(strings.NewReader(`{"email":"jane@example.com","baa":["Intercom","chat.example.com"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.BAA, ","); got != "Intercom,chat.example.com" {
+		t.Fatalf("baa: got %q", got)
+	}
+	// The policy is not a value to search for.
+	if hits := NewIndex(p).Find("we use Intercom"); len(hits) != 0 {
+		t.Fatalf("a BAA vendor was searched as a persona value: %+v", hits)
+	}
+}

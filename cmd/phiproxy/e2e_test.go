@@ -555,3 +555,34 @@ func TestFullQueueStillForwards(t *testing.T) {
 		t.Fatalf("origin received %d requests, want %d", got, n)
 	}
 }
+
+// TestPersonaFileBAA checks that a BAA declared in the persona file
+// lowers a third party's findings to low, as --baa does.
+func TestPersonaFileBAA(t *testing.T) {
+	o := newOrigin(t)
+	personaFile := filepath.Join(t.TempDir(), "persona.json")
+	os.WriteFile(personaFile, []byte(`{"email":"pat.kim@example.com","baa":["tracker.test"]}`), 0o600)
+	for _, withBAA := range []bool{false, true} {
+		args := []string{"--resolve", "tracker.test=" + o.addr(), "--upstream-ca", o.certFile, "--site", "clinic.test"}
+		if withBAA {
+			args = append(args, "--persona", personaFile)
+		}
+		r := startProxy(t, args...)
+		c := r.client(t)
+		req, _ := http.NewRequest("GET", "https://tracker.test/tr?em=pat.kim%40example.com", nil)
+		req.Header.Set("Referer", "https://www.clinic.test/book")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		r.stop(t)
+		want := "medium"
+		if withBAA {
+			want = "low"
+		}
+		if got := sqlite(t, r.db, "SELECT DISTINCT severity FROM finding_rows WHERE kind='email'"); got != want {
+			t.Errorf("BAA in persona file %v: email severity %q, want %q", withBAA, got, want)
+		}
+	}
+}

@@ -91,7 +91,7 @@ func (c *classifyFlags) register(fs *flag.FlagSet) {
 	fs.Var(&c.sites, "site", "first-party registrable `domain` (repeatable); default: inferred from the pages visited")
 	fs.Var(&c.baa, "baa", "vendor name or `domain` covered by a Business Associate Agreement (repeatable)")
 	fs.Var(&c.dicts, "dict", "extra term list `file`: TSV as documented, RxNorm RXNCONSO.RRF, or an ICD-10-CM order file (repeatable)")
-	fs.StringVar(&c.persona, "persona", "", "test-persona JSON `file`: values typed while testing, searched in every encoding and hash")
+	fs.StringVar(&c.persona, "persona", "", "test-persona JSON `file`: values typed while testing, searched in every encoding and hash (its \"baa\" list adds to --baa)")
 }
 
 func (c *classifyFlags) inspector() (*classify.Inspector, error) {
@@ -102,6 +102,7 @@ func (c *classifyFlags) inspector() (*classify.Inspector, error) {
 			return nil, err
 		}
 		opts.Persona = p
+		opts.BAA = append(opts.BAA, p.BAA...)
 	}
 	return classify.New(opts)
 }
