@@ -447,8 +447,11 @@ func TestCLIErrorsExit2(t *testing.T) {
 			t.Errorf("%v: no message on stderr", args)
 		}
 	}
-	if code, out, _ := cli(t, "--help"); code != 0 || !strings.Contains(out+"", "") {
-		t.Errorf("--help: exit %d", code)
+	if code, out, _ := cli(t, "--help"); code != 0 || !strings.Contains(out, "Commands:") || !strings.Contains(out, "crawl") {
+		t.Errorf("--help: exit %d, output %q; want 0 and the list of commands", code, out)
+	}
+	if code, _, errOut := cli(t, "run", "--help"); code != 0 || !strings.Contains(errOut, "-listen") {
+		t.Errorf("run --help: exit %d; want 0 and run's flags", code)
 	}
 }
 

@@ -90,7 +90,7 @@ type classifyFlags struct {
 func (c *classifyFlags) register(fs *flag.FlagSet) {
 	fs.Var(&c.sites, "site", "first-party registrable `domain` (repeatable); default: inferred from the pages visited")
 	fs.Var(&c.baa, "baa", "vendor name or `domain` covered by a Business Associate Agreement (repeatable)")
-	fs.Var(&c.dicts, "dict", "extra term list `file`: TSV as documented, RxNorm RXNCONSO.RRF, or an ICD-10-CM order file (repeatable)")
+	fs.Var(&c.dicts, "dict", "extra term list `file`: TSV as documented, RxNorm RXNCONSO.RRF, an ICD-10-CM order file, or a not_health phrase list (repeatable)")
 	fs.StringVar(&c.persona, "persona", "", "test-persona JSON `file`: values typed while testing, searched in every encoding and hash (its \"baa\" list adds to --baa)")
 }
 

@@ -61,10 +61,13 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name := "run"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+	explicit := len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-'
+	if explicit {
 		name, args = args[0], args[1:]
 	}
-	if name == "help" || (len(args) == 0 && name == "-h") {
+	if name == "help" || (!explicit && len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help")) {
+		// Bare `phiproxy --help` lists the commands; `phiproxy run
+		// --help` lists run's flags.
 		usage(stdout)
 		return exitOK
 	}
@@ -97,5 +100,5 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'phiproxy COMMAND --help' for a command's flags.")
+	fmt.Fprintln(w, "\nWith no command, phiproxy runs the proxy: 'phiproxy run --help' lists its flags.\nRun 'phiproxy COMMAND --help' for a command's flags. Exit codes: 0 ok, 1 findings at or above --fail-on, 2 error.")
 }
