@@ -37,6 +37,7 @@ func main() {
 	mitm := flag.String("mitmdump", "mitmdump", "mitmdump binary (empty to skip)")
 	flag.StringVar(&phiProfile, "cpuprofile", "", "have phiproxy write a CPU profile to this `file`")
 	flag.IntVar(&phiShare, "phi-share", 12, "how many requests in every 12 carry PHI (12: all, the worst case for the proxy, which stores and reports each)")
+	flag.StringVar(&proxyCPUs, "proxy-cpus", "", "pin each proxy to these `cpus` (taskset list, e.g. 1); run proxybench itself under taskset on the others")
 	flag.IntVar(&rate, "rate", 500, "also measure latency at this fixed total `req/s` (0 to skip)")
 	flag.BoolVar(&newConns, "new-conns", true, "also measure with a new connection per request")
 	flag.StringVar(&phiEnv, "phiproxy-env", "", "extra `NAME=VALUE` in phiproxy's environment (e.g. GOGC=200)")
@@ -53,6 +54,7 @@ var (
 	phiProfile, phiEnv string
 	newConns           bool
 	rate               int
+	proxyCPUs          string
 )
 
 type target struct {
@@ -295,6 +297,15 @@ func report(w io.Writer, rs []result, conns int, d time.Duration) {
 	tw.Flush()
 }
 
+// proxyCommand starts a proxy, pinned to -proxy-cpus when given, so that
+// each proxy gets the same cores and the load generator the others.
+func proxyCommand(bin string, args ...string) *exec.Cmd {
+	if proxyCPUs == "" {
+		return exec.Command(bin, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", proxyCPUs, bin}, args...)...)
+}
+
 func freePort() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -340,7 +351,7 @@ func startPhiproxy(bin, tmp, originPEM string) (string, func(), *x509.CertPool, 
 		return "", nil, nil, err
 	}
 	caDir := filepath.Join(tmp, "phica")
-	cmd := exec.Command(bin, "run", "--no-tui", "--listen", addr, "--ca-dir", caDir,
+	cmd := proxyCommand(bin, "run", "--no-tui", "--listen", addr, "--ca-dir", caDir,
 		"--db", filepath.Join(tmp, "bench.db"), "--upstream-ca", originPEM)
 	if phiProfile != "" {
 		cmd.Args = append(cmd.Args, "--cpuprofile", phiProfile)
@@ -373,7 +384,7 @@ func startMitmdump(bin, tmp, originPEM string) (string, func(), *x509.CertPool, 
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	conf := filepath.Join(tmp, "mitm")
-	cmd := exec.Command(bin, "-q", "--listen-host", host, "-p", port, "--set", "confdir="+conf,
+	cmd := proxyCommand(bin, "-q", "--listen-host", host, "-p", port, "--set", "confdir="+conf,
 		"--set", "ssl_verify_upstream_trusted_ca="+originPEM)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = io.Discard
