@@ -3,7 +3,6 @@ package evidence
 import (
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"flag"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/encoded"
 	"github.com/phiproxy/phiproxy/store"
 )
 
@@ -37,16 +37,6 @@ func finding(kind phiproxy.Kind, term, value, path, field string, sev phiproxy.S
 		fd.Start, fd.End = i, i+len(value)
 	}
 	return fd
-}
-
-func gzipped(t testing.TB, s string) []byte {
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	zw.Write([]byte(s))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }
 
 func inspection(d phiproxy.Destination, fields int, fds ...phiproxy.Finding) phiproxy.Inspection {
@@ -110,7 +100,7 @@ func fixtureRecords(t testing.TB) []store.Record {
 					Body:   []byte(formBody), BodySize: int64(len(formBody))},
 				Response: &phiproxy.Response{Status: 200, Proto: "HTTP/1.1",
 					Header: http.Header{"Content-Type": {"application/json"}, "Content-Encoding": {"gzip"}, "Set-Cookie": {"intercom-session-abc=s2; Path=/; Secure"}},
-					Body:   gzipped(t, `{"type":"ping","ok":true}`), BodySize: -1},
+					Body:   encoded.Gzip([]byte(`{"type":"ping","ok":true}`)), BodySize: -1},
 				Timings: phiproxy.Timings{Send: 800 * time.Microsecond, Wait: 80 * time.Millisecond, Receive: time.Millisecond},
 			},
 			Inspection: inspection(intercom, 5,

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/encoded"
 )
 
 // TestChainArena carves chains from random parents across many blocks and
@@ -179,7 +180,7 @@ func TestInertCacheKeys(t *testing.T) {
 // TestDigestHidingCompression checks that a digest-long hex string is
 // still decoded when its bytes are compressed data.
 func TestDigestHidingCompression(t *testing.T) {
-	gz := gzipBytes([]byte("sertraline"))
+	gz := encoded.Gzip([]byte("sertraline"))
 	n := 32
 	for n < len(gz) {
 		n += 16

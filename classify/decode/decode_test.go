@@ -1,8 +1,6 @@
 package decode
 
 import (
-	"bytes"
-	"compress/flate"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -11,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/encoded"
 	"github.com/phiproxy/phiproxy/internal/lzstring"
 )
 
@@ -32,22 +30,6 @@ func flowWith(method, rawURL string, h http.Header, body []byte) *phiproxy.Flow 
 		h = http.Header{}
 	}
 	return &phiproxy.Flow{Request: phiproxy.Request{Method: method, URL: rawURL, Header: h, Body: body, BodySize: int64(len(body))}}
-}
-
-func deflateRaw(b []byte) []byte {
-	var buf bytes.Buffer
-	w, _ := flate.NewWriter(&buf, flate.BestCompression)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
-}
-
-func brotliBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	w := brotli.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
 }
 
 func zstdBytes(b []byte) []byte {
@@ -83,8 +65,8 @@ func TestValueLayers(t *testing.T) {
 		{"base64 unpadded", base64.RawStdEncoding.EncodeToString([]byte("taking sertraline daily")), "v > base64", "taking sertraline daily"},
 		{"base64url", base64.RawURLEncoding.EncodeToString([]byte(`{"q":"panic attacks???>>>"}`)), "v > base64url > json:$.q", "panic attacks???>>>"},
 		{"hex", hex.EncodeToString([]byte("sertraline 50mg")), "v > hex", "sertraline 50mg"},
-		{"base64 gzip", base64.StdEncoding.EncodeToString(gzipBytes([]byte(doc))), "v > base64 > gzip > json:$.properties.medication", "sertraline"},
-		{"base64 zlib", base64.StdEncoding.EncodeToString(zlibBytes([]byte(doc))), "v > base64 > zlib > json:$.properties.medication", "sertraline"},
+		{"base64 gzip", base64.StdEncoding.EncodeToString(encoded.Gzip([]byte(doc))), "v > base64 > gzip > json:$.properties.medication", "sertraline"},
+		{"base64 zlib", base64.StdEncoding.EncodeToString(encoded.Zlib([]byte(doc))), "v > base64 > zlib > json:$.properties.medication", "sertraline"},
 		{"lzstring base64", lzstring.Compress(doc, lzBase64[:64], true), "v > lzstring > json:$.properties.medication", "sertraline"},
 		{"lzstring uri", lzstring.Compress(doc, lzURISafe[:64], false), "v > lzstring > json:$.properties.medication", "sertraline"},
 		{"jwt claims", jwt, "v > jwt > json:$.claims.email", "jane.doe@example.com"},
@@ -151,16 +133,16 @@ func TestBodyEncodings(t *testing.T) {
 		body     []byte
 		path     string
 	}{
-		{"gzip declared", "gzip", "", "application/json", gzipBytes(doc), "body > gzip > json:$.medication"},
-		{"gzip labelled text/plain", "", "", "text/plain", gzipBytes(doc), "body > gzip > json:$.medication"},
-		{"zlib declared as deflate", "deflate", "", "application/json", zlibBytes(doc), "body > zlib > json:$.medication"},
-		{"raw deflate declared", "deflate", "", "application/json", deflateRaw(doc), "body > deflate > json:$.medication"},
-		{"datadog deflate", "", "deflate", "text/plain", zlibBytes(doc), "body > zlib > json:$.medication"},
-		{"brotli declared", "br", "", "application/json", brotliBytes(doc), "body > brotli > json:$.medication"},
+		{"gzip declared", "gzip", "", "application/json", encoded.Gzip(doc), "body > gzip > json:$.medication"},
+		{"gzip labelled text/plain", "", "", "text/plain", encoded.Gzip(doc), "body > gzip > json:$.medication"},
+		{"zlib declared as deflate", "deflate", "", "application/json", encoded.Zlib(doc), "body > zlib > json:$.medication"},
+		{"raw deflate declared", "deflate", "", "application/json", encoded.RawDeflate(doc), "body > deflate > json:$.medication"},
+		{"datadog deflate", "", "deflate", "text/plain", encoded.Zlib(doc), "body > zlib > json:$.medication"},
+		{"brotli declared", "br", "", "application/json", encoded.Brotli(doc), "body > brotli > json:$.medication"},
 		{"zstd declared", "zstd", "", "application/json", zstdBytes(doc), "body > zstd > json:$.medication"},
 		{"zstd sniffed", "", "", "application/octet-stream", zstdBytes(doc), "body > zstd > json:$.medication"},
-		{"gzip then br", "gzip, br", "", "application/json", brotliBytes(gzipBytes(doc)), "body > brotli > gzip > json:$.medication"},
-		{"base64 gzip body", "", "", "text/plain", []byte(base64.StdEncoding.EncodeToString(gzipBytes(doc))), "body > base64 > gzip > json:$.medication"},
+		{"gzip then br", "gzip, br", "", "application/json", encoded.Brotli(encoded.Gzip(doc)), "body > brotli > gzip > json:$.medication"},
+		{"base64 gzip body", "", "", "text/plain", []byte(base64.StdEncoding.EncodeToString(encoded.Gzip(doc))), "body > base64 > gzip > json:$.medication"},
 		{"json as text/plain", "", "", "text/plain", doc, "body > json:$.medication"},
 	}
 	for _, tt := range tests {
@@ -257,7 +239,7 @@ func TestHeaders(t *testing.T) {
 
 // replayItem is a Sentry replay recording: a JSON header line, then the
 // zlib-compressed rrweb events.
-var replayItem = "{\"segment_id\":0}\n" + string(zlibBytes([]byte(`[{"type":3,"data":{"text":"Refill sertraline"}}]`)))
+var replayItem = "{\"segment_id\":0}\n" + string(encoded.Zlib([]byte(`[{"type":3,"data":{"text":"Refill sertraline"}}]`)))
 
 func TestBodies(t *testing.T) {
 	tests := []struct {
@@ -300,7 +282,7 @@ func TestWebSocket(t *testing.T) {
 	f.WebSocket = []phiproxy.WSMessage{
 		{FromClient: true, Data: []byte(`{"text":"I need help with my anxiety"}`)},
 		{FromClient: false, Data: []byte(`{"text":"server says depression"}`)},
-		{FromClient: true, Binary: true, Data: gzipBytes([]byte(`{"text":"sertraline"}`))},
+		{FromClient: true, Binary: true, Data: encoded.Gzip([]byte(`{"text":"sertraline"}`))},
 		{FromClient: true, Binary: true, Data: zstdBytes([]byte(`{"text":"zoloft"}`))},
 		{FromClient: true, Truncated: true, Data: []byte(`plain chat text`)},
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/encoded"
 	"github.com/phiproxy/phiproxy/internal/lzstring"
 )
 
@@ -45,7 +46,7 @@ func FuzzValue(f *testing.F) {
 		"", "sertraline", "%252Fconditions%252Fdepression", "&amp;&#x41;&#65;",
 		`{"a":[1,"b",{"c":null}]}`, `{"a":"\ud83d\ude00\u00e9\"\\"}`, `[`, `{"a":`,
 		"https://a.example/p;x=1/q?x=1&y=%zz#f=1", "/conditions/DepressionTreatment",
-		base64.StdEncoding.EncodeToString(gzipBytes([]byte(`{"m":"sertraline"}`))),
+		base64.StdEncoding.EncodeToString(encoded.Gzip([]byte(`{"m":"sertraline"}`))),
 		lzstring.Compress(`{"m":"sertraline"}`, lzBase64[:64], true),
 		lzstring.Compress(`{"m":"sertraline"}`, lzURISafe[:64], false),
 		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "eyJ!!", "H4sIAAAA",

@@ -2,8 +2,6 @@ package decode
 
 import (
 	"bytes"
-	"compress/gzip"
-	"compress/zlib"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -16,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phiproxy/phiproxy/internal/encoded"
 	"github.com/phiproxy/phiproxy/internal/lzstring"
 )
 
@@ -37,22 +36,6 @@ func sha256Hex(s string) string {
 func sha256B64URL(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-func gzipBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
-}
-
-func zlibBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	w := zlib.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
 }
 
 func mustJSON(v any) []byte {
@@ -179,7 +162,7 @@ func fixtures() []fixture {
 		"signals": map[string]any{"hem": emailHash}, "isTranslated": false})
 	fs = append(fs, fixture{path: "linkedin/wa", method: "POST", target: "https://px.ads.linkedin.com/wa/",
 		headers: hdrs([2]string{"Host", "px.ads.linkedin.com"}, [2]string{"Content-Type", "text/plain;charset=UTF-8"}, origin),
-		body:    []byte(base64.StdEncoding.EncodeToString(gzipBytes(liJSON)))})
+		body:    []byte(base64.StdEncoding.EncodeToString(encoded.Gzip(liJSON)))})
 
 	fs = append(fs, fixture{path: "intercom/ping", method: "POST", target: "https://api-iam.intercom.io/messenger/web/ping",
 		headers: hdrs([2]string{"Host", "api-iam.intercom.io"}, [2]string{"Content-Type", "application/x-www-form-urlencoded"}, origin),
@@ -243,7 +226,7 @@ func fixtures() []fixture {
 		"$set": map[string]any{"email": personaEmail}, "medication": "sertraline"}}})
 	fs = append(fs, fixture{path: "posthog/gzip-js", method: "POST", target: "https://us.i.posthog.com/e/?compression=gzip-js&ip=1&_=1732780800000&ver=1.180.0",
 		headers: hdrs([2]string{"Host", "us.i.posthog.com"}, [2]string{"Content-Type", "text/plain"}, origin),
-		body:    gzipBytes(phEvents)})
+		body:    encoded.Gzip(phEvents)})
 	fs = append(fs, fixture{path: "posthog/base64", method: "POST", target: "https://us.i.posthog.com/e/?ip=1&_=1732780800000&ver=1.180.0",
 		headers: hdrs([2]string{"Host", "us.i.posthog.com"}, [2]string{"Content-Type", "application/x-www-form-urlencoded"}, origin),
 		body:    []byte(q("data", base64.StdEncoding.EncodeToString(phEvents), "compression", "base64"))})
@@ -260,7 +243,7 @@ func fixtures() []fixture {
 	fs = append(fs, fixture{path: "datadog/rum-deflate", method: "POST",
 		target:  "https://browser-intake-datadoghq.com/api/v2/rum?" + q("ddsource", "browser", "ddtags", "sdk_version:5.35.0,env:prod,service:portal", "dd-api-key", "pub0123456789abcdef", "dd-evp-origin", "browser", "dd-request-id", "3f0c8f7e-1c2b-4a5d-9e6f-7a8b9c0d1e2f"),
 		headers: hdrs([2]string{"Host", "browser-intake-datadoghq.com"}, [2]string{"Content-Type", "text/plain;charset=UTF-8"}, [2]string{"Dd-Evp-Encoding", "deflate"}, origin),
-		body:    zlibBytes([]byte(ddLines))})
+		body:    encoded.Zlib([]byte(ddLines))})
 
 	attachment := "Patient note: continue sertraline, follow up on depression in 4 weeks."
 	fs = append(fs, fixture{path: "sentry/envelope", method: "POST",
@@ -282,7 +265,7 @@ func fixtures() []fixture {
 		ws: []wsMessage{
 			{FromClient: true, Data: `{"action":"identify_user","data":{"site_id":1234567,"url":"https://clinic.example/intake?step=2","title":"Intake - mental health history"}}`},
 			{FromClient: false, Data: `{"ok":true,"note":"server messages are not decoded"}`},
-			{FromClient: true, Binary: true, Data: base64.StdEncoding.EncodeToString(gzipBytes(hotjarSnapshot))},
+			{FromClient: true, Binary: true, Data: base64.StdEncoding.EncodeToString(encoded.Gzip(hotjarSnapshot))},
 		}})
 
 	fs = append(fs, fixture{path: "fullstory/bundle", method: "POST",

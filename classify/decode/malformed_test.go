@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/phiproxy/phiproxy/internal/encoded"
 )
 
 func hasNote(res Result, substr string) bool {
@@ -48,7 +50,7 @@ func nestedJSON(levels int, leaf string) string {
 // read, a note saying what went wrong, and no panic.
 func TestMalformed(t *testing.T) {
 	doc := []byte(`{"event":"refill","medication":"sertraline","notes":"` + strings.Repeat("x", 4000) + `"}`)
-	gz := gzipBytes(doc)
+	gz := encoded.Gzip(doc)
 	tests := []struct {
 		name      string
 		ct, enc   string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/phiproxy/phiproxy/internal/encoded"
 	"github.com/phiproxy/phiproxy/internal/lzstring"
 )
 
@@ -197,7 +198,7 @@ var templates = []template{
 		if s.persona {
 			body["hem"] = sha256Hex(s.take(pEmail))
 		}
-		payload := base64.StdEncoding.EncodeToString(gzipBytes([]byte(mustJSON(body))))
+		payload := base64.StdEncoding.EncodeToString(encoded.Gzip([]byte(mustJSON(body))))
 		r := request{Method: "POST", URL: "https://px.ads.linkedin.com/wa/", Body: []byte(payload)}
 		s.browserHeaders(&r, "cors", "empty")
 		r.header("Content-Type", "text/plain;charset=UTF-8")
@@ -365,7 +366,7 @@ var templates = []template{
 		return r
 	}},
 	{"posthog-gzip", false, func(s *scenario) request {
-		body := gzipBytes([]byte(mustJSON(posthogEvents(s))))
+		body := encoded.Gzip([]byte(mustJSON(posthogEvents(s))))
 		r := request{Method: "POST", URL: "https://us.i.posthog.com/e/?ip=1&_=" + s.ts() + "&ver=1.160.0&compression=gzip-js", Body: body}
 		s.browserHeaders(&r, "cors", "empty")
 		r.header("Content-Type", "text/plain")
@@ -388,7 +389,7 @@ var templates = []template{
 		return r
 	}},
 	{"posthog-route", false, func(s *scenario) request {
-		body := gzipBytes([]byte(mustJSON(posthogEvents(s))))
+		body := encoded.Gzip([]byte(mustJSON(posthogEvents(s))))
 		r := request{Method: "POST", URL: "https://" + s.site + "/ingest/e/?ip=1&_=" + s.ts() + "&ver=1.160.0&compression=gzip-js", Body: body}
 		s.browserHeaders(&r, "cors", "empty")
 		sameSite(&r)
@@ -409,7 +410,7 @@ var templates = []template{
 		if s.text != nil {
 			lines = append(lines, mustJSON(map[string]any{"type": "error", "error": map[string]any{"message": "validation failed for input: " + s.freeText(""), "source": "console"}}))
 		}
-		body := zlibBytes([]byte(strings.Join(lines, "\n")))
+		body := encoded.Zlib([]byte(strings.Join(lines, "\n")))
 		r := request{Method: "POST", URL: "https://browser-intake-datadoghq.com/api/v2/rum?ddsource=browser&ddtags=sdk_version%3A5.35.0%2Cenv%3Aprod&dd-api-key=pub0123456789abcdef0123456789abcdef&dd-evp-origin-version=5.35.0&dd-evp-origin=browser&dd-request-id=" + s.uuid() + "&dd-evp-encoding=deflate", Body: body}
 		s.browserHeaders(&r, "cors", "empty")
 		r.header("Content-Type", "text/plain;charset=UTF-8")
@@ -478,7 +479,7 @@ var templates = []template{
 		r := request{Method: "GET", URL: "https://ws.hotjar.com/api/v2/client/ws"}
 		wsHeaders(&r, s)
 		snapshot := map[string]any{"type": "mutation", "page_url": s.pageURL(), "nodes": []map[string]any{{"id": 41, "tag": "h1", "text": s.title()}, {"id": 42, "tag": "button", "text": s.eventName("Book now")}}}
-		r.WS = append(r.WS, wsMessage{FromClient: true, Binary: true, Base64: base64.StdEncoding.EncodeToString(gzipBytes([]byte(mustJSON(snapshot))))})
+		r.WS = append(r.WS, wsMessage{FromClient: true, Binary: true, Base64: base64.StdEncoding.EncodeToString(encoded.Gzip([]byte(mustJSON(snapshot))))})
 		if s.text != nil {
 			r.WS = append(r.WS, wsMessage{FromClient: true, Text: mustJSON(map[string]any{"type": "input", "id": 57, "value": s.freeText("")})})
 		}

@@ -11,8 +11,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
-	"compress/zlib"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -142,22 +140,6 @@ func sha256b64url(s string) string {
 
 func b64(s string) string    { return base64.StdEncoding.EncodeToString([]byte(s)) }
 func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-func gz(s string) []byte {
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
-	return b.Bytes()
-}
-
-func zl(s string) []byte {
-	var b bytes.Buffer
-	w := zlib.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
-	return b.Bytes()
-}
 
 // origin returns scheme://host/ of a page URL: what a browser sends as the
 // Referer of a cross-origin request under strict-origin-when-cross-origin.

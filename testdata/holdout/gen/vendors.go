@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+
+	"github.com/phiproxy/phiproxy/internal/encoded"
 )
 
 // Request builders, one per tracker format, shaped after what the vendors'
@@ -110,7 +112,7 @@ func linkedinCollect(page, title string, extra ...string) req {
 
 // linkedinWA is the website-actions upload: base64(gzip(JSON)) as text.
 func linkedinWA(page, payload string) req {
-	body := b64(string(gz(js(payload))))
+	body := b64(string(encoded.Gzip([]byte(js(payload)))))
 	return req{method: "POST", url: "https://px.ads.linkedin.com/wa/", header: textHeader(page), body: []byte(body)}
 }
 
@@ -180,7 +182,7 @@ func posthogB64(host, path, page, payload string) req {
 // posthogGzip posts gzip(JSON) with compression=gzip-js, as text/plain.
 func posthogGzip(host, path, page, payload string) req {
 	return req{method: "POST", url: "https://" + host + path + "?ip=1&_=" + fixedTS + "&ver=1.194.2&compression=gzip-js",
-		header: textHeader(page), body: gz(js(payload))}
+		header: textHeader(page), body: encoded.Gzip([]byte(js(payload)))}
 }
 
 // posthogJSON posts plain JSON.
@@ -199,7 +201,7 @@ func datadog(page string, deflate bool, events ...string) req {
 		"sdk_version%3A5.35.0%2Capi%3Afetch%2Cenv%3Aprod%2Cservice%3Aweb&dd-api-key=pub3f1c9a7e5b2d4c6e8f0a1b2c3d4e5f6a" +
 		"&dd-evp-origin-version=5.35.0&dd-evp-origin=browser&dd-request-id=6c1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a&batch_time=" + fixedTS
 	if deflate {
-		body = zl(string(body))
+		body = encoded.Zlib(body)
 		u += "&dd-evp-encoding=deflate"
 	}
 	return req{method: "POST", url: u, header: textHeader(page), body: body}
@@ -224,7 +226,7 @@ func fullstory(page, evts string) req {
 // hotjar posts a gzip snapshot body as text/plain.
 func hotjar(page, payload string) req {
 	return req{method: "POST", url: "https://content.hotjar.io/api/v2/client/sites/3918274/visit-data?sv=7",
-		header: textHeader(page), body: gz(js(payload))}
+		header: textHeader(page), body: encoded.Gzip([]byte(js(payload)))}
 }
 
 // segmentTrack builds a Segment track message around props.
