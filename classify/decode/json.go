@@ -282,26 +282,21 @@ func (w *jsonWalker) object(nest int, label string) error {
 		if err != nil {
 			return err
 		}
-		w.space()
-		if w.pos >= len(w.src) {
-			return w.eof()
+		done, err := w.afterMember('}')
+		if err != nil {
+			return err
 		}
-		switch w.src[w.pos] {
-		case ',':
-			w.pos++
-		case '}':
-			w.pos++
-			if hasDeferred {
-				key := "value"
-				if pair != "" {
-					key = pair
-				}
-				w.emitScalar(w.s.at(deferredPath, key), deferred)
+		if !done {
+			continue
+		}
+		if hasDeferred {
+			key := "value"
+			if pair != "" {
+				key = pair
 			}
-			return nil
-		default:
-			return w.bad()
+			w.emitScalar(w.s.at(deferredPath, key), deferred)
 		}
+		return nil
 	}
 }
 
@@ -325,20 +320,28 @@ func (w *jsonWalker) array(nest int, key string) error {
 		if err != nil {
 			return err
 		}
-		w.space()
-		if w.pos >= len(w.src) {
-			return w.eof()
-		}
-		switch w.src[w.pos] {
-		case ',':
-			w.pos++
-		case ']':
-			w.pos++
-			return nil
-		default:
-			return w.bad()
+		if done, err := w.afterMember(']'); err != nil || done {
+			return err
 		}
 	}
+}
+
+// afterMember steps over the ',' or the closing byte that follows an
+// object member or array element; done reports the closing byte.
+func (w *jsonWalker) afterMember(closing byte) (done bool, err error) {
+	w.space()
+	if w.pos >= len(w.src) {
+		return false, w.eof()
+	}
+	switch w.src[w.pos] {
+	case ',':
+		w.pos++
+		return false, nil
+	case closing:
+		w.pos++
+		return true, nil
+	}
+	return false, w.bad()
 }
 
 // skip passes over a value nested too deep without recursion and keeps
