@@ -112,7 +112,7 @@ func OpenReadOnly(path string) (*Store, error) {
 func open(path string, readOnly bool) (*Store, error) {
 	// synchronous=NORMAL in WAL mode loses nothing on a process crash (only
 	// on power loss), and kill -9 leaves a consistent database.
-	q := "?_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL"
+	q := "?_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL"
 	if readOnly {
 		q += "&mode=ro"
 	}
@@ -125,11 +125,19 @@ func open(path string, readOnly bool) (*Store, error) {
 			return nil, fmt.Errorf("open database %s: %w", path, err)
 		}
 		s.write.SetMaxOpenConns(1)
-		if err := s.write.Ping(); err != nil {
-			s.write.Close()
-			return nil, fmt.Errorf("open database %s: %w", path, err)
+		// The page size of a new database can only be set before WAL
+		// mode writes its header; it is ignored for an existing one.
+		// 16 KiB pages cut a batch commit's WAL frames (and write
+		// calls) by four against the 4 KiB default: about a tenth of
+		// the writer's cost per flow (BenchmarkSaveBatch).
+		for _, pragma := range []string{"PRAGMA page_size = 16384", "PRAGMA journal_mode = WAL"} {
+			if _, err := s.write.Exec(pragma); err != nil {
+				s.write.Close()
+				return nil, fmt.Errorf("open database %s: %s: %w", path, pragma, err)
+			}
 		}
 	}
+	dsn += "&_journal_mode=WAL"
 	s.read, err = sql.Open("sqlite3", dsn)
 	if err != nil {
 		s.Close()

@@ -92,6 +92,41 @@ func TestOpenCreatesPrivateFiles(t *testing.T) {
 	if err := s.write.QueryRow("PRAGMA foreign_keys").Scan(&fk); err != nil || fk != 1 {
 		t.Fatalf("foreign_keys: got %d (%v), want 1", fk, err)
 	}
+	var pageSize int
+	if err := s.read.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil || pageSize != 16384 {
+		t.Fatalf("page_size: got %d (%v), want 16384", pageSize, err)
+	}
+}
+
+// TestOpenKeepsExistingPageSize: the page size is chosen only for a new
+// database; one created elsewhere opens with its own, and in WAL mode.
+func TestOpenKeepsExistingPageSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("PRAGMA page_size = 4096; CREATE TABLE other (x)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var pageSize int
+	var mode string
+	if err := s.read.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil || pageSize != 4096 {
+		t.Errorf("page_size: got %d (%v), want 4096", pageSize, err)
+	}
+	if err := s.read.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode: got %q (%v), want wal", mode, err)
+	}
+	rec := sampleRecord("https://tracker.example/p", phiproxy.High, phiproxy.KindEmail)
+	if err := s.SaveBatch(context.Background(), 0, []Record{rec}, phiproxy.Stats{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestSchemaGolden(t *testing.T) {

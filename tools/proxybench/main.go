@@ -24,7 +24,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,22 +38,39 @@ func main() {
 	phiBin := flag.String("phiproxy", "bin/phiproxy", "phiproxy binary")
 	mitm := flag.String("mitmdump", "mitmdump", "mitmdump binary (empty to skip)")
 	flag.StringVar(&phiProfile, "cpuprofile", "", "have phiproxy write a CPU profile to this `file`")
+	selfProfile := flag.String("benchprofile", "", "write proxybench's own CPU profile (load generator and origin) to this `file`")
 	flag.IntVar(&phiShare, "phi-share", 12, "how many requests in every 12 carry PHI (12: all, the worst case for the proxy, which stores and reports each)")
 	flag.StringVar(&proxyCPUs, "proxy-cpus", "", "pin each proxy to these `cpus` (taskset list, e.g. 1); run proxybench itself under taskset on the others")
 	flag.IntVar(&rate, "rate", 500, "also measure latency at this fixed total `req/s` (0 to skip)")
 	flag.BoolVar(&newConns, "new-conns", true, "also measure with a new connection per request")
+	flag.StringVar(&client, "client", "raw", "load generator: raw (pre-built requests on one TLS connection per worker) or nethttp (net/http's Transport)")
 	flag.StringVar(&phiEnv, "phiproxy-env", "", "extra `NAME=VALUE` in phiproxy's environment (e.g. GOGC=200)")
 	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
 	duration := flag.Duration("duration", 5*time.Second, "measuring time per target and mode")
 	flag.Parse()
+	if client != "raw" && client != "nethttp" {
+		fmt.Fprintln(os.Stderr, "proxybench: -client must be raw or nethttp")
+		os.Exit(2)
+	}
+	if *selfProfile != "" {
+		f, err := os.Create(*selfProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "proxybench:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*phiBin, *mitm, *conns, *duration); err != nil {
 		fmt.Fprintln(os.Stderr, "proxybench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
 var (
 	phiProfile, phiEnv string
+	client             string
 	newConns           bool
 	rate               int
 	proxyCPUs          string
@@ -61,6 +80,7 @@ type target struct {
 	name  string
 	proxy *url.URL // nil = direct
 	roots *x509.CertPool
+	pid   int // the proxy's process, for its CPU time; 0 = direct
 }
 
 type result struct {
@@ -70,6 +90,18 @@ type result struct {
 	errors    int64
 	elapsed   time.Duration
 	p50, p99  time.Duration
+	// proxyCPU and benchCPU are the CPU time the proxy process and
+	// proxybench itself (load generator and origin) used during the run.
+	proxyCPU, benchCPU time.Duration
+}
+
+// cpuPerRequest is the proxy's CPU time per request served: what the
+// proxy costs, independent of how the machine's cores are shared.
+func (r result) cpuPerRequest() time.Duration {
+	if r.requests == 0 {
+		return 0
+	}
+	return r.proxyCPU / time.Duration(r.requests)
 }
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
@@ -100,23 +132,23 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 
 	targets := []target{{name: "direct", roots: originRoots}}
 
-	phiAddr, stopPhi, phiRoots, err := startPhiproxy(phiBin, tmp, originPEM)
+	phiAddr, phiPID, stopPhi, phiRoots, err := startPhiproxy(phiBin, tmp, originPEM)
 	if err != nil {
 		return err
 	}
 	defer stopPhi()
-	targets = append(targets, target{name: "phiproxy", proxy: &url.URL{Scheme: "http", Host: phiAddr}, roots: phiRoots})
+	targets = append(targets, target{name: "phiproxy", proxy: &url.URL{Scheme: "http", Host: phiAddr}, roots: phiRoots, pid: phiPID})
 
 	if mitmBin != "" {
 		if _, err := exec.LookPath(mitmBin); err != nil {
 			fmt.Fprintln(os.Stderr, "proxybench: mitmdump not found, skipping it")
 		} else {
-			mAddr, stopM, mRoots, err := startMitmdump(mitmBin, tmp, originPEM)
+			mAddr, mPID, stopM, mRoots, err := startMitmdump(mitmBin, tmp, originPEM)
 			if err != nil {
 				return err
 			}
 			defer stopM()
-			targets = append(targets, target{name: "mitmdump", proxy: &url.URL{Scheme: "http", Host: mAddr}, roots: mRoots})
+			targets = append(targets, target{name: "mitmdump", proxy: &url.URL{Scheme: "http", Host: mAddr}, roots: mRoots, pid: mPID})
 		}
 	}
 
@@ -129,7 +161,8 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 		for _, t := range targets {
 			r := measure(t, base, conns, d, keepAlive, 0)
 			results = append(results, r)
-			fmt.Fprintf(os.Stderr, "%-9s keepalive=%-5v %8.0f req/s  p50 %v  p99 %v  errors %d\n", r.name, keepAlive, r.rps(), r.p50, r.p99, r.errors)
+			fmt.Fprintf(os.Stderr, "%-9s keepalive=%-5v %8.0f req/s  p50 %v  p99 %v  errors %d  proxy CPU %v/req  bench CPU %v\n",
+				r.name, keepAlive, r.rps(), r.p50, r.p99, r.errors, r.cpuPerRequest(), r.benchCPU.Round(time.Millisecond))
 		}
 	}
 	report(os.Stdout, results, conns, d)
@@ -218,23 +251,33 @@ func measure(t target, base string, conns int, d time.Duration, keepAlive bool, 
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var wg sync.WaitGroup
+	reqs := buildRequests(originHostPort(base))
+	proxyCPU0, benchCPU0 := processCPU(t.pid), processCPU(os.Getpid())
 	start := time.Now()
 	for w := 0; w < conns; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			tr := &http.Transport{
-				TLSClientConfig:     &tls.Config{RootCAs: t.roots},
-				MaxConnsPerHost:     1,
-				MaxIdleConnsPerHost: 1,
-				DisableKeepAlives:   !keepAlive,
-				ForceAttemptHTTP2:   false,
+			do := func(i int) error { return nil }
+			if client == "raw" {
+				rc := &rawClient{t: t, origin: originHostPort(base), keepAlive: keepAlive, timeout: 10 * time.Second}
+				defer rc.close()
+				do = func(i int) error { return rc.do(reqs, i) }
+			} else {
+				tr := &http.Transport{
+					TLSClientConfig:     &tls.Config{RootCAs: t.roots},
+					MaxConnsPerHost:     1,
+					MaxIdleConnsPerHost: 1,
+					DisableKeepAlives:   !keepAlive,
+					ForceAttemptHTTP2:   false,
+				}
+				if t.proxy != nil {
+					tr.Proxy = http.ProxyURL(t.proxy)
+				}
+				defer tr.CloseIdleConnections()
+				c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+				do = func(i int) error { return doRequest(c, base, i) }
 			}
-			if t.proxy != nil {
-				tr.Proxy = http.ProxyURL(t.proxy)
-			}
-			defer tr.CloseIdleConnections()
-			c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 			local := make([]time.Duration, 0, 4096)
 			next := time.Now().Add(time.Duration(w) * pace / time.Duration(conns))
 			// Bounded by the context's deadline and a hard cap on requests.
@@ -244,7 +287,7 @@ func measure(t target, base string, conns int, d time.Duration, keepAlive bool, 
 					next = next.Add(pace)
 				}
 				t0 := time.Now()
-				if err := doRequest(c, base, i+w); err != nil {
+				if err := do(i + w); err != nil {
 					errs.Add(1)
 					continue
 				}
@@ -258,6 +301,7 @@ func measure(t target, base string, conns int, d time.Duration, keepAlive bool, 
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	proxyCPU, benchCPU := processCPU(t.pid)-proxyCPU0, processCPU(os.Getpid())-benchCPU0
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	pct := func(p float64) time.Duration {
 		if len(lat) == 0 {
@@ -265,13 +309,14 @@ func measure(t target, base string, conns int, d time.Duration, keepAlive bool, 
 		}
 		return lat[int(p*float64(len(lat)-1))]
 	}
-	return result{name: t.name, keepAlive: keepAlive, requests: total.Load(), errors: errs.Load(), elapsed: elapsed, p50: pct(0.50), p99: pct(0.99)}
+	return result{name: t.name, keepAlive: keepAlive, requests: total.Load(), errors: errs.Load(), elapsed: elapsed, p50: pct(0.50), p99: pct(0.99),
+		proxyCPU: proxyCPU, benchCPU: benchCPU}
 }
 
 func report(w io.Writer, rs []result, conns int, d time.Duration) {
 	fmt.Fprintf(w, "\nproxybench: %d connections, %v per run, loopback, TLS intercepted by both proxies, %d in 12 requests carry PHI\n\n", conns, d, phiShare)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tconnections\treq/s\tp50\tp99\terrors\tvs mitmdump\tadded p99\t")
+	fmt.Fprintln(tw, "target\tconnections\treq/s\tp50\tp99\terrors\tvs mitmdump\tadded p99\tproxy CPU/req\tCPU/req vs mitmdump\t")
 	find := func(name string, ka bool) *result {
 		for i := range rs {
 			if rs[i].name == name && rs[i].keepAlive == ka {
@@ -285,14 +330,20 @@ func report(w io.Writer, rs []result, conns int, d time.Duration) {
 		if !r.keepAlive {
 			mode = "new per request"
 		}
-		ratio, added := "-", "-"
+		ratio, added, cpu, cpuRatio := "-", "-", "-", "-"
+		if r.name != "direct" {
+			cpu = r.cpuPerRequest().Round(time.Microsecond).String()
+		}
 		if m := find("mitmdump", r.keepAlive); m != nil && m.rps() > 0 && r.name != "direct" {
 			ratio = fmt.Sprintf("%.1fx", r.rps()/m.rps())
+			if c := r.cpuPerRequest(); c > 0 {
+				cpuRatio = fmt.Sprintf("%.1fx less", float64(m.cpuPerRequest())/float64(c))
+			}
 		}
 		if dr := find("direct", r.keepAlive); dr != nil && r.name != "direct" {
 			added = (r.p99 - dr.p99).Round(time.Microsecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%v\t%v\t%d\t%s\t%s\t\n", r.name, mode, r.rps(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors, ratio, added)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%v\t%v\t%d\t%s\t%s\t%s\t%s\t\n", r.name, mode, r.rps(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors, ratio, added, cpu, cpuRatio)
 	}
 	tw.Flush()
 }
@@ -345,10 +396,10 @@ func readRoots(path string) (*x509.CertPool, error) {
 	}
 }
 
-func startPhiproxy(bin, tmp, originPEM string) (string, func(), *x509.CertPool, error) {
+func startPhiproxy(bin, tmp, originPEM string) (string, int, func(), *x509.CertPool, error) {
 	addr, err := freePort()
 	if err != nil {
-		return "", nil, nil, err
+		return "", 0, nil, nil, err
 	}
 	caDir := filepath.Join(tmp, "phica")
 	cmd := proxyCommand(bin, "run", "--no-tui", "--listen", addr, "--ca-dir", caDir,
@@ -359,47 +410,81 @@ func startPhiproxy(bin, tmp, originPEM string) (string, func(), *x509.CertPool, 
 	if phiEnv != "" {
 		cmd.Env = append(os.Environ(), phiEnv)
 	}
-	cmd.Stdout = io.Discard
-	cmd.Stderr = io.Discard
+	// nil: /dev/null, so proxybench spends no CPU copying the output.
+	cmd.Stdout = nil
+	cmd.Stderr = nil
 	if err := cmd.Start(); err != nil {
-		return "", nil, nil, fmt.Errorf("start phiproxy: %w", err)
+		return "", 0, nil, nil, fmt.Errorf("start phiproxy: %w", err)
 	}
 	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
 	if err := waitListening(addr); err != nil {
 		stop()
-		return "", nil, nil, err
+		return "", 0, nil, nil, err
 	}
 	roots, err := readRoots(filepath.Join(caDir, "ca.pem"))
 	if err != nil {
 		stop()
-		return "", nil, nil, err
+		return "", 0, nil, nil, err
 	}
-	return addr, stop, roots, nil
+	return addr, cmd.Process.Pid, stop, roots, nil
 }
 
-func startMitmdump(bin, tmp, originPEM string) (string, func(), *x509.CertPool, error) {
+func startMitmdump(bin, tmp, originPEM string) (string, int, func(), *x509.CertPool, error) {
 	addr, err := freePort()
 	if err != nil {
-		return "", nil, nil, err
+		return "", 0, nil, nil, err
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	conf := filepath.Join(tmp, "mitm")
 	cmd := proxyCommand(bin, "-q", "--listen-host", host, "-p", port, "--set", "confdir="+conf,
 		"--set", "ssl_verify_upstream_trusted_ca="+originPEM)
-	cmd.Stdout = io.Discard
-	cmd.Stderr = io.Discard
+	cmd.Stdout = nil
+	cmd.Stderr = nil
 	if err := cmd.Start(); err != nil {
-		return "", nil, nil, fmt.Errorf("start mitmdump: %w", err)
+		return "", 0, nil, nil, fmt.Errorf("start mitmdump: %w", err)
 	}
 	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
 	if err := waitListening(addr); err != nil {
 		stop()
-		return "", nil, nil, err
+		return "", 0, nil, nil, err
 	}
 	roots, err := readRoots(filepath.Join(conf, "mitmproxy-ca-cert.pem"))
 	if err != nil {
 		stop()
-		return "", nil, nil, err
+		return "", 0, nil, nil, err
 	}
-	return addr, stop, roots, nil
+	return addr, cmd.Process.Pid, stop, roots, nil
 }
+
+// processCPU is the user plus system CPU time process pid has used so far,
+// from /proc (taskset execs the proxy, so the pid is the proxy's). It is 0
+// for pid 0 or when /proc cannot be read.
+func processCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; fields after it don't.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	// Fields 14 and 15 (utime, stime) are the 12th and 13th after ')'.
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times: 100 on every
+// Linux architecture Go supports.
+const clockTicks = 100
