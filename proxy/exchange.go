@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -45,10 +46,15 @@ func newTransports(st *settings) (strict, loose *http.Transport) {
 	return strict, loose
 }
 
+// smallBody is the largest request body roundTrip reads whole before
+// forwarding it.
+const smallBody = 64 << 10
+
 // requestStart is what onRequest learns before goproxy forwards a request.
 type requestStart struct {
 	at            time.Time
 	connectTarget string
+	client        *trackedConn // inside a MITM'd tunnel only
 }
 
 // onRequest runs for every proxied request, plain or inside a MITM'd
@@ -57,6 +63,7 @@ func (s *Server) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Requ
 	start := requestStart{at: time.Now()}
 	if t, ok := ctx.UserData.(*tunnelInfo); ok {
 		start.connectTarget = t.target
+		start.client = t.client
 	}
 	// The ctx is per request (goproxy copies the tunnel's UserData into a
 	// fresh ctx for each request), so replacing UserData is safe.
@@ -161,6 +168,18 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	if req.Body != nil && req.Body != http.NoBody {
 		ex.body = newRequestTap(req.Body, s.s.MaxBody, req.ContentLength)
 		req.Body = ex.body
+		if small := req.ContentLength > 0 && req.ContentLength <= smallBody && req.ContentLength <= s.s.MaxBody; small && req.Header.Get("Expect") == "" {
+			// A small body the browser has already sent is read here, so
+			// that the transport, seeing an in-memory body, writes head
+			// and body upstream in one call instead of flushing the head
+			// first. (With Expect: 100-continue the origin decides
+			// whether the body is sent at all, so that one streams.)
+			body := make([]byte, req.ContentLength)
+			if _, err := io.ReadFull(ex.body, body); err != nil {
+				return ex.fail(req, fmt.Errorf("reading request body: %w", err)), nil
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
+		}
 	}
 
 	trace := &httptrace.ClientTrace{
@@ -220,7 +239,16 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 		// Wrapping here, before goproxy records the original body, keeps
 		// goproxy from treating the body as modified (which would drop
 		// Content-Length and re-chunk the response).
-		resp.Body = &responseTap{rc: resp.Body, ex: ex, limit: s.s.MaxResponseBody}
+		tap := &responseTap{rc: resp.Body, ex: ex, limit: s.s.MaxResponseBody}
+		// Inside a tunnel goroutine, goproxy writes the head and then
+		// the body, and closes the body before reading the next request:
+		// cork the browser's connection so a small response leaves in one
+		// write (see trackedConn).
+		if c := start.client; c != nil && resp.ContentLength > 0 && resp.ContentLength <= corkLimit/2 {
+			c.cork()
+			tap.uncork = c
+		}
+		resp.Body = tap
 	}
 	return resp, nil
 }
@@ -342,11 +370,12 @@ func (t *requestTap) snapshot() ([]byte, int64) {
 // bytes, and finishes the exchange at end of body, on a read error, or on
 // Close. goproxy reads and closes it from one goroutine.
 type responseTap struct {
-	rc    io.ReadCloser
-	ex    *exchange
-	limit int64
-	buf   []byte
-	n     int64
+	rc     io.ReadCloser
+	ex     *exchange
+	limit  int64
+	buf    []byte
+	n      int64
+	uncork *trackedConn // corked for this response; nil if not
 }
 
 func (t *responseTap) Read(p []byte) (int, error) {
@@ -367,6 +396,10 @@ func (t *responseTap) Read(p []byte) (int, error) {
 }
 
 func (t *responseTap) Close() error {
+	if t.uncork != nil {
+		t.uncork.uncork()
+		t.uncork = nil
+	}
 	err := t.rc.Close()
 	t.ex.finish(t.n, t.buf, nil)
 	return err

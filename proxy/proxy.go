@@ -88,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 			st.Logger.Debug("tunnelling ignored host untouched", "host", host)
 			return tunnel, host
 		}
-		ctx.UserData = &tunnelInfo{target: host}
+		ctx.UserData = &tunnelInfo{target: host, client: s.conns.byRemoteAddr(ctx.Req.RemoteAddr)}
 		return mitm, host
 	})
 	gp.OnRequest().DoFunc(s.onRequest)
@@ -152,8 +152,13 @@ func (s *Server) waitIdle(ctx context.Context) error {
 }
 
 // tunnelInfo is the CONNECT context goproxy copies into the UserData of
-// every request read inside the MITM'd tunnel.
-type tunnelInfo struct{ target string }
+// every request read inside the MITM'd tunnel. client is the browser's
+// connection the tunnel runs on (nil if it could not be found), which
+// roundTrip corks while a small response is written.
+type tunnelInfo struct {
+	target string
+	client *trackedConn
+}
 
 // leafConfig gives goproxy the TLS config for an intercepted tunnel: a leaf
 // for the SNI name, or the CONNECT host when the client sent no SNI.
@@ -214,31 +219,46 @@ func (g goproxyLogger) Printf(format string, v ...any) {
 }
 
 // connRegistry remembers accepted client connections so Shutdown can close
-// the ones http.Server no longer tracks (hijacked CONNECT tunnels).
+// the ones http.Server no longer tracks (hijacked CONNECT tunnels), and so
+// a CONNECT request can find the connection it arrived on.
 type connRegistry struct {
-	mu    sync.Mutex
-	conns map[net.Conn]struct{}
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	byAddr map[string]*trackedConn
 }
 
-func (r *connRegistry) add(c net.Conn) {
+func (r *connRegistry) add(c *trackedConn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.conns == nil {
 		r.conns = map[net.Conn]struct{}{}
+		r.byAddr = map[string]*trackedConn{}
 	}
 	r.conns[c] = struct{}{}
+	r.byAddr[c.remote] = c
 }
 
-func (r *connRegistry) remove(c net.Conn) {
+func (r *connRegistry) remove(c *trackedConn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.conns, c)
+	if r.byAddr[c.remote] == c {
+		delete(r.byAddr, c.remote)
+	}
+}
+
+// byRemoteAddr is the open connection from addr (a request's RemoteAddr),
+// or nil.
+func (r *connRegistry) byRemoteAddr(addr string) *trackedConn {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byAddr[addr]
 }
 
 func (r *connRegistry) closeAll() {
 	r.mu.Lock()
 	conns := r.conns
-	r.conns = nil
+	r.conns, r.byAddr = nil, nil
 	r.mu.Unlock()
 	for c := range conns {
 		_ = c.Close()
@@ -255,22 +275,98 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := &trackedConn{Conn: c, reg: l.reg}
+	tc := &trackedConn{Conn: c, reg: l.reg, remote: c.RemoteAddr().String()}
 	l.reg.add(tc)
 	return tc, nil
 }
 
+// corkLimit bounds what a corked connection holds back: a response bigger
+// than this goes out as it is written.
+const corkLimit = 64 << 10
+
 // trackedConn leaves the registry when closed. It keeps net.Conn's
 // half-close methods visible because goproxy uses them for tunnels.
+//
+// It can also be corked: goproxy writes an intercepted response's head and
+// body as two TLS records, and so two write calls, each of which wakes
+// the browser. While corked, writes are held (up to corkLimit) and go out
+// in one call at uncork. roundTrip corks only for a response whose whole
+// body is small and known in length, and the response body's Close
+// uncorks, after goproxy has written the response and before it reads the
+// next request, so a corked write never waits on anything but the
+// response it belongs to.
 type trackedConn struct {
 	net.Conn
-	reg  *connRegistry
-	once sync.Once
+	reg    *connRegistry
+	remote string
+	once   sync.Once
+
+	wmu     sync.Mutex
+	corked  bool
+	pending []byte
+}
+
+func (c *trackedConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if !c.corked {
+		return c.Conn.Write(p)
+	}
+	if len(c.pending)+len(p) <= corkLimit {
+		c.pending = append(c.pending, p...)
+		return len(p), nil
+	}
+	c.corked = false
+	if err := c.flushLocked(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}
+
+// cork holds writes until uncork.
+func (c *trackedConn) cork() {
+	c.wmu.Lock()
+	c.corked = true
+	c.wmu.Unlock()
+}
+
+// uncork writes what cork held back, in one call. A failed write closes
+// the connection, so that the tunnel's next read ends it.
+func (c *trackedConn) uncork() {
+	c.wmu.Lock()
+	c.corked = false
+	err := c.flushLocked()
+	c.wmu.Unlock()
+	if err != nil {
+		_ = c.Close()
+	}
+}
+
+func (c *trackedConn) flushLocked() error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.pending)
+	if cap(c.pending) > 16<<10 {
+		c.pending = nil // don't keep a large buffer per idle connection
+	} else {
+		c.pending = c.pending[:0]
+	}
+	return err
 }
 
 func (c *trackedConn) Close() error {
 	c.once.Do(func() { c.reg.remove(c) })
+	c.uncorkQuietly()
 	return c.Conn.Close()
+}
+
+// uncorkQuietly sends anything still held before the connection closes.
+func (c *trackedConn) uncorkQuietly() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.corked = false
+	_ = c.flushLocked()
 }
 
 func (c *trackedConn) CloseWrite() error {

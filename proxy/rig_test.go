@@ -202,6 +202,12 @@ type rig struct {
 // it serves.
 func newRig(t testing.TB, cfg Config, tweak func(*Server)) *rig {
 	t.Helper()
+	return newRigOn(t, cfg, tweak, nil)
+}
+
+// newRigOn is newRig with the listener wrapped by wrap (when not nil).
+func newRigOn(t testing.TB, cfg Config, tweak func(*Server), wrap func(net.Listener) net.Listener) *rig {
+	t.Helper()
 	ca, err := certs.Load(t.TempDir())
 	if err != nil {
 		t.Fatalf("certs.Load: %v", err)
@@ -222,6 +228,9 @@ func newRig(t testing.TB, cfg Config, tweak func(*Server)) *rig {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
+	}
+	if wrap != nil {
+		ln = wrap(ln)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
