@@ -332,6 +332,13 @@ func plausibleIdentifier(f phiproxy.Field, m ident.Match) bool {
 		if parent := parentKeys(f); parent != "" && anyWordIn(parent, objectKeyWords) {
 			return false
 		}
+	case phiproxy.KindIP:
+		// The host of a URL (the request's own, a Referer's, a dl=)
+		// names the server the URL points at, not the visitor:
+		// https://10.0.0.5/portal leaks no one's address.
+		if len(f.Chain) > 0 && f.Chain[len(f.Chain)-1] == "url:host" {
+			return false
+		}
 	}
 	return true
 }

@@ -417,3 +417,23 @@ func padRight(s string, n int) string {
 	}
 	return s
 }
+
+// TestIPInURLHostIsTheServer: an address written as a URL's host (the
+// request's, the Referer's, a dl= page URL) names a server; an address in
+// a value is the visitor's.
+func TestIPInURLHostIsTheServer(t *testing.T) {
+	in := newTestInspector(t, Options{})
+	h := http.Header{}
+	h.Set("Referer", "https://10.20.30.40/portal/")
+	f := &phiproxy.Flow{Request: phiproxy.Request{Method: "GET", Header: h,
+		URL: "https://198.51.100.7:8443/collect?dl=" + url.QueryEscape("https://192.0.2.10/book") + "&uip=203.0.113.9"}}
+	got := termsOf(in.Inspect(f))
+	if _, ok := got["ip:203.0.113.9"]; !ok {
+		t.Errorf("visitor address under uip= not found; findings %v", got)
+	}
+	for _, server := range []string{"198.51.100.7", "10.20.30.40", "192.0.2.10"} {
+		if fd, ok := got["ip:"+server]; ok {
+			t.Errorf("server address %s reported at %s", server, fd.Path)
+		}
+	}
+}

@@ -410,13 +410,27 @@ func startPhiproxy(bin, tmp, originPEM string) (string, int, func(), *x509.CertP
 	if phiEnv != "" {
 		cmd.Env = append(os.Environ(), phiEnv)
 	}
-	// nil: /dev/null, so proxybench spends no CPU copying the output.
+	// Files, not pipes, so proxybench spends no CPU copying the output.
+	// The log's last line has the run's counters (seen, flagged...).
+	logFile, err := os.Create(filepath.Join(tmp, "phiproxy.log"))
+	if err != nil {
+		return "", 0, nil, nil, err
+	}
 	cmd.Stdout = nil
-	cmd.Stderr = nil
+	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
+		logFile.Close()
 		return "", 0, nil, nil, fmt.Errorf("start phiproxy: %w", err)
 	}
-	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+	stop := func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		logFile.Close()
+		if b, err := os.ReadFile(logFile.Name()); err == nil {
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			fmt.Fprintln(os.Stderr, "phiproxy's last log line:", lines[len(lines)-1])
+		}
+	}
 	if err := waitListening(addr); err != nil {
 		stop()
 		return "", 0, nil, nil, err
