@@ -41,6 +41,7 @@ func main() {
 	selfProfile := flag.String("benchprofile", "", "write proxybench's own CPU profile (load generator and origin) to this `file`")
 	flag.IntVar(&phiShare, "phi-share", 12, "how many requests in every 12 carry PHI (12: all, the worst case for the proxy, which stores and reports each)")
 	flag.StringVar(&proxyCPUs, "proxy-cpus", "", "pin each proxy to these `cpus` (taskset list, e.g. 1); run proxybench itself under taskset on the others")
+	flag.IntVar(&rounds, "rounds", 1, "measure each target this many times, taking turns, and report its median round")
 	flag.IntVar(&rate, "rate", 500, "also measure latency at this fixed total `req/s` (0 to skip)")
 	flag.BoolVar(&newConns, "new-conns", true, "also measure with a new connection per request")
 	flag.StringVar(&client, "client", "raw", "load generator: raw (pre-built requests on one TLS connection per worker) or nethttp (net/http's Transport)")
@@ -48,6 +49,9 @@ func main() {
 	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
 	duration := flag.Duration("duration", 5*time.Second, "measuring time per target and mode")
 	flag.Parse()
+	if rounds < 1 {
+		rounds = 1
+	}
 	if client != "raw" && client != "nethttp" {
 		fmt.Fprintln(os.Stderr, "proxybench: -client must be raw or nethttp")
 		os.Exit(2)
@@ -72,7 +76,7 @@ var (
 	phiProfile, phiEnv string
 	client             string
 	newConns           bool
-	rate               int
+	rate, rounds       int
 	proxyCPUs          string
 )
 
@@ -93,6 +97,9 @@ type result struct {
 	// proxyCPU and benchCPU are the CPU time the proxy process and
 	// proxybench itself (load generator and origin) used during the run.
 	proxyCPU, benchCPU time.Duration
+	// syscalls counts the proxy's read and write system calls (socket,
+	// file and pipe alike) during the run.
+	syscalls int64
 }
 
 // cpuPerRequest is the proxy's CPU time per request served: what the
@@ -158,11 +165,20 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 		modes = modes[:1]
 	}
 	for _, keepAlive := range modes {
-		for _, t := range targets {
-			r := measure(t, base, conns, d, keepAlive, 0)
-			results = append(results, r)
-			fmt.Fprintf(os.Stderr, "%-9s keepalive=%-5v %8.0f req/s  p50 %v  p99 %v  errors %d  proxy CPU %v/req  bench CPU %v\n",
-				r.name, keepAlive, r.rps(), r.p50, r.p99, r.errors, r.cpuPerRequest(), r.benchCPU.Round(time.Millisecond))
+		// Targets take turns, round after round, so that a slow spell of
+		// a shared host falls on all of them; each is reported by its
+		// median round.
+		runs := make([][]result, len(targets))
+		for round := 0; round < rounds; round++ {
+			for i, t := range targets {
+				r := measure(t, base, conns, d, keepAlive, 0)
+				runs[i] = append(runs[i], r)
+				fmt.Fprintf(os.Stderr, "%-9s keepalive=%-5v %8.0f req/s  p50 %v  p99 %v  errors %d  proxy CPU %v/req  read+write calls %.1f/req  bench CPU %v\n",
+					r.name, keepAlive, r.rps(), r.p50, r.p99, r.errors, r.cpuPerRequest(), float64(r.syscalls)/float64(max(r.requests, 1)), r.benchCPU.Round(time.Millisecond))
+			}
+		}
+		for _, rs := range runs {
+			results = append(results, median(rs))
 		}
 	}
 	report(os.Stdout, results, conns, d)
@@ -253,6 +269,7 @@ func measure(t target, base string, conns int, d time.Duration, keepAlive bool, 
 	var wg sync.WaitGroup
 	reqs := buildRequests(originHostPort(base))
 	proxyCPU0, benchCPU0 := processCPU(t.pid), processCPU(os.Getpid())
+	sys0 := processSyscalls(t.pid)
 	start := time.Now()
 	for w := 0; w < conns; w++ {
 		wg.Add(1)
@@ -302,6 +319,7 @@ func measure(t target, base string, conns int, d time.Duration, keepAlive bool, 
 	wg.Wait()
 	elapsed := time.Since(start)
 	proxyCPU, benchCPU := processCPU(t.pid)-proxyCPU0, processCPU(os.Getpid())-benchCPU0
+	syscalls := processSyscalls(t.pid) - sys0
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	pct := func(p float64) time.Duration {
 		if len(lat) == 0 {
@@ -310,10 +328,21 @@ func measure(t target, base string, conns int, d time.Duration, keepAlive bool, 
 		return lat[int(p*float64(len(lat)-1))]
 	}
 	return result{name: t.name, keepAlive: keepAlive, requests: total.Load(), errors: errs.Load(), elapsed: elapsed, p50: pct(0.50), p99: pct(0.99),
-		proxyCPU: proxyCPU, benchCPU: benchCPU}
+		proxyCPU: proxyCPU, benchCPU: benchCPU, syscalls: syscalls}
+}
+
+// median is the round with the median throughput (the lower middle one
+// of an even count).
+func median(rs []result) result {
+	sorted := append([]result(nil), rs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].rps() < sorted[j].rps() })
+	return sorted[(len(sorted)-1)/2]
 }
 
 func report(w io.Writer, rs []result, conns int, d time.Duration) {
+	if rounds > 1 {
+		fmt.Fprintf(w, "\nmedian of %d rounds per target, taken in turns", rounds)
+	}
 	fmt.Fprintf(w, "\nproxybench: %d connections, %v per run, loopback, TLS intercepted by both proxies, %d in 12 requests carry PHI\n\n", conns, d, phiShare)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\tconnections\treq/s\tp50\tp99\terrors\tvs mitmdump\tadded p99\tproxy CPU/req\tCPU/req vs mitmdump\t")
@@ -502,3 +531,24 @@ func processCPU(pid int) time.Duration {
 // clockTicks is USER_HZ, the unit of /proc/PID/stat times: 100 on every
 // Linux architecture Go supports.
 const clockTicks = 100
+
+// processSyscalls is the number of read and write system calls process
+// pid has made (syscr + syscw in /proc/PID/io), 0 if unknown.
+func processSyscalls(pid int) int64 {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, line := range strings.Split(string(b), "\n") {
+		name, v, ok := strings.Cut(line, ": ")
+		if ok && (name == "syscr" || name == "syscw") {
+			c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			n += c
+		}
+	}
+	return n
+}
