@@ -45,6 +45,7 @@ func main() {
 	flag.IntVar(&rate, "rate", 500, "also measure latency at this fixed total `req/s` (0 to skip)")
 	flag.BoolVar(&newConns, "new-conns", true, "also measure with a new connection per request")
 	flag.StringVar(&client, "client", "raw", "load generator: raw (pre-built requests on one TLS connection per worker) or nethttp (net/http's Transport)")
+	flag.StringVar(&originKind, "origin", "raw", "origin server: raw (answers from pre-built bytes on the connection's goroutine) or nethttp (net/http's server)")
 	flag.StringVar(&phiEnv, "phiproxy-env", "", "extra `NAME=VALUE` in phiproxy's environment (e.g. GOGC=200)")
 	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
 	duration := flag.Duration("duration", 5*time.Second, "measuring time per target and mode")
@@ -52,8 +53,8 @@ func main() {
 	if rounds < 1 {
 		rounds = 1
 	}
-	if client != "raw" && client != "nethttp" {
-		fmt.Fprintln(os.Stderr, "proxybench: -client must be raw or nethttp")
+	if client != "raw" && client != "nethttp" || originKind != "raw" && originKind != "nethttp" {
+		fmt.Fprintln(os.Stderr, "proxybench: -client and -origin must each be raw or nethttp")
 		os.Exit(2)
 	}
 	if *selfProfile != "" {
@@ -74,7 +75,7 @@ func main() {
 
 var (
 	phiProfile, phiEnv string
-	client             string
+	client, originKind string
 	newConns           bool
 	rate, rounds       int
 	proxyCPUs          string
@@ -136,6 +137,14 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 	// The test certificate names 127.0.0.1, so both proxies can verify the
 	// origin without name overrides.
 	base := origin.URL
+	if originKind == "raw" {
+		raw, err := startRawOrigin(origin.TLS.Certificates[0])
+		if err != nil {
+			return err
+		}
+		defer raw.close()
+		base = "https://" + raw.addr()
+	}
 
 	targets := []target{{name: "direct", roots: originRoots}}
 
@@ -343,7 +352,7 @@ func report(w io.Writer, rs []result, conns int, d time.Duration) {
 	if rounds > 1 {
 		fmt.Fprintf(w, "\nmedian of %d rounds per target, taken in turns", rounds)
 	}
-	fmt.Fprintf(w, "\nproxybench: %d connections, %v per run, loopback, TLS intercepted by both proxies, %d in 12 requests carry PHI\n\n", conns, d, phiShare)
+	fmt.Fprintf(w, "\nproxybench: %d connections, %v per run, loopback, TLS intercepted by both proxies, %d in 12 requests carry PHI, client %s, origin %s\n\n", conns, d, phiShare, client, originKind)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "target\tconnections\treq/s\tp50\tp99\terrors\tvs mitmdump\tadded p99\tproxy CPU/req\tCPU/req vs mitmdump\t")
 	find := func(name string, ka bool) *result {
