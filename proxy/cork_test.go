@@ -2,12 +2,14 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // writeCounter counts the write calls made on the connections it accepts.
@@ -87,5 +89,35 @@ func TestSmallResponseOneWrite(t *testing.T) {
 			t.Errorf("%s: %d write calls to the browser, want %d..%d", tc.path, writes, tc.minW, tc.maxW)
 		}
 		r.flows.waitURL(t, "https://"+o.addr()+tc.path)
+	}
+}
+
+// TestShutdownWithBrowserNotReading: a browser that stops reading a large
+// response leaves the proxy blocked in a write to it; Shutdown still
+// returns once its context ends, closing that connection.
+func TestShutdownWithBrowserNotReading(t *testing.T) {
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	o := newOrigin(t, true, func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < 1024; i++ { // 64 MiB, far beyond socket buffers
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	r := newRig(t, Config{UpstreamRoots: o.pool()}, nil)
+	resp, err := r.client(t, nil).Get("https://" + o.addr() + "/huge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	time.Sleep(200 * time.Millisecond) // let the proxy fill the socket and block
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- r.srv.Shutdown(ctx) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second): // it gives up after 200 ms
+		t.Fatal("Shutdown hung behind a browser that stopped reading")
 	}
 }

@@ -306,18 +306,23 @@ type trackedConn struct {
 	pending []byte
 }
 
+// Write sends p, or holds it while corked. The lock is never held across
+// the network write, so Close (from Shutdown) is never stuck behind a
+// browser that stopped reading.
 func (c *trackedConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
 	if !c.corked {
+		c.wmu.Unlock()
 		return c.Conn.Write(p)
 	}
 	if len(c.pending)+len(p) <= corkLimit {
 		c.pending = append(c.pending, p...)
+		c.wmu.Unlock()
 		return len(p), nil
 	}
-	c.corked = false
-	if err := c.flushLocked(); err != nil {
+	held := c.takeLocked()
+	c.wmu.Unlock()
+	if err := c.send(held); err != nil {
 		return 0, err
 	}
 	return c.Conn.Write(p)
@@ -334,39 +339,44 @@ func (c *trackedConn) cork() {
 // the connection, so that the tunnel's next read ends it.
 func (c *trackedConn) uncork() {
 	c.wmu.Lock()
-	c.corked = false
-	err := c.flushLocked()
+	held := c.takeLocked()
 	c.wmu.Unlock()
-	if err != nil {
+	if err := c.send(held); err != nil {
 		_ = c.Close()
 	}
 }
 
-func (c *trackedConn) flushLocked() error {
-	if len(c.pending) == 0 {
+// takeLocked ends corking and hands over the held bytes.
+func (c *trackedConn) takeLocked() []byte {
+	held := c.pending
+	c.pending = nil
+	c.corked = false
+	return held
+}
+
+// send writes held bytes and keeps their buffer for the next response,
+// unless it grew large.
+func (c *trackedConn) send(held []byte) error {
+	if len(held) == 0 {
 		return nil
 	}
-	_, err := c.Conn.Write(c.pending)
-	if cap(c.pending) > 16<<10 {
-		c.pending = nil // don't keep a large buffer per idle connection
-	} else {
-		c.pending = c.pending[:0]
+	_, err := c.Conn.Write(held)
+	if cap(held) <= 16<<10 {
+		c.wmu.Lock()
+		if c.pending == nil {
+			c.pending = held[:0]
+		}
+		c.wmu.Unlock()
 	}
 	return err
 }
 
+// Close closes the connection. Bytes still held by a cork are dropped:
+// corks are lifted before goproxy's own Close, so only a forced close
+// (Shutdown, a failed write) finds any.
 func (c *trackedConn) Close() error {
 	c.once.Do(func() { c.reg.remove(c) })
-	c.uncorkQuietly()
 	return c.Conn.Close()
-}
-
-// uncorkQuietly sends anything still held before the connection closes.
-func (c *trackedConn) uncorkQuietly() {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.corked = false
-	_ = c.flushLocked()
 }
 
 func (c *trackedConn) CloseWrite() error {
