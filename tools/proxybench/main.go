@@ -53,6 +53,9 @@ func main() {
 	if rounds < 1 {
 		rounds = 1
 	}
+	if rounds%2 == 0 {
+		rounds++ // a median of an odd count is a round that happened
+	}
 	if client != "raw" && client != "nethttp" || originKind != "raw" && originKind != "nethttp" {
 		fmt.Fprintln(os.Stderr, "proxybench: -client and -origin must each be raw or nethttp")
 		os.Exit(2)
@@ -101,6 +104,9 @@ type result struct {
 	// syscalls counts the proxy's read and write system calls (socket,
 	// file and pipe alike) during the run.
 	syscalls int64
+	// pairedRatios are this target's throughput and CPU efficiency over
+	// mitmdump's, round by round (with -rounds).
+	pairedRatios, pairedCPURatios []float64
 }
 
 // cpuPerRequest is the proxy's CPU time per request served: what the
@@ -178,6 +184,11 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 		// a shared host falls on all of them; each is reported by its
 		// median round.
 		runs := make([][]result, len(targets))
+		// A second unmeasured per target first: mitmdump's first seconds
+		// after start are markedly slower than its steady state.
+		for _, t := range targets {
+			measure(t, base, conns, time.Second, keepAlive, 0)
+		}
 		for round := 0; round < rounds; round++ {
 			for i, t := range targets {
 				r := measure(t, base, conns, d, keepAlive, 0)
@@ -186,8 +197,26 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 					r.name, keepAlive, r.rps(), r.p50, r.p99, r.errors, r.cpuPerRequest(), float64(r.syscalls)/float64(max(r.requests, 1)), r.benchCPU.Round(time.Millisecond))
 			}
 		}
-		for _, rs := range runs {
-			results = append(results, median(rs))
+		mitm := -1
+		for i, t := range targets {
+			if t.name == "mitmdump" {
+				mitm = i
+			}
+		}
+		for i, rs := range runs {
+			m := median(rs)
+			if mitm >= 0 && i != mitm {
+				// Each round against mitmdump's round next to it in
+				// time, so that a fast or slow spell of the host
+				// cancels out of the ratio.
+				for j, r := range rs {
+					if mr := runs[mitm][j]; mr.rps() > 0 {
+						m.pairedRatios = append(m.pairedRatios, r.rps()/mr.rps())
+						m.pairedCPURatios = append(m.pairedCPURatios, float64(mr.cpuPerRequest())/float64(max(r.cpuPerRequest(), 1)))
+					}
+				}
+			}
+			results = append(results, m)
 		}
 	}
 	report(os.Stdout, results, conns, d)
@@ -340,17 +369,23 @@ func measure(t target, base string, conns int, d time.Duration, keepAlive bool, 
 		proxyCPU: proxyCPU, benchCPU: benchCPU, syscalls: syscalls}
 }
 
-// median is the round with the median throughput (the lower middle one
-// of an even count).
+// median is the round with the median throughput (rs has an odd count).
 func median(rs []result) result {
 	sorted := append([]result(nil), rs...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].rps() < sorted[j].rps() })
 	return sorted[(len(sorted)-1)/2]
 }
 
+// spread is the median of vs and their range: "9.8x (8.9-11.2x)".
+func spread(vs []float64, unit string) string {
+	sorted := append([]float64(nil), vs...)
+	sort.Float64s(sorted)
+	return fmt.Sprintf("%.1f%s (%.1f-%.1f)", sorted[len(sorted)/2], unit, sorted[0], sorted[len(sorted)-1])
+}
+
 func report(w io.Writer, rs []result, conns int, d time.Duration) {
 	if rounds > 1 {
-		fmt.Fprintf(w, "\nmedian of %d rounds per target, taken in turns", rounds)
+		fmt.Fprintf(w, "\nmedian round of %d per target, taken in turns; ratios to mitmdump are the median (and range) of each round against mitmdump's next to it", rounds)
 	}
 	fmt.Fprintf(w, "\nproxybench: %d connections, %v per run, loopback, TLS intercepted by both proxies, %d in 12 requests carry PHI, client %s, origin %s\n\n", conns, d, phiShare, client, originKind)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -376,6 +411,10 @@ func report(w io.Writer, rs []result, conns int, d time.Duration) {
 			ratio = fmt.Sprintf("%.1fx", r.rps()/m.rps())
 			if c := r.cpuPerRequest(); c > 0 {
 				cpuRatio = fmt.Sprintf("%.1fx less", float64(m.cpuPerRequest())/float64(c))
+			}
+			if len(r.pairedRatios) > 1 && r.name != "mitmdump" {
+				ratio = spread(r.pairedRatios, "x")
+				cpuRatio = spread(r.pairedCPURatios, "x less")
 			}
 		}
 		if dr := find("direct", r.keepAlive); dr != nil && r.name != "direct" {
