@@ -107,6 +107,15 @@ type result struct {
 	// pairedRatios are this target's throughput and CPU efficiency over
 	// mitmdump's, round by round (with -rounds).
 	pairedRatios, pairedCPURatios []float64
+	samples                       []time.Duration // sorted latencies
+}
+
+// percentile of sorted latencies, 0 when there are none.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[int(p*float64(len(sorted)-1))]
 }
 
 // cpuPerRequest is the proxy's CPU time per request served: what the
@@ -225,13 +234,27 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 		// on two cores queues behind the others: measure it at a load all
 		// three targets can carry.
 		pace := time.Duration(float64(conns) / float64(rate) * float64(time.Second))
-		var paced []result
-		for _, t := range targets {
-			r := measure(t, base, conns, d, true, pace)
-			paced = append(paced, r)
-			fmt.Fprintf(os.Stderr, "%-9s at %d req/s: p50 %v  p99 %v  errors %d\n", r.name, rate, r.p50, r.p99, r.errors)
+		// With -rounds the targets take turns again, and each one's
+		// latencies are pooled over its rounds.
+		paced := make([]result, len(targets))
+		for round := 0; round < rounds; round++ {
+			for i, t := range targets {
+				r := measure(t, base, conns, d, true, pace)
+				fmt.Fprintf(os.Stderr, "%-9s at %d req/s: p50 %v  p99 %v  errors %d\n", r.name, rate, r.p50, r.p99, r.errors)
+				pooled := paced[i]
+				pooled.name = r.name
+				pooled.requests += r.requests
+				pooled.errors += r.errors
+				pooled.elapsed += r.elapsed
+				pooled.samples = append(pooled.samples, r.samples...)
+				paced[i] = pooled
+			}
 		}
-		fmt.Fprintf(os.Stdout, "\nlatency at a fixed %d req/s (keep-alive):\n\n", rate)
+		for i := range paced {
+			sort.Slice(paced[i].samples, func(a, b int) bool { return paced[i].samples[a] < paced[i].samples[b] })
+			paced[i].p50, paced[i].p99 = percentile(paced[i].samples, 0.50), percentile(paced[i].samples, 0.99)
+		}
+		fmt.Fprintf(os.Stdout, "\nlatency at a fixed %d req/s (keep-alive, %d s per target):\n\n", rate, int(float64(rounds)*d.Seconds()))
 		tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "target\treq/s\tp50\tp99\terrors\tadded p50\tadded p99\t")
 		for _, r := range paced {
@@ -359,14 +382,9 @@ func measure(t target, base string, conns int, d time.Duration, keepAlive bool, 
 	proxyCPU, benchCPU := processCPU(t.pid)-proxyCPU0, processCPU(os.Getpid())-benchCPU0
 	syscalls := processSyscalls(t.pid) - sys0
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[int(p*float64(len(lat)-1))]
-	}
+	pct := func(p float64) time.Duration { return percentile(lat, p) }
 	return result{name: t.name, keepAlive: keepAlive, requests: total.Load(), errors: errs.Load(), elapsed: elapsed, p50: pct(0.50), p99: pct(0.99),
-		proxyCPU: proxyCPU, benchCPU: benchCPU, syscalls: syscalls}
+		proxyCPU: proxyCPU, benchCPU: benchCPU, syscalls: syscalls, samples: lat}
 }
 
 // median is the round with the median throughput (rs has an odd count).
