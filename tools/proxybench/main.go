@@ -41,14 +41,14 @@ func main() {
 	selfProfile := flag.String("benchprofile", "", "write proxybench's own CPU profile (load generator and origin) to this `file`")
 	flag.IntVar(&phiShare, "phi-share", 12, "how many requests in every 12 carry PHI (12: all, the worst case for the proxy, which stores and reports each)")
 	flag.StringVar(&proxyCPUs, "proxy-cpus", "", "pin each proxy to these `cpus` (taskset list, e.g. 1); run proxybench itself under taskset on the others")
-	flag.IntVar(&rounds, "rounds", 1, "measure each target this many times, taking turns, and report its median round")
+	flag.IntVar(&rounds, "rounds", 5, "measure each target this many times, taking turns, and report its median round")
 	flag.IntVar(&rate, "rate", 500, "also measure latency at this fixed total `req/s` (0 to skip)")
 	flag.BoolVar(&newConns, "new-conns", true, "also measure with a new connection per request")
 	flag.StringVar(&client, "client", "raw", "load generator: raw (pre-built requests on one TLS connection per worker) or nethttp (net/http's Transport)")
 	flag.StringVar(&originKind, "origin", "raw", "origin server: raw (answers from pre-built bytes on the connection's goroutine) or nethttp (net/http's server)")
 	flag.StringVar(&phiEnv, "phiproxy-env", "", "extra `NAME=VALUE` in phiproxy's environment (e.g. GOGC=200)")
 	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
-	duration := flag.Duration("duration", 5*time.Second, "measuring time per target and mode")
+	duration := flag.Duration("duration", 3*time.Second, "measuring time per target and mode")
 	flag.Parse()
 	if rounds < 1 {
 		rounds = 1
