@@ -387,6 +387,11 @@ func (t *responseTap) Read(p []byte) (int, error) {
 		t.n += int64(n)
 	}
 	switch {
+	case err == io.EOF && t.uncork != nil:
+		// Corked, the bytes read so far reach the browser only at
+		// Close, which goproxy always calls: finish there, so that the
+		// flow's hand-off to inspection comes after the browser has its
+		// response, not before.
 	case err == io.EOF:
 		t.ex.finish(t.n, t.buf, nil)
 	case err != nil:
