@@ -1,11 +1,15 @@
-// Command proxybench measures phiproxy's throughput and added latency on
-// loopback, side by side with a direct connection and with mitmdump (the
-// tool users would otherwise pick), all intercepting TLS.
+// Command proxybench measures phiproxy's throughput, CPU cost and added
+// latency on loopback, side by side with a direct connection and with
+// mitmdump (the tool users would otherwise pick), all intercepting TLS.
 //
 //	go run ./tools/proxybench -phiproxy ./bin/phiproxy
 //
-// Each target gets the same tracker-like request mix from -conns keep-alive
-// connections for -duration, then again with a new connection per request.
+// Each target gets the same tracker-like request mix from -conns
+// keep-alive connections, then with a new connection per request, then at
+// a fixed -rate. Targets take turns for -rounds rounds of -duration each;
+// every target is reported by its median round, and its ratios to
+// mitmdump are taken round by round against mitmdump's round next to it,
+// so that a shared host's fast and slow spells cancel out.
 package main
 
 import (
