@@ -50,6 +50,7 @@ func main() {
 	flag.BoolVar(&newConns, "new-conns", true, "also measure with a new connection per request")
 	flag.StringVar(&client, "client", "raw", "load generator: raw (pre-built requests on one TLS connection per worker) or nethttp (net/http's Transport)")
 	flag.StringVar(&originKind, "origin", "raw", "origin server: raw (answers from pre-built bytes on the connection's goroutine) or nethttp (net/http's server)")
+	flag.StringVar(&phiArgs, "phiproxy-args", "", "extra `flags` for phiproxy run, space-separated (e.g. \"--workers 1\")")
 	flag.StringVar(&phiEnv, "phiproxy-env", "", "extra `NAME=VALUE` in phiproxy's environment (e.g. GOGC=200)")
 	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
 	duration := flag.Duration("duration", 3*time.Second, "measuring time per target and mode")
@@ -82,6 +83,7 @@ func main() {
 
 var (
 	phiProfile, phiEnv string
+	phiArgs            string
 	client, originKind string
 	newConns           bool
 	rate, rounds       int
@@ -506,6 +508,7 @@ func startPhiproxy(bin, tmp, originPEM string) (string, int, func(), *x509.CertP
 	if phiProfile != "" {
 		cmd.Args = append(cmd.Args, "--cpuprofile", phiProfile)
 	}
+	cmd.Args = append(cmd.Args, strings.Fields(phiArgs)...)
 	if phiEnv != "" {
 		cmd.Env = append(os.Environ(), phiEnv)
 	}
