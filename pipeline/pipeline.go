@@ -247,6 +247,7 @@ func (p *Pipeline) inspect(f *phiproxy.Flow) (in phiproxy.Inspection) {
 
 func (p *Pipeline) write() {
 	defer p.writer.Done()
+	lowerWriterPriority()
 	tick := time.NewTicker(p.cfg.FlushInterval)
 	defer tick.Stop()
 	batch := make([]store.Record, 0, p.cfg.BatchSize)
