@@ -1,0 +1,118 @@
+package proxy
+
+import (
+	"bufio"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawTunnel opens a CONNECT tunnel to host through the rig and speaks TLS
+// over it, trusting only the rig's CA.
+func rawTunnel(t *testing.T, r *rig, host string) (*tls.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", r.proxyURL.Host, waitLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(waitLimit))
+	fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("CONNECT: %v %v", resp, err)
+	}
+	tc := tls.Client(c, &tls.Config{RootCAs: r.caPool, ServerName: strings.Split(host, ":")[0]})
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("TLS through the tunnel: %v", err)
+	}
+	return tc, bufio.NewReader(tc)
+}
+
+// TestPipelinedRequestsInOneWrite: two requests sent in one write on a
+// tunnel (a small POST, whose body is read ahead, then a GET) get their
+// responses in order, and both flows are recorded.
+func TestPipelinedRequestsInOneWrite(t *testing.T) {
+	r, o, _ := twoOrigins(t, Config{}, nil)
+	tc, br := rawTunnel(t, r, "tracker.example.com:443")
+	body := `{"email":"jane@example.com"}`
+	_, err := io.WriteString(tc, "POST /first HTTP/1.1\r\nHost: tracker.example.com\r\nContent-Type: application/json\r\nContent-Length: "+
+		fmt.Sprint(len(body))+"\r\n\r\n"+body+
+		"GET /second?q=1 HTTP/1.1\r\nHost: tracker.example.com\r\n\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ok /first", "ok /second"} {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("reading response for %q: %v", want, err)
+		}
+		if got := readAll(t, resp); got != want {
+			t.Errorf("response: got %q, want %q", got, want)
+		}
+	}
+	if got := o.find(t, "/first"); string(got.Body) != body {
+		t.Errorf("origin body: got %q, want %q", got.Body, body)
+	}
+	r.flows.waitURL(t, "https://tracker.example.com/first")
+	r.flows.waitURL(t, "https://tracker.example.com/second?q=1")
+}
+
+// TestShortRequestBody: a browser that announces a small body, sends part
+// of it and stops sending gets its connection closed (or a 502) once it
+// gives up, the exchange is recorded with an error, and nothing hangs.
+func TestShortRequestBody(t *testing.T) {
+	r, _, _ := twoOrigins(t, Config{}, nil)
+	tc, br := rawTunnel(t, r, "tracker.example.com:443")
+	_, err := io.WriteString(tc, "POST /short HTTP/1.1\r\nHost: tracker.example.com\r\nContent-Length: 100\r\n\r\nonly ten b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.ReadResponse(br, nil); err == nil {
+		readAll(t, resp)
+		if resp.StatusCode != http.StatusBadGateway {
+			t.Errorf("status: got %d, want 502 or a closed connection", resp.StatusCode)
+		}
+	}
+	f := r.flows.waitURL(t, "https://tracker.example.com/short")
+	if f.Error == "" || f.Request.BodySize != 10 {
+		t.Errorf("flow: error %q, body size %d; want an error and the 10 bytes that came", f.Error, f.Request.BodySize)
+	}
+}
+
+// TestExpectContinueBodyStreams: a POST with Expect: 100-continue is not
+// read ahead; the origin's 100 Continue lets the body through intact.
+func TestExpectContinueBodyStreams(t *testing.T) {
+	r, o, _ := twoOrigins(t, Config{}, nil)
+	c := r.client(t, nil)
+	c.Transport.(*http.Transport).ExpectContinueTimeout = waitLimit
+	body := "medication=sertraline&email=jane%40example.com"
+	req, err := http.NewRequest("POST", "https://tracker.example.com/expect", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Expect", "100-continue")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, resp); got != "ok /expect" {
+		t.Errorf("response: got %q", got)
+	}
+	if got := o.find(t, "/expect"); string(got.Body) != body {
+		t.Errorf("origin body: got %q, want %q", got.Body, body)
+	}
+	if f := r.flows.waitURL(t, "https://tracker.example.com/expect"); string(f.Request.Body) != body {
+		t.Errorf("flow body: got %q, want %q", f.Request.Body, body)
+	}
+}
