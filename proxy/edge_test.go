@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -114,5 +116,45 @@ func TestExpectContinueBodyStreams(t *testing.T) {
 	}
 	if f := r.flows.waitURL(t, "https://tracker.example.com/expect"); string(f.Request.Body) != body {
 		t.Errorf("flow body: got %q, want %q", f.Request.Body, body)
+	}
+}
+
+// TestConnectionCloseStaysOnTheBrowserSide: a browser that closes its
+// connection after each request ("Connection: close") has that done to
+// its connection, while the upstream connection is reused.
+func TestConnectionCloseStaysOnTheBrowserSide(t *testing.T) {
+	o := &origin{keep: true}
+	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(o.handle))
+	var newConns atomic.Int64
+	o.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			newConns.Add(1)
+		}
+	}
+	o.StartTLS()
+	t.Cleanup(o.Close)
+	r := newRig(t, Config{
+		Resolve:       map[string]string{"tracker.example.com:443": o.addr()},
+		UpstreamRoots: o.pool(),
+	}, nil)
+	for i := 0; i < 3; i++ {
+		tc, br := rawTunnel(t, r, "tracker.example.com:443")
+		if _, err := fmt.Fprintf(tc, "GET /close?n=%d HTTP/1.1\r\nHost: tracker.example.com\r\nConnection: close\r\n\r\n", i); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := readAll(t, resp), "ok /close"; got != want {
+			t.Errorf("response: got %q, want %q", got, want)
+		}
+		if !resp.Close {
+			t.Errorf("request %d: the proxy kept the browser's connection open after Connection: close", i)
+		}
+		r.flows.waitURL(t, fmt.Sprintf("https://tracker.example.com/close?n=%d", i))
+	}
+	if n := newConns.Load(); n != 1 {
+		t.Errorf("upstream connections: got %d, want 1 reused for all three requests", n)
 	}
 }

@@ -206,6 +206,12 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	stopAbort := context.AfterFunc(s.aborted, cancel)
 	ex.release = func() { stopAbort(); cancel() }
 	out := req.WithContext(reqCtx)
+	// "Connection: close" is hop-by-hop (RFC 9110 §7.6.1): the browser
+	// ending its connection to us says nothing about ours to the origin.
+	// Left set, the transport would close a pooled upstream connection
+	// after every such request and handshake anew for the next. goproxy
+	// still closes the browser's side, from its own copy of the request.
+	out.Close = false
 	tr := s.strict
 	if s.s.insecure[strings.ToLower(req.URL.Hostname())] {
 		tr = s.loose
