@@ -158,3 +158,64 @@ func TestConnectionCloseStaysOnTheBrowserSide(t *testing.T) {
 		t.Errorf("upstream connections: got %d, want 1 reused for all three requests", n)
 	}
 }
+
+// TestOriginConnectionCloseStaysOnTheOriginSide: an origin that closes its
+// connection after each response ("Connection: close", "Keep-Alive")
+// does not close the browser's tunnel, the browser does not get those
+// hop-by-hop headers, and the flow records them as the origin sent them.
+func TestOriginConnectionCloseStaysOnTheOriginSide(t *testing.T) {
+	o := newOrigin(t, true, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Keep-Alive", "timeout=5")
+		w.Header().Set("X-Origin", "kept")
+		_, _ = io.WriteString(w, "ok "+r.URL.Path)
+	})
+	var counter *writeCounter
+	accepted := 0
+	r := newRigOn(t, Config{
+		Resolve:       map[string]string{"tracker.example.com:443": o.addr()},
+		UpstreamRoots: o.pool(),
+	}, nil, func(ln net.Listener) net.Listener {
+		counter = &writeCounter{Listener: ln}
+		return &acceptCounter{Listener: counter, n: &accepted}
+	})
+	c := r.client(t, nil)
+	for i := 0; i < 3; i++ {
+		u := fmt.Sprintf("https://tracker.example.com/origin-close?n=%d", i)
+		resp, err := c.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := readAll(t, resp); got != "ok /origin-close" {
+			t.Errorf("response: got %q", got)
+		}
+		if resp.Close || resp.Header.Get("Keep-Alive") != "" || resp.Header.Get("X-Origin") != "kept" {
+			t.Errorf("browser got Close=%v Keep-Alive=%q X-Origin=%q; want the connection kept, no hop-by-hop headers, end-to-end ones intact",
+				resp.Close, resp.Header.Get("Keep-Alive"), resp.Header.Get("X-Origin"))
+		}
+		// net/http turns the origin's "Connection: close" into the
+		// response's Close flag before anyone sees the header.
+		f := r.flows.waitURL(t, u)
+		if f.Response == nil || f.Response.Header.Get("Keep-Alive") != "timeout=5" {
+			t.Errorf("flow response headers: got %v, want the origin's Keep-Alive as sent", f.Response)
+		}
+	}
+	if accepted != 1 {
+		t.Errorf("browser connections to the proxy: got %d, want 1 tunnel for all three requests", accepted)
+	}
+}
+
+// acceptCounter counts accepted connections; Accept is called from one
+// goroutine (http.Server's), so a plain int suffices.
+type acceptCounter struct {
+	net.Listener
+	n *int
+}
+
+func (l *acceptCounter) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		*l.n++
+	}
+	return c, err
+}

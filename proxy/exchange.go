@@ -227,6 +227,15 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 		Header:   resp.Header.Clone(),
 		BodySize: 0,
 	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		// Hop-by-hop headers describe the origin's connection to us, not
+		// ours to the browser (RFC 9110 §7.6.1): the flow keeps them as
+		// sent, the browser does not get them, and an origin closing its
+		// connection no longer ends the browser's tunnel. (The transport
+		// made its own keep-alive decision before returning.)
+		removeHopByHop(resp.Header, false)
+		resp.Close = false
+	}
 	if s.closing.Load() {
 		// Ends goproxy's MITM request loop after this response, so a
 		// shutting-down proxy does not keep reading from tunnels.
