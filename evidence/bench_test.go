@@ -6,11 +6,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/benchcpu"
 	"github.com/phiproxy/phiproxy/store"
 )
 
@@ -91,7 +91,7 @@ func benchExport(b *testing.B, n int, redact bool) {
 	s := benchDB(b, b.TempDir(), n)
 	out := b.TempDir()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := benchcpu.Now()
 	var peak uint64
 	for i := 0; i < b.N; i++ {
 		p := peakHeap(func() {
@@ -104,17 +104,8 @@ func benchExport(b *testing.B, n int, redact bool) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	// CPU time is reported beside wall time because the machines this
 	// runs on are shared: it shows the cost of an export without the wait.
-	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((benchcpu.Now()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/flow")
-}
-
-// cpuTime is the user and system time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkExport1k and BenchmarkExport10k together show that memory does

@@ -5,23 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/benchcpu"
 )
-
-// reportCPU adds cpu-ns/op and cpu-MB/s metrics measured since start.
-func reportCPU(b *testing.B, start time.Duration, bytesPerOp int) {
-	cpu := cpuTime() - start
-	if cpu <= 0 || b.N == 0 {
-		return
-	}
-	perOp := float64(cpu.Nanoseconds()) / float64(b.N)
-	b.ReportMetric(perOp, "cpu-ns/op")
-	if bytesPerOp > 0 {
-		b.ReportMetric(float64(bytesPerOp)/perOp*1e3, "cpu-MB/s")
-	}
-}
 
 func requestSize(f *phiproxy.Flow) int {
 	n := len(f.Request.URL) + len(f.Request.Body)
@@ -51,14 +38,14 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
-	start := cpuTime()
+	start := benchcpu.Now()
 	for b.Loop() {
 		for _, f := range flows {
 			Flow(f, Limits{})
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(flows)), "ns/request")
-	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N*len(flows)), "cpu-ns/request")
+	b.ReportMetric(float64((benchcpu.Now()-start).Nanoseconds())/float64(b.N*len(flows)), "cpu-ns/request")
 }
 
 // BenchmarkDecodeFixture times each fixture alone.
@@ -110,11 +97,11 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		b.Run(size.name, func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
-			start := cpuTime()
+			start := benchcpu.Now()
 			for b.Loop() {
 				Flow(f, lim)
 			}
-			reportCPU(b, start, len(body))
+			benchcpu.Report(b, start, int64(len(body)))
 		})
 	}
 }

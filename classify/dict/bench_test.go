@@ -4,11 +4,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/coregx/ahocorasick"
+
+	"github.com/phiproxy/phiproxy/internal/benchcpu"
 )
 
 // ordinaryWords are the words of retail, news and analytics payloads
@@ -68,29 +68,6 @@ func benchDictionary(b *testing.B) *Dictionary {
 	return d
 }
 
-// cpuTime is the process's user+system CPU time. Benchmarks report
-// throughput per CPU second as well as per wall second, because on a
-// shared machine wall time mostly measures the other processes.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU adds "cpu-MB/s" and "cpu-ns/op" from CPU time used since start.
-func reportCPU(b *testing.B, start time.Duration, bytes int64) {
-	used := cpuTime() - start
-	if used <= 0 {
-		return
-	}
-	b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
-	if bytes > 0 {
-		b.ReportMetric(float64(bytes)*float64(b.N)/used.Seconds()/1e6, "cpu-MB/s")
-	}
-}
-
 // BenchmarkFind measures throughput over ordinary text (MB/s in the
 // output); the target is at least 100 MB/s with the full dictionaries.
 func BenchmarkFind(b *testing.B) {
@@ -102,11 +79,11 @@ func BenchmarkFind(b *testing.B) {
 	b.Logf("%d terms, %d trie nodes", m.Len(), len(m.value))
 	b.SetBytes(int64(len(text)))
 	b.ResetTimer()
-	start := cpuTime()
+	start := benchcpu.Now()
 	for b.Loop() {
 		m.Find(text)
 	}
-	reportCPU(b, start, int64(len(text)))
+	benchcpu.Report(b, start, int64(len(text)))
 }
 
 // BenchmarkFindShortFields is the proxy's real shape: many short values.
@@ -122,26 +99,26 @@ func BenchmarkFindShortFields(b *testing.B) {
 	}
 	b.SetBytes(int64(total))
 	b.ResetTimer()
-	start := cpuTime()
+	start := benchcpu.Now()
 	for b.Loop() {
 		for _, f := range fields {
 			m.Find(f)
 		}
 	}
-	reportCPU(b, start, int64(total))
+	benchcpu.Report(b, start, int64(total))
 }
 
 // BenchmarkBuild measures compiling the embedded lists (target < 300 ms).
 func BenchmarkBuild(b *testing.B) {
 	d := benchDictionary(b)
 	b.ResetTimer()
-	start := cpuTime()
+	start := benchcpu.Now()
 	for b.Loop() {
 		if _, err := d.Build(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, start, 0)
+	benchcpu.Report(b, start, 0)
 }
 
 // BenchmarkCoregxOverlapping is the alternative considered: the
@@ -167,11 +144,11 @@ func BenchmarkCoregxOverlapping(b *testing.B) {
 	nt.normalize(text, true)
 	b.SetBytes(int64(len(text)))
 	b.ResetTimer()
-	start := cpuTime()
+	start := benchcpu.Now()
 	for b.Loop() {
 		ac.FindAllOverlapping(nt.b)
 	}
-	reportCPU(b, start, int64(len(text)))
+	benchcpu.Report(b, start, int64(len(text)))
 }
 
 // BenchmarkCoregxBuild is the alternative's build time.
@@ -185,11 +162,11 @@ func BenchmarkCoregxBuild(b *testing.B) {
 		}
 	}
 	b.ResetTimer()
-	start := cpuTime()
+	start := benchcpu.Now()
 	for b.Loop() {
 		if _, err := ahocorasick.NewBuilder().AddStrings(keys).SetMatchKind(ahocorasick.LeftmostLongest).Build(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, start, 0)
+	benchcpu.Report(b, start, 0)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/benchcpu"
 )
 
 // render writes matches as "kind:text=normalized" for compact comparison.
@@ -307,13 +308,13 @@ func BenchmarkFind(b *testing.B) {
 		total += len(f[1])
 	}
 	b.SetBytes(int64(total))
-	start := cpuTime()
+	start := benchcpu.Now()
 	for b.Loop() {
 		for _, f := range fields {
 			Find(f[0], f[1])
 		}
 	}
-	reportCPU(b, start)
+	benchcpu.Report(b, start, 0)
 }
 
 // TestConcurrentFind exercises the key cache from several goroutines

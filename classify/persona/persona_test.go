@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/benchcpu"
 )
 
 func testPersona() *Persona {
@@ -244,20 +245,20 @@ func BenchmarkFind(b *testing.B) {
 	beacon := sb.String()
 	b.Logf("%d forms indexed; beacon %d bytes", ix.Forms(), len(beacon))
 	b.SetBytes(int64(len(beacon)))
-	start := cpuTime()
+	start := benchcpu.Now()
 	for b.Loop() {
 		ix.Find(beacon)
 	}
-	reportCPU(b, start)
+	benchcpu.Report(b, start, 0)
 }
 
 func BenchmarkNewIndex(b *testing.B) {
 	p := testPersona()
-	start := cpuTime()
+	start := benchcpu.Now()
 	for b.Loop() {
 		NewIndex(p)
 	}
-	reportCPU(b, start)
+	benchcpu.Report(b, start, 0)
 }
 
 // TestConcurrentFind shares one Index between goroutines (run with -race).
