@@ -174,8 +174,8 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 			// and body upstream in one call instead of flushing the head
 			// first. (With Expect: 100-continue the origin decides
 			// whether the body is sent at all, so that one streams.)
-			body := make([]byte, req.ContentLength)
-			if _, err := io.ReadFull(ex.body, body); err != nil {
+			body, err := ex.body.readWhole(req.ContentLength)
+			if err != nil {
 				return ex.fail(req, fmt.Errorf("reading request body: %w", err)), nil
 			}
 			req.Body = io.NopCloser(bytes.NewReader(body))
@@ -375,6 +375,21 @@ func (t *requestTap) Read(p []byte) (int, error) {
 
 func (t *requestTap) Close() error { return t.rc.Close() }
 
+// readWhole reads a body of n bytes (at most the limit, none read yet)
+// into the tap's own buffer and returns it, so that one copy serves both
+// forwarding and the flow; neither writes to it.
+func (t *requestTap) readWhole(n int64) ([]byte, error) {
+	b := t.buf[:0]
+	if int64(cap(b)) < n {
+		b = make([]byte, 0, n)
+	}
+	k, err := io.ReadFull(t.rc, b[:n])
+	t.mu.Lock()
+	t.buf, t.n = b[:k], int64(k)
+	t.mu.Unlock()
+	return b[:k], err
+}
+
 func (t *requestTap) snapshot() ([]byte, int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -382,8 +397,10 @@ func (t *requestTap) snapshot() ([]byte, int64) {
 }
 
 // responseTap forwards a response body, keeping a prefix and counting
-// bytes, and finishes the exchange at end of body, on a read error, or on
-// Close. goproxy reads and closes it from one goroutine.
+// bytes, and finishes the exchange on a read error or on Close. goproxy
+// reads and closes it from one goroutine, and closes every body it
+// forwards once the response is written (corked ones leave only then), so
+// a flow is handed to inspection after the browser has its response.
 type responseTap struct {
 	rc     io.ReadCloser
 	ex     *exchange
@@ -401,15 +418,7 @@ func (t *responseTap) Read(p []byte) (int, error) {
 		}
 		t.n += int64(n)
 	}
-	switch {
-	case err == io.EOF && t.uncork != nil:
-		// Corked, the bytes read so far reach the browser only at
-		// Close, which goproxy always calls: finish there, so that the
-		// flow's hand-off to inspection comes after the browser has its
-		// response, not before.
-	case err == io.EOF:
-		t.ex.finish(t.n, t.buf, nil)
-	case err != nil:
+	if err != nil && err != io.EOF {
 		t.ex.finish(t.n, t.buf, err)
 	}
 	return n, err

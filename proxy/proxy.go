@@ -32,7 +32,7 @@ const wsFlushInterval = 5 * time.Second
 // safe for concurrent use.
 //
 // Every intercepted or plain-HTTP exchange yields exactly one Flow, emitted
-// when the response body has been read to its end or closed, or when the
+// when goproxy has written the response and closed its body, or when the
 // exchange failed (then Flow.Error is set and the browser got a 502).
 // CONNECT tunnels to Config.IgnoreHosts yield no Flow. An upgraded
 // WebSocket connection yields one Flow per flush interval (5 s) that saw
