@@ -333,10 +333,9 @@ func plausibleIdentifier(f phiproxy.Field, m ident.Match) bool {
 			return false
 		}
 	case phiproxy.KindIP:
-		// The host of a URL (the request's own, a Referer's, a dl=)
-		// names the server the URL points at, not the visitor:
+		// A host field names a server, not the visitor:
 		// https://10.0.0.5/portal leaks no one's address.
-		if len(f.Chain) > 0 && f.Chain[len(f.Chain)-1] == "url:host" {
+		if isHostField(&f) {
 			return false
 		}
 	}
