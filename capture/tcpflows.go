@@ -477,17 +477,29 @@ func (s *tcpStream) role(i int) string {
 	return "response"
 }
 
+// nextHead waits for the next message of one direction (role names it
+// in notes) and for the whole of its head, dropping what came before it.
+// ok is false when the direction has ended or its head was unreadable
+// (noted).
+func (s *tcpStream) nextHead(h *halfParser, br *bufio.Reader, role string) (start int64, ok bool) {
+	if _, err := br.Peek(1); err != nil {
+		return 0, false
+	}
+	start = h.consumed(br)
+	h.forget(start)
+	if err := waitForHead(br); err != nil {
+		s.headError(role, start, err)
+		return start, false
+	}
+	return start, true
+}
+
 // readRequests is the parser goroutine of the request direction.
 func (s *tcpStream) readRequests(h *halfParser) {
 	br := bufio.NewReaderSize(h, maxHeaderBytes)
 	for {
-		if _, err := br.Peek(1); err != nil {
-			return
-		}
-		startOff := h.consumed(br)
-		h.forget(startOff)
-		if err := waitForHead(br); err != nil {
-			s.headError("request", startOff, err)
+		startOff, ok := s.nextHead(h, br, "request")
+		if !ok {
 			return
 		}
 		req, err := http.ReadRequest(br)
@@ -519,13 +531,8 @@ func (s *tcpStream) readRequests(h *halfParser) {
 func (s *tcpStream) readResponses(h *halfParser) {
 	br := bufio.NewReaderSize(h, maxHeaderBytes)
 	for {
-		if _, err := br.Peek(1); err != nil {
-			return
-		}
-		startOff := h.consumed(br)
-		h.forget(startOff)
-		if err := waitForHead(br); err != nil {
-			s.headError("response", startOff, err)
+		startOff, ok := s.nextHead(h, br, "response")
+		if !ok {
 			return
 		}
 		line, _ := br.Peek(12) // "HTTP/1.1 100"
