@@ -15,63 +15,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/testenv"
 )
-
-// requireTool returns the path of an installed program. A missing program
-// skips the test on a developer machine and fails it in CI, where
-// `make test` installs it.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is required in CI (make test installs it): %v", name, err)
-	}
-	t.Skipf("%s not installed", name)
-	return ""
-}
-
-// requireFile is requireTool for a file shipped by a package.
-func requireFile(t *testing.T, path string) {
-	t.Helper()
-	if _, err := os.Stat(path); err == nil {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is required in CI (make test installs it)", path)
-	}
-	t.Skipf("%s not installed", path)
-}
-
-// lockedBuffer collects a child's stderr while the test polls it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // stopProcess interrupts cmd the way a user pressing ^C would, and kills it
 // if it does not exit in time.
-func stopProcess(t *testing.T, cmd *exec.Cmd, stderr *lockedBuffer) {
+func stopProcess(t *testing.T, cmd *exec.Cmd, stderr *testenv.Buffer) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -220,12 +174,12 @@ func findSent(t *testing.T, flows []*phiproxy.Flow, sent []sentRequest) {
 }
 
 func TestReadPcapFromDumpcap(t *testing.T) {
-	dumpcap := requireTool(t, "dumpcap")
+	dumpcap := testenv.Program(t, "dumpcap")
 	plain := echoOrigin(t, false)
 	secure := echoOrigin(t, true)
 	out := filepath.Join(t.TempDir(), "lo.pcapng")
 	filter := fmt.Sprintf("tcp port %s or tcp port %s", portOf(t, plain), portOf(t, secure))
-	var stderr lockedBuffer
+	var stderr testenv.Buffer
 	cmd := exec.Command(dumpcap, "-i", "lo", "-f", filter, "-w", out)
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -307,13 +261,13 @@ func TestReadPcapFromDumpcap(t *testing.T) {
 }
 
 func TestReadHARFromMitmdump(t *testing.T) {
-	mitmdump := requireTool(t, "mitmdump")
+	mitmdump := testenv.Program(t, "mitmdump")
 	// mitmproxy before 10.1 has no built-in HAR export; its contrib script
 	// adds the "hardump" option that later versions have natively.
 	const harScript = "/usr/share/doc/mitmproxy/examples/contrib/har_dump.py"
 	args := []string{}
 	if out, _ := exec.Command(mitmdump, "--options").Output(); !bytes.Contains(out, []byte("\nhardump:")) {
-		requireFile(t, harScript)
+		testenv.File(t, harScript)
 		args = append(args, "-s", harScript)
 	}
 	origin := echoOrigin(t, false)
@@ -331,7 +285,7 @@ func TestReadHARFromMitmdump(t *testing.T) {
 	args = append(args, "--listen-host", "127.0.0.1", "-p", port,
 		"--set", "confdir="+filepath.Join(dir, "mitmproxy"),
 		"--set", "hardump="+harPath, "-q")
-	var stderr lockedBuffer
+	var stderr testenv.Buffer
 	cmd := exec.Command(mitmdump, args...)
 	cmd.Stderr = &stderr
 	cmd.Stdout = &stderr

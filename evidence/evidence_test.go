@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/testenv"
 	"github.com/phiproxy/phiproxy/store"
 )
 
@@ -94,7 +95,7 @@ func TestWriteZipLayoutAndModes(t *testing.T) {
 
 func TestSHA256SUMSVerifies(t *testing.T) {
 	t.Parallel()
-	sha := tool(t, "sha256sum")
+	sha := testenv.Program(t, "sha256sum")
 	dir, _, _, _ := exportFixture(t, Options{})
 	cmd := exec.Command(sha, "-c", ChecksumsFile)
 	cmd.Dir = dir
@@ -583,16 +584,13 @@ func (c *httpRequestForCookies) names() []string {
 
 func TestHARValidator(t *testing.T) {
 	t.Parallel()
-	node := tool(t, "node")
+	node := testenv.Program(t, "node")
 	check, err := filepath.Abs("../tools/harcheck/check.js")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(filepath.Dir(check), "node_modules", "har-validator")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("har-validator not installed (npm install --prefix tools/harcheck): %v", err)
-		}
-		t.Skipf("har-validator not installed (npm install --prefix tools/harcheck)")
+		testenv.Missing(t, "har-validator not installed (npm install --prefix tools/harcheck): %v", err)
 	}
 	for _, redact := range []bool{false, true} {
 		dir, _, _, _ := exportFixture(t, Options{Redact: redact})

@@ -276,21 +276,6 @@ func exportFixture(t testing.TB, opts Options) (dir string, m *Manifest, s *stor
 	return extractZip(t, zipPath), m, s, recs
 }
 
-// tool finds an external program the tests drive. A missing tool skips
-// the test on a developer machine and fails it in CI.
-func tool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is required in CI (run `make deps`): %v", name, err)
-	}
-	t.Skipf("%s not installed (run `make deps`)", name)
-	return ""
-}
-
 // runTool runs a command with a deadline and returns its stdout.
 func runTool(t testing.TB, timeout time.Duration, name string, args ...string) []byte {
 	t.Helper()

@@ -19,6 +19,7 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/testenv"
 	"github.com/phiproxy/phiproxy/store"
 )
 
@@ -76,7 +77,7 @@ func storedFlows(t *testing.T, s *store.Store, f store.Filter) []*store.FlowDeta
 // and responses, the reassembled bytes, checksums and TCP analysis.
 func TestPCAPTshark(t *testing.T) {
 	t.Parallel()
-	tshark := tool(t, "tshark")
+	tshark := testenv.Program(t, "tshark")
 	dir, _, s, _ := exportFixture(t, Options{})
 	pcap := filepath.Join(dir, PCAPFile)
 	flows := storedFlows(t, s, store.Filter{})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/testenv"
 )
 
 // chromiumArgs are the flags that keep headless Chromium from talking to
@@ -39,7 +40,7 @@ func artifactDir(t *testing.T) string {
 // finding and ask for nothing else.
 func TestReportChromium(t *testing.T) {
 	t.Parallel()
-	chromium := tool(t, "chromium")
+	chromium := testenv.Program(t, "chromium")
 	dir, m, _, recs := exportFixture(t, Options{Operator: "Dana QA", Note: "release 4.2 <check>"})
 	report, err := os.ReadFile(filepath.Join(dir, ReportFile))
 	if err != nil {

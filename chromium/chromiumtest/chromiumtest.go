@@ -18,8 +18,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -27,6 +25,7 @@ import (
 	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/certs"
 	"github.com/phiproxy/phiproxy/chromium"
+	"github.com/phiproxy/phiproxy/internal/testenv"
 	"github.com/phiproxy/phiproxy/proxy"
 )
 
@@ -35,19 +34,8 @@ import (
 // where `make test` installs both, a missing tool fails the test instead.
 func RequireBrowser(t testing.TB) {
 	t.Helper()
-	missing := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") != "" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
-	}
-	if _, err := os.Stat(chromium.DefaultPath); err != nil {
-		missing("no Chromium at %s: %v (make test installs it)", chromium.DefaultPath, err)
-	}
-	if _, err := exec.LookPath("certutil"); err != nil {
-		missing("certutil not installed (Debian package libnss3-tools; make test installs it)")
-	}
+	testenv.File(t, chromium.DefaultPath)
+	testenv.Program(t, "certutil") // Debian package libnss3-tools
 }
 
 // Site is an HTTPS test server on 127.0.0.1 whose self-signed certificate

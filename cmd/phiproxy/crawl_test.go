@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/phiproxy/phiproxy/chromium/chromiumtest"
+	"github.com/phiproxy/phiproxy/internal/testenv"
 )
 
 // crawlSite is a clinic site: a condition page carrying a tracker pixel
@@ -154,7 +155,7 @@ func TestCrawlCommand(t *testing.T) {
 			"--page-timeout", "20s",
 		}, extra...)
 		args = append(args, "https://site.test/")
-		var o, e syncBuffer
+		var o, e testenv.Buffer
 		code = run(ctx, args, &o, &e)
 		if ctx.Err() != nil {
 			t.Fatalf("crawl did not finish in time; stderr:\n%s", e.String())
@@ -230,7 +231,7 @@ func TestCrawlCommand(t *testing.T) {
 		}
 
 		// The database holds the same findings, tagged the same way.
-		var fo, fe syncBuffer
+		var fo, fe testenv.Buffer
 		if code := run(context.Background(), []string{"findings", "--db", db, "--json"}, &fo, &fe); code != exitOK {
 			t.Fatalf("findings: exit %d: %s", code, fe.String())
 		}
@@ -292,7 +293,7 @@ func TestCrawlCommandUsage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var o, e syncBuffer
+			var o, e testenv.Buffer
 			code := run(context.Background(), tc.args, &o, &e)
 			if code != exitError {
 				t.Errorf("exit code: got %d, want %d", code, exitError)
@@ -307,7 +308,7 @@ func TestCrawlCommandUsage(t *testing.T) {
 func TestCrawlCommandMissingBrowser(t *testing.T) {
 	chromiumtest.RequireBrowser(t) // for certutil
 	dir := t.TempDir()
-	var o, e syncBuffer
+	var o, e testenv.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code := run(ctx, []string{"crawl", "--ca-dir", filepath.Join(dir, "ca"), "--db", filepath.Join(dir, "c.db"), "--chromium", "/nonexistent/chromium", "https://site.test/"}, &o, &e)

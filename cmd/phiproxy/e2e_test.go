@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/phiproxy/phiproxy/chromium/chromiumtest"
+	"github.com/phiproxy/phiproxy/internal/testenv"
 )
 
 // binary is the phiproxy built once for the tests that run it as a
@@ -98,25 +99,8 @@ func freeAddr(t *testing.T) string {
 type running struct {
 	cmd            *exec.Cmd
 	addr, db, ca   string
-	stdout, stderr *syncBuffer
+	stdout, stderr *testenv.Buffer
 	done           chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startProxy runs `phiproxy run --no-tui` on a free loopback port with a
@@ -125,7 +109,7 @@ func startProxy(t *testing.T, extra ...string) *running {
 	t.Helper()
 	dir := t.TempDir()
 	r := &running{addr: freeAddr(t), db: filepath.Join(dir, "phiproxy.db"), ca: filepath.Join(dir, "ca"),
-		stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+		stdout: &testenv.Buffer{}, stderr: &testenv.Buffer{}, done: make(chan error, 1)}
 	args := append([]string{"run", "--no-tui", "--listen", r.addr, "--db", r.db, "--ca-dir", r.ca}, extra...)
 	r.cmd = exec.Command(binary, args...)
 	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr

@@ -14,21 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// requireTool finds a tool that `make test` installs; without CI a missing
-// tool skips the test, under CI it fails it.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s not installed (make test installs it)", name)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
-}
+	"github.com/phiproxy/phiproxy/internal/testenv"
+)
 
 func waitUntil(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
@@ -83,8 +71,8 @@ func findingSet(t *testing.T, jsonl string) []string {
 // mitmdump writing a HAR; scanning the pcap, mitmdump's HAR and phiproxy's
 // own exported HAR must find what the live proxy found.
 func TestScanMatchesLiveProxy(t *testing.T) {
-	dumpcap := requireTool(t, "dumpcap")
-	mitmdump := requireTool(t, "mitmdump")
+	dumpcap := testenv.Program(t, "dumpcap")
+	mitmdump := testenv.Program(t, "mitmdump")
 	dir := t.TempDir()
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
 	defer origin.Close()
@@ -92,7 +80,7 @@ func TestScanMatchesLiveProxy(t *testing.T) {
 
 	// 1. Live, with dumpcap on the origin's port.
 	pcap := filepath.Join(dir, "upstream.pcapng")
-	var capErr syncBuffer
+	var capErr testenv.Buffer
 	capture := exec.Command(dumpcap, "-i", "lo", "-f", "tcp port "+originPort, "-w", pcap)
 	capture.Stderr = &capErr
 	if err := capture.Start(); err != nil {
@@ -136,7 +124,7 @@ func TestScanMatchesLiveProxy(t *testing.T) {
 		// mitmproxy before 10.1 exports HAR through its contrib script.
 		args = append([]string{"-s", "/usr/share/doc/mitmproxy/examples/contrib/har_dump.py"}, args...)
 	}
-	var mitmOut syncBuffer
+	var mitmOut testenv.Buffer
 	mitm := exec.Command(mitmdump, args...)
 	mitm.Stdout, mitm.Stderr = &mitmOut, &mitmOut
 	if err := mitm.Start(); err != nil {

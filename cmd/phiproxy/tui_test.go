@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/phiproxy/phiproxy/internal/testenv"
 )
 
 // TestTUIInRealTerminal runs `phiproxy run` with its terminal UI inside
@@ -15,7 +17,7 @@ import (
 // on the screen, and quits with q: the process exits 0 with the flow
 // committed.
 func TestTUIInRealTerminal(t *testing.T) {
-	tmux := requireTool(t, "tmux")
+	tmux := testenv.Program(t, "tmux")
 	o := newOrigin(t)
 	dir := t.TempDir()
 	addr := freeAddr(t)
