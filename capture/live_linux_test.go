@@ -16,6 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/phiproxy/phiproxy"
+
+	"github.com/phiproxy/phiproxy/internal/testenv"
 )
 
 func TestCaptureInterfaceLoopback(t *testing.T) {
@@ -53,7 +55,7 @@ func TestCaptureInterfaceLoopback(t *testing.T) {
 	}
 	// The socket opens asynchronously: probe until the capture sees traffic.
 	var seen []*phiproxy.Flow
-	probing := waitFor(10*time.Second, func() bool {
+	probing := testenv.WaitFor(10*time.Second, func() bool {
 		select {
 		case r := <-done:
 			if errors.Is(r.err, unix.EPERM) && os.Getenv("CI") == "" {
@@ -78,7 +80,7 @@ func TestCaptureInterfaceLoopback(t *testing.T) {
 	get(other.URL + "/filtered-out?email=jane.doe%40example.com")
 	sent := sendPHIRequests(t, client, origin.URL)
 	// Wait until all sent requests have come through, then stop.
-	waitFor(10*time.Second, func() bool {
+	testenv.WaitFor(10*time.Second, func() bool {
 		for {
 			select {
 			case f := <-flows:

@@ -47,18 +47,6 @@ func fileSize(path string) int64 {
 	return fi.Size()
 }
 
-// waitFor polls cond every 50ms until it holds or timeout passes.
-func waitFor(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return cond()
-}
-
 // echoOrigin is an HTTP origin on 127.0.0.1 that records the bodies it got.
 func echoOrigin(t *testing.T, tlsServer bool) *httptest.Server {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +173,7 @@ func TestReadPcapFromDumpcap(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dumpcap: %v", err)
 	}
-	if !waitFor(15*time.Second, func() bool { return strings.Contains(stderr.String(), "Capturing on") && fileSize(out) > 0 }) {
+	if !testenv.WaitFor(15*time.Second, func() bool { return strings.Contains(stderr.String(), "Capturing on") && fileSize(out) > 0 }) {
 		cmd.Process.Kill()
 		cmd.Wait()
 		t.Fatalf("dumpcap did not start capturing; stderr:\n%s", stderr.String())
@@ -194,7 +182,7 @@ func TestReadPcapFromDumpcap(t *testing.T) {
 	// origin (connect and close, no payload, so no flow) until packets
 	// reach the file.
 	headerSize := fileSize(out)
-	capturing := waitFor(15*time.Second, func() bool {
+	capturing := testenv.WaitFor(15*time.Second, func() bool {
 		if c, err := net.DialTimeout("tcp", plain.Listener.Addr().String(), time.Second); err == nil {
 			c.Close()
 		}
@@ -292,7 +280,7 @@ func TestReadHARFromMitmdump(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start mitmdump: %v", err)
 	}
-	up := waitFor(20*time.Second, func() bool {
+	up := testenv.WaitFor(20*time.Second, func() bool {
 		c, err := net.DialTimeout("tcp", proxyAddr, 200*time.Millisecond)
 		if err == nil {
 			c.Close()

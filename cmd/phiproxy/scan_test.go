@@ -18,17 +18,6 @@ import (
 	"github.com/phiproxy/phiproxy/internal/testenv"
 )
 
-func waitUntil(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return cond()
-}
-
 func sizeOf(path string) int64 {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -87,13 +76,13 @@ func TestScanMatchesLiveProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer capture.Process.Kill()
-	if !waitUntil(15*time.Second, func() bool { return strings.Contains(capErr.String(), "Capturing on") && sizeOf(pcap) > 0 }) {
+	if !testenv.WaitFor(15*time.Second, func() bool { return strings.Contains(capErr.String(), "Capturing on") && sizeOf(pcap) > 0 }) {
 		t.Fatalf("dumpcap did not start: %s", capErr.String())
 	}
 	// The filter goes live a little after "Capturing on": knock until
 	// packets reach the file.
 	head := sizeOf(pcap)
-	if !waitUntil(15*time.Second, func() bool {
+	if !testenv.WaitFor(15*time.Second, func() bool {
 		if c, err := net.Dial("tcp", origin.Listener.Addr().String()); err == nil {
 			c.Close()
 		}
@@ -131,7 +120,7 @@ func TestScanMatchesLiveProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer mitm.Process.Kill()
-	if !waitUntil(20*time.Second, func() bool {
+	if !testenv.WaitFor(20*time.Second, func() bool {
 		c, err := net.Dial("tcp", mitmAddr)
 		if err == nil {
 			c.Close()

@@ -40,7 +40,7 @@ func TestTUIInRealTerminal(t *testing.T) {
 	defer exec.Command(tmux, append(sock, "kill-server")...).Run()
 	screen := func() string { return tm(append(sock, "capture-pane", "-p", "-t", session)...) }
 
-	if !waitUntil(20*time.Second, func() bool { return strings.Contains(screen(), addr) }) {
+	if !testenv.WaitFor(20*time.Second, func() bool { return strings.Contains(screen(), addr) }) {
 		t.Fatalf("header with the listen address never appeared; screen:\n%s", screen())
 	}
 	r := &running{addr: addr, ca: ca}
@@ -48,7 +48,7 @@ func TestTUIInRealTerminal(t *testing.T) {
 	if code, _ := do(t, c, "GET", "https://tracker.test/tr?ev=PageView&em=jane.doe%40example.com", "", ""); code != 200 {
 		t.Fatalf("request through the TUI proxy: %d", code)
 	}
-	if !waitUntil(20*time.Second, func() bool {
+	if !testenv.WaitFor(20*time.Second, func() bool {
 		s := screen()
 		return strings.Contains(s, "tracker.test") && strings.Contains(s, "email")
 	}) {
@@ -59,7 +59,7 @@ func TestTUIInRealTerminal(t *testing.T) {
 		t.Fatalf("log output leaked onto the screen:\n%s", s)
 	}
 	tm(append(sock, "send-keys", "-t", session, "q")...)
-	if !waitUntil(30*time.Second, func() bool { _, err := os.Stat(exitFile); return err == nil }) {
+	if !testenv.WaitFor(30*time.Second, func() bool { _, err := os.Stat(exitFile); return err == nil }) {
 		t.Fatalf("q did not quit; screen:\n%s", screen())
 	}
 	if b, _ := os.ReadFile(exitFile); strings.TrimSpace(string(b)) != "0" {
@@ -74,14 +74,14 @@ func TestTUIInRealTerminal(t *testing.T) {
 	view := fmt.Sprintf("%q view --db %q; echo $? > %q", binary, db, exitFile)
 	tm(append(sock, "new-session", "-d", "-s", session+"-view", "-x", "120", "-y", "36", "sh", "-c", view)...)
 	viewScreen := func() string { return tm(append(sock, "capture-pane", "-p", "-t", session+"-view")...) }
-	if !waitUntil(20*time.Second, func() bool {
+	if !testenv.WaitFor(20*time.Second, func() bool {
 		s := viewScreen()
 		return strings.Contains(s, "review") && strings.Contains(s, "tracker.test")
 	}) {
 		t.Fatalf("view did not show the stored flow; screen:\n%s", viewScreen())
 	}
 	tm(append(sock, "send-keys", "-t", session+"-view", "q")...)
-	if !waitUntil(20*time.Second, func() bool { _, err := os.Stat(exitFile); return err == nil }) {
+	if !testenv.WaitFor(20*time.Second, func() bool { _, err := os.Stat(exitFile); return err == nil }) {
 		t.Fatalf("q did not quit view; screen:\n%s", viewScreen())
 	}
 	if b, _ := os.ReadFile(exitFile); strings.TrimSpace(string(b)) != "0" {

@@ -1,6 +1,6 @@
 // Package testenv is what phiproxy's tests share about their surroundings:
 // the external programs they drive (tshark, mitmdump, tmux, Chromium...)
-// and the output of child processes they watch.
+// the output of child processes they watch, and waiting on them.
 //
 // `make test` installs every program the tests use. So a missing one skips
 // a test on a developer's machine, and fails it under CI (the CI variable
@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Missing skips the test with the message, or fails it under CI.
@@ -58,4 +59,17 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// WaitFor polls cond every 50 ms until it holds or timeout has passed,
+// and reports whether it held at the end.
+func WaitFor(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return cond()
 }
