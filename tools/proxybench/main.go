@@ -299,28 +299,48 @@ var (
 // phiShare is how many requests in every 12 carry PHI (-phi-share).
 var phiShare = 12
 
-func doRequest(c *http.Client, base string, i int) error {
-	var req *http.Request
+// mixEntry is request i of the mix: three shapes in turn, i%12 < phiShare
+// of them carrying PHI.
+type mixEntry struct {
+	method, path, contentType string
+	body                      []byte // nil for the GET
+}
+
+func mix(i int) mixEntry {
 	phi := i%12 < phiShare
-	pick := func(withPHI, without []byte) []byte {
-		if phi {
-			return withPHI
-		}
-		return without
-	}
 	switch i % 3 {
 	case 0:
-		path := cleanPixelPath
 		if phi {
-			path = pixelPath
+			return mixEntry{method: "GET", path: pixelPath}
 		}
-		req, _ = http.NewRequest("GET", base+path, nil)
+		return mixEntry{method: "GET", path: cleanPixelPath}
 	case 1:
-		req, _ = http.NewRequest("POST", base+"/v1/t", bytes.NewReader(pick(jsonBody, cleanJSONBody)))
-		req.Header.Set("Content-Type", "text/plain")
+		e := mixEntry{method: "POST", path: "/v1/t", contentType: "text/plain", body: cleanJSONBody}
+		if phi {
+			e.body = jsonBody
+		}
+		return e
 	default:
-		req, _ = http.NewRequest("POST", base+"/messenger/web/ping", bytes.NewReader(pick(formBody, cleanFormBody)))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		e := mixEntry{method: "POST", path: "/messenger/web/ping", contentType: "application/x-www-form-urlencoded", body: cleanFormBody}
+		if phi {
+			e.body = formBody
+		}
+		return e
+	}
+}
+
+func doRequest(c *http.Client, base string, i int) error {
+	e := mix(i)
+	var body io.Reader
+	if e.body != nil {
+		body = bytes.NewReader(e.body)
+	}
+	req, err := http.NewRequest(e.method, base+e.path, body)
+	if err != nil {
+		return err
+	}
+	if e.contentType != "" {
+		req.Header.Set("Content-Type", e.contentType)
 	}
 	resp, err := c.Do(req)
 	if err != nil {

@@ -29,8 +29,8 @@ type rawClient struct {
 	br   *bufio.Reader
 }
 
-// requestBytes are the six requests of the mix (three shapes, with and
-// without PHI) serialised as Go's client sends them, in doRequest's order.
+// requestBytes are the twelve requests of the mix (see mix), serialised
+// as Go's client sends them.
 type requestBytes struct {
 	keepAlive, close [12][]byte // index i%12
 }
@@ -38,35 +38,17 @@ type requestBytes struct {
 func buildRequests(origin string) *requestBytes {
 	var rb requestBytes
 	for i := 0; i < 12; i++ {
-		phi := i%12 < phiShare
-		method, path, ctype := "GET", cleanPixelPath, ""
-		var body []byte
-		switch i % 3 {
-		case 0:
-			if phi {
-				path = pixelPath
-			}
-		case 1:
-			method, path, ctype, body = "POST", "/v1/t", "text/plain", cleanJSONBody
-			if phi {
-				body = jsonBody
-			}
-		default:
-			method, path, ctype, body = "POST", "/messenger/web/ping", "application/x-www-form-urlencoded", cleanFormBody
-			if phi {
-				body = formBody
-			}
-		}
+		e := mix(i)
 		for _, keep := range []bool{true, false} {
-			b := []byte(method + " " + path + " HTTP/1.1\r\nHost: " + origin + "\r\nUser-Agent: Go-http-client/1.1\r\n")
-			if body != nil {
-				b = append(b, "Content-Length: "+strconv.Itoa(len(body))+"\r\nContent-Type: "+ctype+"\r\n"...)
+			b := []byte(e.method + " " + e.path + " HTTP/1.1\r\nHost: " + origin + "\r\nUser-Agent: Go-http-client/1.1\r\n")
+			if e.body != nil {
+				b = append(b, "Content-Length: "+strconv.Itoa(len(e.body))+"\r\nContent-Type: "+e.contentType+"\r\n"...)
 			}
 			if !keep {
 				b = append(b, "Connection: close\r\n"...)
 			}
 			b = append(b, "Accept-Encoding: gzip\r\n\r\n"...)
-			b = append(b, body...)
+			b = append(b, e.body...)
 			if keep {
 				rb.keepAlive[i] = b
 			} else {
@@ -137,13 +119,11 @@ func (c *rawClient) do(rb *requestBytes, i int) error {
 	return err
 }
 
-var methodOf = [3]string{http.MethodGet, http.MethodPost, http.MethodPost}
-
 func (c *rawClient) exchange(req []byte, i int) error {
 	if _, err := c.conn.Write(req); err != nil {
 		return err
 	}
-	resp, err := http.ReadResponse(c.br, &http.Request{Method: methodOf[i%3]})
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: mix(i).method})
 	if err != nil {
 		return err
 	}
