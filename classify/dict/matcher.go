@@ -358,9 +358,15 @@ type rawMatch struct {
 // nested set, each match is followed by the terms of other kinds it
 // encloses (see FindNested).
 func (m *Matcher) scan(nt *normText, s string, out []rawMatch, nested bool) []rawMatch {
+	return m.scanSpan(nt, s, out, walker{m: m, b: nt.b}, 0, len(nt.b), nested)
+}
+
+// scanSpan is scan over the folded span [from, to) with walker w: the
+// whole text, or (w.inner set) the span of a match whose enclosed terms
+// are wanted, marked enclosed.
+func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, from, to int, nested bool) []rawMatch {
 	b := nt.b
-	w := walker{m: m, b: b}
-	for i := 0; i < len(b); {
+	for i := from; i < to; {
 		c := b[i]
 		if c <= ' ' {
 			i++
@@ -371,43 +377,17 @@ func (m *Matcher) scan(nt *normText, s string, out []rawMatch, nested bool) []ra
 			w.walk(n, i+1)
 			if w.term >= 0 {
 				if w.term != m.notHealth {
-					out = append(out, rawMatch{term: w.term, start: nt.origin(i), end: runeEnd(s, nt.origin(w.end-1))})
+					out = append(out, rawMatch{term: w.term, start: nt.origin(i), end: runeEnd(s, nt.origin(w.end-1)), enclosed: w.inner})
 					if nested {
-						out = m.scanInner(nt, s, out, i, w.end, m.terms[w.term].Kind)
+						inner := walker{m: m, b: b, inner: true, limit: w.end, outer: m.terms[w.term].Kind}
+						out = m.scanSpan(nt, s, out, inner, i, w.end, false)
 					}
 				}
 				i = w.end
 				continue
 			}
 		}
-		for i++; i < len(b) && b[i] > ' '; i++ {
-		}
-	}
-	return out
-}
-
-// scanInner appends, leftmost-longest, the terms that lie inside the
-// folded span [start, end) of a match of kind outer, are of another kind
-// and end before the span does.
-func (m *Matcher) scanInner(nt *normText, s string, out []rawMatch, start, end int, outer phiproxy.Kind) []rawMatch {
-	b := nt.b
-	w := walker{m: m, b: b, inner: true, limit: end, outer: outer}
-	for i := start; i < end; {
-		c := b[i]
-		if c <= ' ' {
-			i++
-			continue
-		}
-		if n := m.root[c]; n != 0 {
-			w.term, w.end, w.branches = -1, 0, 0
-			w.walk(n, i+1)
-			if w.term >= 0 {
-				out = append(out, rawMatch{term: w.term, start: nt.origin(i), end: runeEnd(s, nt.origin(w.end-1)), enclosed: true})
-				i = w.end
-				continue
-			}
-		}
-		for i++; i < end && b[i] > ' '; i++ {
+		for i++; i < to && b[i] > ' '; i++ {
 		}
 	}
 	return out
