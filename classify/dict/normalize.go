@@ -118,6 +118,28 @@ func (n *normText) normalize(s string, camel bool) {
 	// the previous letter or digit, or clsSep.
 	sep := true
 	prev := uint8(clsSep)
+	// separate writes one space for the separator at in, unless the
+	// output already ends in one.
+	separate := func(in int) {
+		if !sep {
+			mark(in)
+			b = append(b, ' ')
+			next = in + 1
+			sep = true
+		}
+		prev = clsSep
+	}
+	// breakCamel writes a soft break before the capital at in (the next
+	// character at after) when it starts a new word of camelCase
+	// ("renalFailure", "HIVTest").
+	breakCamel := func(in, after int) {
+		if camel && !sep && (prev == clsLower || prev == clsUpper && lowerAt(s, after)) {
+			mark(in)
+			b = append(b, softBreak)
+			cps = append(cps, checkpoint{int32(len(b)), int32(in)})
+			next = in
+		}
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch asciiClass[c] {
@@ -134,12 +156,7 @@ func (n *normText) normalize(s string, camel bool) {
 			prev = asciiClass[s[j-1]]
 			i = j
 		case clsUpper:
-			if camel && !sep && (prev == clsLower || prev == clsUpper && lowerAt(s, i+1)) {
-				mark(i)
-				b = append(b, softBreak)
-				cps = append(cps, checkpoint{int32(len(b)), int32(i)})
-				next = i
-			}
+			breakCamel(i, i+1)
 			mark(i)
 			b = append(b, c+('a'-'A'))
 			next = i + 1
@@ -156,21 +173,9 @@ func (n *normText) normalize(s string, camel bool) {
 			} else {
 				i++
 			}
-			if !sep {
-				mark(at)
-				b = append(b, ' ')
-				next = at + 1
-				sep = true
-			}
-			prev = clsSep
+			separate(at)
 		case clsSep:
-			if !sep {
-				mark(i)
-				b = append(b, ' ')
-				next = i + 1
-				sep = true
-			}
-			prev = clsSep
+			separate(i)
 			i++
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
@@ -179,11 +184,8 @@ func (n *normText) normalize(s string, camel bool) {
 				// Typographic apostrophes, dropped like '.
 			case r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 				up := unicode.IsUpper(r)
-				if camel && up && !sep && (prev == clsLower || prev == clsUpper && lowerAt(s, i+size)) {
-					mark(i)
-					b = append(b, softBreak)
-					cps = append(cps, checkpoint{int32(len(b)), int32(i)})
-					next = i
+				if up {
+					breakCamel(i, i+size)
 				}
 				mark(i)
 				before := len(b)
@@ -206,13 +208,7 @@ func (n *normText) normalize(s string, camel bool) {
 					prev = clsLower
 				}
 			default:
-				if !sep {
-					mark(i)
-					b = append(b, ' ')
-					next = i + 1
-					sep = true
-				}
-				prev = clsSep
+				separate(i)
 			}
 			i += size
 		}
