@@ -123,16 +123,14 @@ func TestExpectContinueBodyStreams(t *testing.T) {
 // connection after each request ("Connection: close") has that done to
 // its connection, while the upstream connection is reused.
 func TestConnectionCloseStaysOnTheBrowserSide(t *testing.T) {
-	o := &origin{keep: true}
-	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(o.handle))
 	var newConns atomic.Int64
-	o.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			newConns.Add(1)
+	o := newTLSOriginWith(t, func(s *httptest.Server) {
+		s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				newConns.Add(1)
+			}
 		}
-	}
-	o.StartTLS()
-	t.Cleanup(o.Close)
+	})
 	r := newRig(t, Config{
 		Resolve:       map[string]string{"tracker.example.com:443": o.addr()},
 		UpstreamRoots: o.pool(),

@@ -583,11 +583,7 @@ func BenchmarkProxyGET(b *testing.B) {
 }
 
 func TestHTTP2Upstream(t *testing.T) {
-	o := &origin{keep: true}
-	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(o.handle))
-	o.EnableHTTP2 = true
-	o.StartTLS()
-	t.Cleanup(o.Close)
+	o := newTLSOriginWith(t, func(s *httptest.Server) { s.EnableHTTP2 = true })
 	r := newRig(t, Config{
 		Resolve:       map[string]string{"h2.example.com": o.addr()},
 		UpstreamRoots: o.pool(),

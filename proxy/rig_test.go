@@ -180,6 +180,18 @@ func newOrigin(t testing.TB, tlsOn bool, respond func(http.ResponseWriter, *http
 	return o
 }
 
+// newTLSOriginWith is a TLS origin answering "ok <path>", with tweak
+// adjusting the server (HTTP/2, connection hooks) before it starts.
+func newTLSOriginWith(t testing.TB, tweak func(*httptest.Server)) *origin {
+	t.Helper()
+	o := &origin{keep: true}
+	o.Server = httptest.NewUnstartedServer(http.HandlerFunc(o.handle))
+	tweak(o.Server)
+	o.StartTLS()
+	t.Cleanup(o.Close)
+	return o
+}
+
 func (o *origin) addr() string { return o.Listener.Addr().String() }
 
 // pool returns a pool holding the origin's certificate.
