@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/phiproxy
 ARGS    ?=
 # Corpus generators live under testdata, which ./... skips: name them.
-GENERATORS := ./testdata/eval/gen ./testdata/holdout/gen
+GENERATORS := ./testdata/eval/gen ./testdata/devset/gen
 # The packages where goroutines share state run again under the race detector.
 RACY := ./pipeline ./proxy ./store ./tui ./certs ./classify/...
 
@@ -46,7 +46,7 @@ bench-proxy: build deps
 	$(GO) run ./tools/proxybench -phiproxy ./$(BIN)
 
 ## eval: precision, recall and F1 of classification over testdata/eval
-## (gated at 0.95) and over the blind hold-out in testdata/holdout (measured).
+## (gated at 0.95) and over the development set in testdata/devset (measured).
 eval:
 	$(GO) test ./classify -run '^(TestEval|TestHoldout)$$' -v -count=1
 

@@ -20,10 +20,10 @@ import (
 // The hold-out corpus was written without looking at the detectors or at
 // testdata/eval, so its scores estimate how classification does on traffic
 // nobody tuned for. TestHoldout measures; it fails only when the corpus
-// itself is malformed. See testdata/holdout/README.md for the labelling
+// itself is malformed. See testdata/devset/README.md for the labelling
 // conventions. Set HOLDOUT_FILE to part of a file name to log every field
 // count, decode note and finding of the matching flows.
-const holdoutDir = "../testdata/holdout"
+const holdoutDir = "../testdata/devset"
 
 // holdoutItem is one expected finding; Alt lists other acceptable terms.
 type holdoutItem struct {

@@ -6,7 +6,7 @@
 //
 // Run from the module root:
 //
-//	go run ./testdata/holdout/gen
+//	go run ./testdata/devset/gen
 package main
 
 import (
