@@ -27,10 +27,14 @@ type Config struct {
 	RunID int64
 	// QueueSize bounds flows waiting for inspection; default 4096.
 	QueueSize int
-	// MaxBytes bounds the captured bytes (bodies and WebSocket messages)
-	// held by flows between Submit and their commit, so a burst of large
-	// uploads cannot exhaust memory: a flow that would exceed it is
-	// dropped like one that finds the queue full. Default 512 MiB.
+	// MaxBytes bounds the memory held by flows between Submit and their
+	// commit, so a burst of large uploads cannot exhaust memory: the
+	// captured bytes (bodies and WebSocket messages) from Submit on, and
+	// from inspection on also the inspection's own result (findings with
+	// their field text; see inspectionBytes). A flow that would exceed it
+	// is dropped like one that finds the queue full; a worker whose result
+	// would exceed it waits for the writer to commit what it holds.
+	// Default DefaultMaxBytes.
 	MaxBytes int64
 	// Workers classify in parallel; default GOMAXPROCS.
 	Workers int
@@ -47,6 +51,9 @@ type Config struct {
 	Logger  *slog.Logger
 }
 
+// DefaultMaxBytes is Config.MaxBytes's default.
+const DefaultMaxBytes = 128 << 20
+
 // Pipeline is the running flow → inspection → store path.
 type Pipeline struct {
 	cfg     Config
@@ -59,6 +66,11 @@ type Pipeline struct {
 
 	seen, inspected, flagged, dropped atomic.Int64
 	heldBytes                         atomic.Int64
+	// pending counts records handed to the writer and not yet committed;
+	// roomMu and room let workers wait for the writer to release bytes.
+	pending atomic.Int64
+	roomMu  sync.Mutex
+	room    *sync.Cond
 	// saved* are the counters already written to the run row.
 	savedStats phiproxy.Stats
 
@@ -77,7 +89,7 @@ func New(cfg Config) (*Pipeline, error) {
 		cfg.QueueSize = 4096
 	}
 	if cfg.MaxBytes <= 0 {
-		cfg.MaxBytes = 512 << 20
+		cfg.MaxBytes = DefaultMaxBytes
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
@@ -98,6 +110,7 @@ func New(cfg Config) (*Pipeline, error) {
 		queue:   make(chan *phiproxy.Flow, cfg.QueueSize),
 		results: make(chan store.Record, cfg.BatchSize),
 	}
+	p.room = sync.NewCond(&p.roomMu)
 	for i := 0; i < cfg.Workers; i++ {
 		p.workers.Add(1)
 		go p.work()
@@ -153,7 +166,8 @@ func (p *Pipeline) hold(f *phiproxy.Flow) bool {
 
 func (p *Pipeline) release(f *phiproxy.Flow) { p.heldBytes.Add(-flowBytes(f)) }
 
-// HeldBytes is the captured payload held by flows not yet committed.
+// HeldBytes is the memory held by flows not yet committed, as counted
+// against Config.MaxBytes.
 func (p *Pipeline) HeldBytes() int64 { return p.heldBytes.Load() }
 
 // SubmitWait hands a flow over, waiting for room in the queue: for
@@ -229,8 +243,48 @@ func (p *Pipeline) work() {
 			p.release(f)
 			continue
 		}
-		p.results <- store.Record{Flow: f, Inspection: in}
+		rec := store.Record{Flow: f, Inspection: in}
+		p.waitForRoom()
+		p.heldBytes.Add(inspectionBytes(&rec.Inspection))
+		p.pending.Add(1)
+		p.results <- rec
 	}
+}
+
+// waitForRoom blocks while the budget is spent and the writer holds
+// records whose commit will free some of it. With nothing pending it
+// returns at once, so one flow larger than the whole budget still passes.
+func (p *Pipeline) waitForRoom() {
+	p.roomMu.Lock()
+	defer p.roomMu.Unlock()
+	for p.heldBytes.Load() > p.cfg.MaxBytes && p.pending.Load() > 0 {
+		p.room.Wait()
+	}
+}
+
+// recordBytes is what a record holds until its commit: the captured
+// payloads and the inspection's result.
+func recordBytes(r *store.Record) int64 {
+	return flowBytes(r.Flow) + inspectionBytes(&r.Inspection)
+}
+
+// findingOverhead approximates a finding's fixed cost: the struct and its
+// slice slot, the string headers and allocation rounding.
+const findingOverhead = 256
+
+// inspectionBytes estimates the memory an inspection result holds: every
+// finding's strings (a finding's field text is counted in full each time,
+// an overestimate when several findings share one field) and notes.
+func inspectionBytes(in *phiproxy.Inspection) int64 {
+	n := int64(0)
+	for i := range in.Findings {
+		f := &in.Findings[i]
+		n += findingOverhead + int64(len(f.Term)+len(f.Value)+len(f.Path)+len(f.Field)+len(f.Category))
+	}
+	for _, s := range in.Notes {
+		n += int64(len(s)) + 16
+	}
+	return n
 }
 
 // inspect runs the inspector, turning a panic into a note so one hostile
@@ -251,6 +305,10 @@ func (p *Pipeline) write() {
 	tick := time.NewTicker(p.cfg.FlushInterval)
 	defer tick.Stop()
 	batch := make([]store.Record, 0, p.cfg.BatchSize)
+	// A batch is also committed once it holds an eighth of the budget, so
+	// that large flows free their bytes soon and workers waiting for room
+	// do not wait for a whole batch.
+	var batchBytes int64
 	for {
 		select {
 		case rec, ok := <-p.results:
@@ -259,13 +317,14 @@ func (p *Pipeline) write() {
 				return
 			}
 			batch = append(batch, rec)
-			if len(batch) >= p.cfg.BatchSize {
+			batchBytes += recordBytes(&rec)
+			if len(batch) >= p.cfg.BatchSize || batchBytes >= p.cfg.MaxBytes/8 {
 				p.flush(batch)
-				batch = batch[:0]
+				batch, batchBytes = batch[:0], 0
 			}
 		case <-tick.C:
 			p.flush(batch)
-			batch = batch[:0]
+			batch, batchBytes = batch[:0], 0
 		}
 	}
 }
@@ -294,8 +353,14 @@ func (p *Pipeline) flush(batch []store.Record) {
 		}
 		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
 	}
-	for _, rec := range batch {
-		p.release(rec.Flow)
+	for i := range batch {
+		p.heldBytes.Add(-recordBytes(&batch[i]))
+	}
+	if len(batch) > 0 {
+		p.pending.Add(-int64(len(batch)))
+		p.roomMu.Lock()
+		p.room.Broadcast()
+		p.roomMu.Unlock()
 	}
 	if err != nil {
 		p.writeErrs.Add(1)

@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -232,5 +234,87 @@ func TestByteBudgetDropsLargeFlowsAndIsReleased(t *testing.T) {
 	}
 	if got := p.HeldBytes(); got != 0 {
 		t.Fatalf("held after Close: got %d, want 0", got)
+	}
+}
+
+// TestBudgetCountsInspectionResults checks that what inspection produces
+// counts against MaxBytes: each flow here is small, but its inspection
+// holds a 4 MiB field, and the writer is slow. Counting only captured
+// bytes let every result pile up in front of the writer.
+func TestBudgetCountsInspectionResults(t *testing.T) {
+	const (
+		budget = 8 << 20
+		field  = 4 << 20
+		flows  = 24
+	)
+	bigField := phiproxy.InspectorFunc(func(f *phiproxy.Flow) phiproxy.Inspection {
+		// A fresh field per flow, as decoding a real body makes.
+		text := strings.Repeat(f.Request.URL[len(f.Request.URL)-1:], field)
+		return phiproxy.Inspection{
+			Destination: phiproxy.Destination{Host: "tracker.test", Party: phiproxy.ThirdParty},
+			Findings:    []phiproxy.Finding{{Kind: phiproxy.KindEmail, Term: "x@y", Value: "x@y", Field: text, Path: "body", Source: phiproxy.SourcePattern, Severity: phiproxy.Medium}},
+			Severity:    phiproxy.Medium,
+		}
+	})
+	s := openStore(t)
+	ctx := context.Background()
+	run, _ := s.BeginRun(ctx, store.Run{Command: "run"})
+	var saved sync.WaitGroup
+	saved.Add(flows)
+	p, err := New(Config{Inspector: bigField, Store: s, RunID: run, MaxBytes: budget, Workers: 2,
+		OnSaved: func(recs []store.Record) {
+			time.Sleep(20 * time.Millisecond) // a slow disk
+			for range recs {
+				saved.Done()
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sample the live heap until the pipeline is closed.
+	var peak uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapAlloc
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > base {
+				peak = max(peak, ms.HeapAlloc-base)
+			}
+		}
+	}()
+	for i := 0; i < flows; i++ {
+		if err := p.SubmitWait(ctx, flow(fmt.Sprintf("https://tracker.test/e?n=%d", i%10))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	saved.Wait()
+	close(stop)
+	<-sampled
+	if got := p.Stats().Flagged; got != flows {
+		t.Fatalf("flagged: got %d, want %d", got, flows)
+	}
+	// The budget, plus one result per worker waiting for room and one
+	// being written; all of it on the heap at once would be 96 MiB.
+	if limit := uint64(budget + 4*field); peak > limit {
+		t.Fatalf("live heap peaked %d MiB above the start, want at most %d MiB", peak>>20, limit>>20)
+	}
+	t.Logf("live heap peaked %d MiB above the start", peak>>20)
+	if held := p.HeldBytes(); held != 0 {
+		t.Fatalf("held bytes after close: got %d, want 0", held)
 	}
 }

@@ -52,7 +52,7 @@ func (p *proxyFlags) register(fs *flag.FlagSet, defaultListen string) {
 	fs.BoolVar(&p.storeAll, "store-all", false, "store every flow, not only flows with findings")
 	fs.IntVar(&p.workers, "workers", 0, "inspection workers (default: number of CPUs)")
 	fs.IntVar(&p.queue, "queue", 4096, "flows waiting for inspection before new ones are counted as not inspected")
-	fs.Int64Var(&p.queueBytes, "queue-bytes", 512<<20, "captured `bytes` held by flows awaiting inspection and storage before new ones are counted as not inspected")
+	fs.Int64Var(&p.queueBytes, "queue-bytes", pipeline.DefaultMaxBytes, "memory `bytes` held by flows awaiting inspection and storage (captured payloads and inspection results) before new ones are counted as not inspected")
 	p.classifyFlags.register(fs)
 }
 
@@ -127,6 +127,7 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 	if s.runID, err = s.store.BeginRun(ctx, store.Run{Command: command, Listen: s.ln.Addr().String(), CAFingerprint: s.ca.Fingerprint(), Version: version}); err != nil {
 		return nil, err
 	}
+	limitMemory(pf.queueBytes)
 	if s.pipe, err = pipeline.New(pipeline.Config{
 		Inspector: s.inspector, Store: s.store, RunID: s.runID, QueueSize: pf.queue, MaxBytes: pf.queueBytes, Workers: pf.workers,
 		StoreAll: pf.storeAll, OnSaved: onSaved, Logger: log,
@@ -258,4 +259,20 @@ func (j *jsonLines) flush() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.w.Flush()
+}
+
+// memoryHeadroom is what phiproxy needs beside the --queue-bytes budget:
+// the dictionaries and their automaton, the bodies connections are
+// capturing, and the decode working set of each inspection worker.
+const memoryHeadroom = 128 << 20
+
+// limitMemory sets the Go runtime's soft memory limit to the pipeline's
+// budget plus memoryHeadroom. Without it the collector lets the heap grow
+// to twice what is live, so a full budget would cost twice its size in
+// RSS. A GOMEMLIMIT in the environment wins.
+func limitMemory(budget int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(budget + memoryHeadroom)
 }

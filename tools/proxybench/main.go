@@ -54,7 +54,18 @@ func main() {
 	flag.StringVar(&phiEnv, "phiproxy-env", "", "extra `NAME=VALUE` in phiproxy's environment (e.g. GOGC=200)")
 	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
 	duration := flag.Duration("duration", 3*time.Second, "measuring time per target and mode")
+	burst := flag.Bool("upload-burst", false, "instead of the comparison, measure phiproxy's peak RSS under -burst-clients clients uploading -burst-size PHI bodies for -burst-duration")
+	burstClients := flag.Int("burst-clients", 12, "with -upload-burst: concurrent uploading clients")
+	burstSize := flag.Int("burst-size", 1<<20, "with -upload-burst: body `bytes` per upload")
+	burstDuration := flag.Duration("burst-duration", 10*time.Second, "with -upload-burst: how long the clients upload")
 	flag.Parse()
+	if *burst {
+		if err := runBurst(*phiBin, burstConfig{clients: *burstClients, bodySize: *burstSize, duration: *burstDuration}); err != nil {
+			fmt.Fprintln(os.Stderr, "proxybench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if rounds < 1 {
 		rounds = 1
 	}
@@ -152,17 +163,11 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	origin := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "image/gif")
-		w.Write(gif)
-	}))
-	origin.StartTLS()
-	defer origin.Close()
-	originPEM := filepath.Join(tmp, "origin.pem")
-	if err := os.WriteFile(originPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: origin.Certificate().Raw}), 0o600); err != nil {
+	origin, originPEM, err := startOrigin(tmp)
+	if err != nil {
 		return err
 	}
+	defer origin.Close()
 	originRoots := x509.NewCertPool()
 	originRoots.AddCert(origin.Certificate())
 	// The test certificate names 127.0.0.1, so both proxies can verify the
@@ -481,6 +486,23 @@ func report(w io.Writer, rs []result, conns int, d time.Duration) {
 
 // proxyCommand starts a proxy, pinned to -proxy-cpus when given, so that
 // each proxy gets the same cores and the load generator the others.
+// startOrigin serves the pixel over TLS with net/http on loopback and
+// writes its certificate to tmp/origin.pem for the proxies to trust.
+func startOrigin(tmp string) (*httptest.Server, string, error) {
+	origin := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "image/gif")
+		w.Write(gif)
+	}))
+	origin.StartTLS()
+	originPEM := filepath.Join(tmp, "origin.pem")
+	if err := os.WriteFile(originPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: origin.Certificate().Raw}), 0o600); err != nil {
+		origin.Close()
+		return nil, "", err
+	}
+	return origin, originPEM, nil
+}
+
 func proxyCommand(bin string, args ...string) *exec.Cmd {
 	if proxyCPUs == "" {
 		return exec.Command(bin, args...)
