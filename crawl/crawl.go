@@ -328,9 +328,11 @@ func (c *crawler) start(ctx context.Context, cookies []cookie) error {
 			p := network.SetCookieParams{Name: ck.name, Value: ck.value, URL: key + "/", Path: "/"}
 			// A Domain attribute makes the cookie reach every host of the
 			// site (www., book.); it is not allowed for IPs and single
-			// labels, where the cookie stays host-only.
+			// labels, where the cookie stays host-only. The leading dot
+			// matters: Chromium silently refuses a dotless Domain under a
+			// public suffix such as .org.
 			if net.ParseIP(u.Hostname()) == nil && strings.Contains(q.site, ".") {
-				p.Domain = q.site
+				p.Domain = "." + q.site
 			}
 			if _, err := chromedp.Call(sctx, network.SetCookie, p); err != nil {
 				return fmt.Errorf("set cookie %s for %s: %w", ck.name, q.site, err)

@@ -55,6 +55,12 @@ type Config struct {
 	// Proxy-Authorization). Nil means connect directly; the environment
 	// (HTTP_PROXY, HTTPS_PROXY) is never consulted.
 	UpstreamProxy *url.URL
+	// PageTrafficOnly refuses, with 403 and without forwarding or producing
+	// a Flow, requests that carry no sign of a page having caused them: the
+	// browser's own update, account and safe-browsing checks (see
+	// isBrowserBackground). Crawls set it; a proxy for a person's browser
+	// does not, since a person may want to see everything.
+	PageTrafficOnly bool
 	// Logger receives the proxy's diagnostics, including goproxy's own.
 	// Nil discards them.
 	Logger *slog.Logger

@@ -68,6 +68,11 @@ func (s *Server) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Requ
 	// The ctx is per request (goproxy copies the tunnel's UserData into a
 	// fresh ctx for each request), so replacing UserData is safe.
 	ctx.UserData = &start
+	if s.s.PageTrafficOnly && isBrowserBackground(req) {
+		s.refusedBackground.Add(1)
+		s.s.Logger.Debug("refused the browser's own request", "method", req.Method, "url", req.URL.String())
+		return req, goproxy.NewResponse(req, "text/plain", http.StatusForbidden, "phiproxy: refused: the browser's own request, not caused by a page\n")
+	}
 	removeHopByHop(req.Header, isUpgrade(req.Header))
 	ctx.RoundTripper = s.tripper
 	return req, nil

@@ -56,7 +56,13 @@ type Server struct {
 	aborted context.Context
 	abort   context.CancelFunc
 	tripper goproxy.RoundTripper // s.roundTrip, built once
+	// refusedBackground counts requests refused by PageTrafficOnly.
+	refusedBackground atomic.Int64
 }
+
+// RefusedBackground is how many of the browser's own requests
+// Config.PageTrafficOnly refused so far.
+func (s *Server) RefusedBackground() int64 { return s.refusedBackground.Load() }
 
 // New validates cfg and builds a Server. It does not listen.
 func New(cfg Config) (*Server, error) {

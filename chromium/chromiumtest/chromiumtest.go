@@ -109,6 +109,9 @@ type ProxyOptions struct {
 	// OnFlow, if set, sees every flow as it is captured, in addition to
 	// Flows.
 	OnFlow func(*phiproxy.Flow)
+	// PageTrafficOnly refuses the browser's own requests, as crawls do
+	// (see proxy.Config).
+	PageTrafficOnly bool
 }
 
 // StartProxy starts a proxy with a new CA in a temporary folder, listening
@@ -121,7 +124,7 @@ func StartProxy(t testing.TB, opts ProxyOptions) *Proxy {
 	}
 	p := &Proxy{CAPEM: ca.CertPEM()}
 	srv, err := proxy.New(proxy.Config{
-		CA: ca, Resolve: opts.Resolve, UpstreamRoots: opts.Roots,
+		CA: ca, Resolve: opts.Resolve, UpstreamRoots: opts.Roots, PageTrafficOnly: opts.PageTrafficOnly,
 		OnFlow: func(f *phiproxy.Flow) {
 			if opts.OnFlow != nil {
 				opts.OnFlow(f)

@@ -146,7 +146,7 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// saved and counted before the summary.
 	closeErr := s.Close()
 
-	printCrawlSummary(stderr, sum, tally, time.Since(start), s.pipe.Stats())
+	printCrawlSummary(stderr, sum, tally, time.Since(start), s.pipe.Stats(), s.proxy.RefusedBackground())
 	interrupted := crawlErr != nil && errors.Is(crawlErr, context.Canceled) && ctx.Err() != nil
 	if interrupted {
 		fmt.Fprintln(stderr, "crawl: interrupted; results so far are above and in the database")
@@ -172,15 +172,15 @@ func registerCrawlProxyFlags(fs *flag.FlagSet, pf *proxyFlags) {
 	pf.listen = crawlListen
 }
 
-func printCrawlSummary(w io.Writer, sum crawl.Summary, tally *crawlTally, took time.Duration, st phiproxy.Stats) {
+func printCrawlSummary(w io.Writer, sum crawl.Summary, tally *crawlTally, took time.Duration, st phiproxy.Stats, refused int64) {
 	failed := 0
 	for _, p := range sum.Pages {
 		if p.Status == 0 && p.Error != "" {
 			failed++
 		}
 	}
-	fmt.Fprintf(w, "crawl: %d pages visited (%d failed) in %s; %d requests seen, %d inspected, %d flagged, %d not inspected\n",
-		len(sum.Pages), failed, took.Round(time.Second), st.Seen, st.Inspected, st.Flagged, st.Dropped)
+	fmt.Fprintf(w, "crawl: %d pages visited (%d failed) in %s; %d requests seen, %d inspected, %d flagged, %d not inspected; %d of the browser's own requests refused\n",
+		len(sum.Pages), failed, took.Round(time.Second), st.Seen, st.Inspected, st.Flagged, st.Dropped, refused)
 	for _, p := range sum.Pages {
 		line := fmt.Sprintf("  %s %s", statusText(p.Status), p.URL)
 		var notes []string

@@ -137,6 +137,9 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 	if s.proxy, err = proxy.New(proxy.Config{
 		CA: s.ca, MaxBody: pf.maxBody, IgnoreHosts: pf.ignore, UpstreamRoots: roots, InsecureHosts: pf.insecure,
 		Resolve: pf.resolve, UpstreamProxy: upstreamProxy, Logger: log,
+		// A crawl reports what the site caused: the browser's own update
+		// and account checks are refused, neither forwarded nor stored.
+		PageTrafficOnly: command == "crawl",
 		OnFlow: func(f *phiproxy.Flow) {
 			if tag != nil {
 				tag(f)
