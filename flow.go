@@ -30,8 +30,12 @@ type Flow struct {
 	// (crawls, or the Referer of a sub-resource).
 	Page string
 	// Phase is "load" when a crawl saw the request fire before any
-	// interaction, "interaction" after it, and empty otherwise.
+	// interaction, "interaction" after it, "login" while it signed in, and
+	// empty otherwise.
 	Phase string
+	// Authenticated is set when a signed-in session sent the request: a
+	// crawl after it logged in, or one started from a saved session.
+	Authenticated bool
 
 	Request  Request
 	Response *Response // nil when no response was received

@@ -224,7 +224,9 @@ func (in *Inspector) place(f *phiproxy.Flow, fields []phiproxy.Field) (phiproxy.
 	if d.Party == phiproxy.FirstParty && hasCredentials(f) {
 		in.authOrigins.add(originOf(f.Request.URL))
 	}
-	authenticated := in.authOrigins.has(originOf(page))
+	// A signed-in crawl says so on the flow; otherwise the page's origin
+	// counts as signed in once its own requests carried credentials.
+	authenticated := f.Authenticated || in.authOrigins.has(originOf(page))
 	return d, authenticated
 }
 

@@ -202,6 +202,20 @@ func TestPlaceAuthenticatedPage(t *testing.T) {
 	}
 }
 
+// A flow a signed-in crawl marks is authenticated whatever the inspector
+// has seen of the site's credentials.
+func TestPlaceFlowMarkedAuthenticated(t *testing.T) {
+	in := placeOnlyInspector(t, []string{"cedarclinic.com"}, nil)
+	f := flowTo("GET", "https://www.facebook.com/tr/", "Referer", "https://www.cedarclinic.com/appointments")
+	if _, auth := in.place(f, nil); auth {
+		t.Fatal("authenticated before any credentialed request or mark")
+	}
+	f.Authenticated = true
+	if _, auth := in.place(f, nil); !auth {
+		t.Fatal("a flow marked Authenticated was not placed as authenticated")
+	}
+}
+
 func TestBoundedSetForgetsOldest(t *testing.T) {
 	b := newBoundedSet(3)
 	for i := 0; i < 5; i++ {

@@ -64,6 +64,16 @@ type Config struct {
 	// Cookies are "NAME=VALUE" pairs (consent cookies) set for every seed's
 	// registrable domain before the first page loads.
 	Cookies []string
+	// Session, if set, is a signed-in state (LoadStorageState,
+	// LoadCookieFile) the browser starts with.
+	Session *Session
+	// Login, if set, signs in through a login form before the seeds are
+	// visited; Run fails when signing in does not work.
+	Login *Login
+	// SignedIn, if set, is called once the crawl holds a signed-in
+	// session: at the start with a Session, after signing in with Login.
+	// Requests from then on are the signed-in user's.
+	SignedIn func()
 	// Quiet is how long the network must stay idle before a page counts as
 	// settled, after loading and after each interaction; 0 means
 	// DefaultQuiet.
@@ -170,6 +180,18 @@ func Run(ctx context.Context, cfg Config, seeds []string) (Summary, error) {
 			return Summary{}, ctx.Err()
 		}
 		return Summary{}, fmt.Errorf("crawl: start %s: %w%s", cfg.ChromiumPath, err, output.tail())
+	}
+	if cfg.Session != nil {
+		if err := c.step(func(ctx context.Context) error { return c.applySession(ctx, cfg.Session) }); err != nil {
+			return Summary{}, err
+		}
+		c.signedIn()
+	}
+	if cfg.Login != nil {
+		if err := c.signIn(cfg.Login); err != nil {
+			return Summary{}, err
+		}
+		c.signedIn()
 	}
 
 	var sum Summary
@@ -354,6 +376,12 @@ func (c *crawler) answerDialogs() {
 		ctx, cancel := context.WithTimeout(c.tab, 5*time.Second)
 		chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept})
 		cancel()
+	}
+}
+
+func (c *crawler) signedIn() {
+	if c.cfg.SignedIn != nil {
+		c.cfg.SignedIn()
 	}
 }
 

@@ -164,7 +164,7 @@ const detailCols = `fl.id, fl.run_id, fl.start, fl.source, fl.client_addr, fl.co
 	fl.status, fl.resp_proto, fl.resp_headers, fl.resp_body, fl.resp_body_size,
 	fl.send_us, fl.wait_us, fl.receive_us, fl.error,
 	fl.domain, fl.party, fl.vendor, fl.vendor_category, fl.baa,
-	fl.severity, fl.field_count, fl.notes`
+	fl.severity, fl.field_count, fl.notes, fl.authenticated`
 
 func scanDetail(rows *sql.Rows) (*FlowDetail, error) {
 	d := &FlowDetail{}
@@ -179,7 +179,7 @@ func scanDetail(rows *sql.Rows) (*FlowDetail, error) {
 		&resp.Status, &resp.Proto, &respHdr, &resp.Body, &resp.BodySize,
 		&sendUS, &waitUS, &recvUS, &f.Error,
 		&in.Destination.Domain, &party, &in.Destination.Vendor, &in.Destination.Category, &in.Destination.BAA,
-		&sev, &in.Fields, &notes)
+		&sev, &in.Fields, &notes, &f.Authenticated)
 	if err != nil {
 		return nil, fmt.Errorf("read flow: %w", err)
 	}
@@ -313,6 +313,8 @@ type FindingRow struct {
 	Score          float64           `json:"score"`
 	Page           string            `json:"page,omitempty"`
 	Phase          string            `json:"phase,omitempty"`
+	// Authenticated: a signed-in session sent the flow.
+	Authenticated bool `json:"authenticated"`
 	// Field and the match offsets locate Value in the decoded field.
 	Field      string `json:"field"`
 	MatchStart int    `json:"match_start"`
@@ -329,7 +331,7 @@ func Row(f *phiproxy.Flow, d phiproxy.Destination, fd phiproxy.Finding) FindingR
 		FlowID: f.ID, Time: f.Start.UTC(), Method: f.Request.Method, URL: f.Request.URL, Host: host,
 		Party: d.Party, Vendor: d.Vendor, VendorCategory: d.Category, BAA: d.BAA,
 		Kind: fd.Kind, Term: fd.Term, Value: fd.Value, Path: fd.Path, Category: fd.Category,
-		Severity: fd.Severity, Source: fd.Source, Score: fd.Score, Page: f.Page, Phase: f.Phase,
+		Severity: fd.Severity, Source: fd.Source, Score: fd.Score, Page: f.Page, Phase: f.Phase, Authenticated: f.Authenticated,
 		Field: fd.Field, MatchStart: fd.Start, MatchEnd: fd.End,
 	}
 }
@@ -338,7 +340,7 @@ func Row(f *phiproxy.Flow, d phiproxy.Destination, fd phiproxy.Finding) FindingR
 // within each flow, flows in ID order.
 func (s *Store) EachFinding(ctx context.Context, f Filter, fn func(FindingRow) error) error {
 	where, args := f.where()
-	q := `SELECT ` + findingCols + `, fl.start, fl.method, fl.url, fl.host, fl.party, fl.vendor, fl.vendor_category, fl.baa, fl.page, fl.phase
+	q := `SELECT ` + findingCols + `, fl.start, fl.method, fl.url, fl.host, fl.party, fl.vendor, fl.vendor_category, fl.baa, fl.page, fl.phase, fl.authenticated
 		FROM findings f JOIN flows fl ON fl.id = f.flow_id
 		WHERE ` + where + ` AND f.severity >= ?`
 	args = append(args, int(f.MinSeverity))
@@ -361,7 +363,7 @@ func (s *Store) EachFinding(ctx context.Context, f Filter, fn func(FindingRow) e
 		var kind, source, start, party string
 		var sev int
 		if err := rows.Scan(&r.FlowID, &kind, &r.Term, &r.Value, &r.Path, &r.Field, &r.MatchStart, &r.MatchEnd, &r.Category, &source, &r.Score, &sev,
-			&start, &r.Method, &r.URL, &r.Host, &party, &r.Vendor, &r.VendorCategory, &r.BAA, &r.Page, &r.Phase); err != nil {
+			&start, &r.Method, &r.URL, &r.Host, &party, &r.Vendor, &r.VendorCategory, &r.BAA, &r.Page, &r.Phase, &r.Authenticated); err != nil {
 			return fmt.Errorf("read finding: %w", err)
 		}
 		r.Kind, r.Source, r.Severity, r.Party, r.Time = phiproxy.Kind(kind), phiproxy.Source(source), phiproxy.Severity(sev), phiproxy.Party(party), parseTime(start)

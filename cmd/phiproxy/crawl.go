@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,11 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	noInteract := fs.Bool("no-interact", false, "only load pages: no form filling, no clicks")
 	var cookies listFlag
 	fs.Var(&cookies, "consent-cookie", "set this `NAME=VALUE` cookie for every seed's site before the crawl, e.g. to record consent (repeatable)")
+	loginURL := fs.String("login-url", "", "sign in through the login form at this `URL` before crawling")
+	loginUser := fs.String("login-user", "", "with --login-url: the `user` name or email to sign in with")
+	loginPasswordEnv := fs.String("login-password-env", "", "with --login-url: the environment `variable` holding the password (never given on the command line)")
+	storageState := fs.String("storage-state", "", "start signed in from this Playwright storage-state JSON `file` (cookies and localStorage)")
+	cookieFile := fs.String("cookie-file", "", "start signed in with the cookies of this Netscape cookies.txt `file`")
 	chromiumPath := fs.String("chromium", chromium.DefaultPath, "Chromium `binary`")
 	quiet := fs.Duration("quiet", crawl.DefaultQuiet, "network idle `time` after which a page counts as settled")
 	pageTimeout := fs.Duration("page-timeout", crawl.DefaultPageTimeout, "bound on every page load and wait")
@@ -88,6 +94,10 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *depth < 0 || *maxPages <= 0 {
 		return fmt.Errorf("--depth must be 0 or more and --max-pages 1 or more")
 	}
+	login, session, err := crawlSignIn(*loginURL, *loginUser, *loginPasswordEnv, *storageState, *cookieFile)
+	if err != nil {
+		return err
+	}
 	var who *persona.Persona
 	if pf.persona != "" {
 		p, err := persona.Load(pf.persona)
@@ -101,10 +111,17 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// warnings of the proxy and pipeline join them.
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var current atomic.Pointer[crawlPage]
+	var signedIn atomic.Bool
 	tag := func(f *phiproxy.Flow) {
 		f.Source = "crawl"
 		if cur := current.Load(); cur != nil {
 			f.Page, f.Phase = cur.page, cur.phase
+		}
+		f.Authenticated = signedIn.Load()
+		// The password is typed into the login form and sent to the
+		// site: it never reaches inspection, the database or an export.
+		if login != nil {
+			f.RedactSecret(login.Password, passwordMask)
 		}
 	}
 	col := &collector{}
@@ -130,6 +147,9 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		Persona:      who,
 		NoInteract:   *noInteract,
 		Cookies:      cookies,
+		Login:        login,
+		Session:      session,
+		SignedIn:     func() { signedIn.Store(true) },
 		Quiet:        *quiet,
 		PageTimeout:  *pageTimeout,
 		Phase:        func(page, phase string) { current.Store(&crawlPage{page, phase}) },
@@ -157,6 +177,47 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	return result
+}
+
+// passwordMask replaces the login password in every captured flow.
+const passwordMask = "[password]"
+
+// crawlSignIn checks the sign-in flags: a login form (URL, user and the
+// name of the variable holding the password), or a saved session from a
+// storage-state or cookie file; at most one way.
+func crawlSignIn(loginURL, user, passwordEnv, storageState, cookieFile string) (*crawl.Login, *crawl.Session, error) {
+	ways := 0
+	for _, v := range []string{loginURL, storageState, cookieFile} {
+		if v != "" {
+			ways++
+		}
+	}
+	if ways > 1 {
+		return nil, nil, errors.New("give one of --login-url, --storage-state and --cookie-file")
+	}
+	switch {
+	case loginURL != "":
+		if u, err := url.Parse(loginURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, nil, fmt.Errorf("--login-url %q is not an http(s) URL", loginURL)
+		}
+		if user == "" || passwordEnv == "" {
+			return nil, nil, errors.New("--login-url needs --login-user and --login-password-env")
+		}
+		password := os.Getenv(passwordEnv)
+		if password == "" {
+			return nil, nil, fmt.Errorf("--login-password-env: the environment variable %s is empty or not set", passwordEnv)
+		}
+		return &crawl.Login{URL: loginURL, User: user, Password: password}, nil, nil
+	case user != "" || passwordEnv != "":
+		return nil, nil, errors.New("--login-user and --login-password-env go with --login-url")
+	case storageState != "":
+		s, err := crawl.LoadStorageState(storageState)
+		return nil, s, err
+	case cookieFile != "":
+		s, err := crawl.LoadCookieFile(cookieFile)
+		return nil, s, err
+	}
+	return nil, nil, nil
 }
 
 // registerCrawlProxyFlags registers the live-proxy flags of run, except
