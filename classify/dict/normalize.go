@@ -175,6 +175,11 @@ func (n *normText) normalize(s string, camel bool) {
 			}
 			separate(at)
 		case clsSep:
+			if slugApostrophe(s, i, prev) {
+				// Dropped like the apostrophe it stands for.
+				i++
+				break
+			}
 			separate(i)
 			i++
 		default:
@@ -214,6 +219,15 @@ func (n *normText) normalize(s string, camel bool) {
 		}
 	}
 	n.b, n.cps = b, cps
+}
+
+// slugApostrophe reports whether the separator at i stands for a
+// possessive apostrophe: URL slugs write "Crohn's disease" as
+// "crohn-s-disease", a hyphen after a letter followed by a lone "s".
+func slugApostrophe(s string, i int, prev uint8) bool {
+	return s[i] == '-' && (prev == clsLower || prev == clsUpper) &&
+		i+1 < len(s) && s[i+1]|0x20 == 's' &&
+		(i+2 == len(s) || asciiClass[s[i+2]] == clsSep || asciiClass[s[i+2]] == clsPercent)
 }
 
 // normalizeKey folds a dictionary term the way text is folded, without
