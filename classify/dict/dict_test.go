@@ -512,6 +512,12 @@ func TestEmbeddedContent(t *testing.T) {
 		{"/conditions/major-depressive-disorder", "major depressive disorder", "mental_health"},
 		{"BreastCancerScreening", "breast cancer", "oncology"},
 		{"find a psychiatrist near you", "psychiatry", "mental_health"},
+		{"/find-a-doctor/sports-medicine", "sports medicine", "general"},
+		{"Colorectal Surgery | Find a Doctor", "colorectal surgery", "general"},
+		{"Nuclear Medicine", "nuclear medicine", "general"},
+		{"our urogynecologist", "urogynecology", "general"},
+		{"Oral Surgery", "oral and maxillofacial surgery", "general"},
+		{"schedule a prostate biopsy", "prostate biopsy", "oncology"},
 	}
 	for _, tt := range tests {
 		got := m.Find(tt.in)
