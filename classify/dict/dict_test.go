@@ -84,6 +84,7 @@ func TestFind(t *testing.T) {
 		{"slug apostrophe", "/conditions/crohn-s-disease", "crohn-s-disease=crohn's disease/condition"},
 		{"slug apostrophe at end", "/conditions/crohn-s", ""},
 		{"hyphen before a word starting with s", "crohn-sdisease", ""},
+		{"slug split into words", "crohn s disease", "crohn s disease=crohn's disease/condition"},
 		{"hyphenated digits", "type-2-diabetes", "type-2-diabetes=type 2 diabetes/condition"},
 		{"alias roman", "Type II Diabetes", "Type II Diabetes=type 2 diabetes/condition"},
 		{"synonym canonical", "had a heart attack", "heart attack=myocardial infarction/condition"},
