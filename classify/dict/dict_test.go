@@ -519,6 +519,8 @@ func TestEmbeddedContent(t *testing.T) {
 		{"our urogynecologist", "urogynecology", "general"},
 		{"Oral Surgery", "oral and maxillofacial surgery", "general"},
 		{"schedule a prostate biopsy", "prostate biopsy", "oncology"},
+		{"/find-a-doctor/critical-care-medicine", "critical care medicine", "general"},
+		{"Vascular Medicine", "vascular medicine", "general"},
 	}
 	for _, tt := range tests {
 		got := m.Find(tt.in)
