@@ -11,9 +11,9 @@ import (
 
 // Persona values as typed into forms (plain), for identify calls.
 var (
-	pPhonePlain = person{"phone", "(773) 291-4408", label{"phone", "+17732914408"}}
-	pFirstPlain = person{"first_name", "Jordan", label{"name", "jordan"}}
-	pLastPlain  = person{"last_name", "Whitfield", label{"name", "whitfield"}}
+	pPhonePlain = person{"phone", "(773) 291-4408", label{Kind: "phone", Term: "+17732914408"}}
+	pFirstPlain = person{"first_name", "Jordan", label{Kind: "name", Term: "jordan"}}
+	pLastPlain  = person{"last_name", "Whitfield", label{Kind: "name", Term: "whitfield"}}
 )
 
 // plainIDs are the identifiers a flow sends in clear: the persona's when
@@ -32,7 +32,7 @@ func (s *scenario) metaUserData() query {
 	var q query
 	if s.persona {
 		for _, p := range []person{pEmail, pPhone, pFirst, pLast, pDOB, pCity, pState, pZIP} {
-			q.add("ud["+p.Key+"]", sha256Hex(s.take(p)))
+			q.add("ud["+p.Key+"]", sha256Hex(s.takeHashed(p)))
 		}
 		return q
 	}
@@ -134,7 +134,7 @@ var templates = []template{
 		q.add("ref", "https://www.google.com/")
 		q.add("tiba", s.title())
 		if s.persona {
-			q.add("em", "tv.1~em."+sha256B64URL(s.take(pEmail)))
+			q.add("em", "tv.1~em."+sha256B64URL(s.takeHashed(pEmail)))
 		} else {
 			q.add("em", "tv.1~em."+sha256B64URL(fmt.Sprintf("shopper%d@example.org", s.rng.IntN(9999))))
 		}
@@ -146,9 +146,9 @@ var templates = []template{
 	{"tiktok", true, func(s *scenario) request {
 		user := map[string]any{}
 		if s.persona {
-			user["email"] = sha256Hex(s.take(pEmail))
-			user["phone_number"] = sha256Hex("+" + s.take(pPhone))
-			user["external_id"] = sha256Hex(s.take(pMember))
+			user["email"] = sha256Hex(s.takeHashed(pEmail))
+			user["phone_number"] = sha256Hex("+" + s.takeHashed(pPhone))
+			user["external_id"] = sha256Hex(s.takeHashed(pMember))
 		} else {
 			user["email"] = sha256Hex(s.uuid() + "@example.net")
 		}
@@ -196,7 +196,7 @@ var templates = []template{
 			"domAttributes":          map[string]any{"elementSemanticType": "BUTTON", "elementValue": s.eventName("Contact us"), "innerText": s.freeText("Contact us")},
 		}
 		if s.persona {
-			body["hem"] = sha256Hex(s.take(pEmail))
+			body["hem"] = sha256Hex(s.takeHashed(pEmail))
 		}
 		payload := base64.StdEncoding.EncodeToString(encoded.Gzip([]byte(mustJSON(body))))
 		r := request{Method: "POST", URL: "https://px.ads.linkedin.com/wa/", Body: []byte(payload)}
@@ -515,8 +515,8 @@ var templates = []template{
 		q.add("tag_id", "99812")
 		q.add("page", s.pageURL())
 		if s.persona {
-			q.add("uid_md5", md5Hex(s.take(pEmail)))
-			q.add("uid_sha1", sha1Hex(s.take(pEmail)))
+			q.add("uid_md5", md5Hex(s.takeHashed(pEmail)))
+			q.add("uid_sha1", sha1Hex(s.takeHashed(pEmail)))
 		} else {
 			q.add("uid_md5", md5Hex(s.uuid()))
 		}
