@@ -253,8 +253,28 @@ func init() {
 			pages = append(pages, h(p[0]+" Prescription", "/pharmacy/medications/"+slugOf(p[0]), l))
 		}
 	}
-	for _, c := range conditionNames {
+	// The same medications and conditions in sentences a visitor types,
+	// in the other spelling (generic where the event has the brand).
+	rxSentences := []string{"I take %s every morning", "can I get a refill of %s before the weekend", "my %s prescription ran out",
+		"how much is %s without insurance?", "I stopped taking %s two weeks ago"}
+	for i, p := range rxPairs {
+		name := p[1]
+		if i%2 == 1 {
+			name = p[0]
+		}
+		texts = append(texts, h(fmt.Sprintf(rxSentences[i%len(rxSentences)], name), "", med(p[1])))
+	}
+	condSentences := []string{"I was diagnosed with %s last year", "my mother has %s, what should I ask", "looking for a second opinion on %s"}
+	for i, c := range conditionNames {
 		pages = append(pages, h(c[2], "/conditions/"+slugOf(c[2]), alt(cond(c[0]), c[1])))
+		if i%2 == 0 {
+			f := condSentences[i/2%len(condSentences)]
+			ls := []label{alt(cond(c[0]), c[1])}
+			if strings.Contains(f, "second opinion") {
+				ls = append(ls, proc("second opinion")) // a consultation service
+			}
+			texts = append(texts, h(fmt.Sprintf(f, c[2]), "", ls...))
+		}
 	}
 	for _, c := range procedureNames {
 		pages = append(pages, h(c[2], "/services/"+slugOf(c[2]), append([]label{alt(proc(c[0]), c[1])}, enclosed[c[2]]...)...))
@@ -559,4 +579,79 @@ func namePool() []person {
 		out = append(out, id(key, f, "name", strings.ToLower(f)))
 	}
 	return out
+}
+
+// chatPhrases say an identifier the way a visitor types it into a chat
+// or a free-text box: a context word, then the value as the form had it.
+// Names are left out: finding a name in running text is another matter
+// than finding one under a name key.
+var chatPhrases = map[string]string{
+	"email":     "you can email me at %s",
+	"phone":     "please call me back at %s",
+	"ssn":       "my social security number is %s",
+	"dob":       "date of birth %s",
+	"zip":       "I'm in zip code %s",
+	"address":   "I live at %s, ring twice",
+	"mrn":       "my MRN is %s",
+	"member_id": "insurance member ID %s",
+	"npi":       "my doctor's NPI is %s",
+	"dea":       "the prescriber's DEA number is %s",
+	"card":      "charge my card %s",
+}
+
+func init() {
+	templates = append(templates, phraseTemplates...)
+}
+
+// phraseTemplates send identifiers inside sentences and inside nested
+// objects whose keys name them only together with their parents.
+var phraseTemplates = []template{
+	{"chat-ids", false, func(s *scenario) request {
+		var lines []string
+		for _, p := range s.plainIDs() {
+			if f, ok := chatPhrases[p.Label.Kind]; ok {
+				lines = append(lines, fmt.Sprintf(f, s.take(p)))
+			}
+		}
+		if s.text != nil || len(lines) == 0 {
+			lines = append(lines, s.freeText("Hi, I have a question about my bill"))
+		}
+		var q query
+		q.add("app_id", "qx7c2abc")
+		q.add("v", "3")
+		q.add("s", s.uuid())
+		q.add("page_title", s.title())
+		q.add("blocks", mustJSON([]map[string]string{{"type": "paragraph", "text": strings.Join(lines, ". ")}}))
+		q.add("referer", s.pageURL())
+		r := request{Method: "POST", URL: "https://api-iam.intercom.io/messenger/web/messages", Body: []byte(q.String())}
+		s.browserHeaders(&r, "cors", "empty")
+		r.header("Content-Type", "application/x-www-form-urlencoded")
+		r.header("Origin", s.origin())
+		return r
+	}},
+	{"scheduling-api", true, func(s *scenario) request {
+		patient := map[string]any{}
+		for _, p := range s.plainIDs() {
+			patient[camel(p.Key)] = s.take(p)
+		}
+		visitType := s.eventName("")
+		if visitType == "" {
+			// An appointment type is health information too.
+			visitType = "New patient visit"
+			s.use(proc("new patient visit"))
+		}
+		visit := map[string]any{"slot": "2025-02-03T15:30:00-06:00", "durationMinutes": 30, "visitType": visitType}
+		if s.page != nil {
+			visit["department"] = s.title()
+		}
+		if s.text != nil {
+			visit["reasonForVisit"] = s.freeText("")
+		}
+		body := map[string]any{"locationId": s.digits(6), "patient": patient, "visit": visit, "source": "widget", "pageUrl": s.pageURL()}
+		r := request{Method: "POST", URL: "https://api.bookwell-scheduling.com/v2/appointments", Body: []byte(mustJSON(body))}
+		s.browserHeaders(&r, "cors", "empty")
+		r.header("Content-Type", "application/json")
+		r.header("Origin", s.origin())
+		return r
+	}},
 }
