@@ -623,11 +623,7 @@ var phraseTemplates = []template{
 		q.add("page_title", s.title())
 		q.add("blocks", mustJSON([]map[string]string{{"type": "paragraph", "text": strings.Join(lines, ". ")}}))
 		q.add("referer", s.pageURL())
-		r := request{Method: "POST", URL: "https://api-iam.intercom.io/messenger/web/messages", Body: []byte(q.String())}
-		s.browserHeaders(&r, "cors", "empty")
-		r.header("Content-Type", "application/x-www-form-urlencoded")
-		r.header("Origin", s.origin())
-		return r
+		return intercomPost(s, "messages", q)
 	}},
 	{"scheduling-api", true, func(s *scenario) request {
 		patient := map[string]any{}

@@ -232,11 +232,7 @@ var templates = []template{
 		q.add("source", "apiUpdate")
 		q.add("referer", s.pageURL())
 		q.add("device_identifier", s.uuid())
-		r := request{Method: "POST", URL: "https://api-iam.intercom.io/messenger/web/ping", Body: []byte(q.String())}
-		s.browserHeaders(&r, "cors", "empty")
-		r.header("Content-Type", "application/x-www-form-urlencoded")
-		r.header("Origin", s.origin())
-		return r
+		return intercomPost(s, "ping", q)
 	}},
 	{"intercom-conversation", true, func(s *scenario) request {
 		var q query
@@ -252,11 +248,7 @@ var templates = []template{
 		}
 		q.add("blocks", mustJSON(blocks))
 		q.add("referer", s.pageURL())
-		r := request{Method: "POST", URL: "https://api-iam.intercom.io/messenger/web/conversations", Body: []byte(q.String())}
-		s.browserHeaders(&r, "cors", "empty")
-		r.header("Content-Type", "application/x-www-form-urlencoded")
-		r.header("Origin", s.origin())
-		return r
+		return intercomPost(s, "conversations", q)
 	}},
 	{"segment-track", false, func(s *scenario) request {
 		return segment(s, "https://api.segment.io/v1/t", "track", false)
@@ -581,6 +573,15 @@ func ga4Batch(s *scenario) string {
 	}
 	lines = append(lines, q.String())
 	return strings.Join(lines, "\r\n")
+}
+
+// intercomPost is a Messenger form POST to one of its endpoints.
+func intercomPost(s *scenario, endpoint string, q query) request {
+	r := request{Method: "POST", URL: "https://api-iam.intercom.io/messenger/web/" + endpoint, Body: []byte(q.String())}
+	s.browserHeaders(&r, "cors", "empty")
+	r.header("Content-Type", "application/x-www-form-urlencoded")
+	r.header("Origin", s.origin())
+	return r
 }
 
 func intercomUser(s *scenario) map[string]any {
