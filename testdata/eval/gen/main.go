@@ -86,14 +86,15 @@ func (r *request) encode() []byte {
 type scenario struct {
 	rng    *rand.Rand
 	labels map[label]bool
-	// plain and hashed record how each persona value was sent.
-	plain, hashed map[label]bool
-	site          string // host of the health site
-	page          *health
-	event         *health
-	text          *health
-	ids           []person
-	persona       bool
+	// personaPlain and personaHashed record how each persona value was
+	// sent.
+	personaPlain, personaHashed map[label]bool
+	site                        string // host of the health site
+	page                        *health
+	event                       *health
+	text                        *health
+	ids                         []person
+	persona                     bool
 	// fullReferer sends the page URL as Referer instead of its origin.
 	fullReferer bool
 	cookie      bool
@@ -150,22 +151,22 @@ func (s *scenario) referer() string {
 // uses it, else the scenario's. use registers each returned one.
 func (s *scenario) take(p person) string {
 	s.use(p.Label)
-	s.plain[p.Label] = true
+	s.personaPlain[p.Label] = true
 	return p.Value
 }
 
 // takeHashed is take for a value the template sends hashed.
 func (s *scenario) takeHashed(p person) string {
 	s.use(p.Label)
-	s.hashed[p.Label] = true
+	s.personaHashed[p.Label] = true
 	return p.Value
 }
 
 // hashedOnly are the labels of values sent hashed and never plain.
 func (s *scenario) hashedOnly() map[label]bool {
 	out := map[label]bool{}
-	for l := range s.hashed {
-		if !s.plain[l] {
+	for l := range s.personaHashed {
+		if !s.personaPlain[l] {
 			out[l] = true
 		}
 	}
@@ -296,11 +297,11 @@ func generate(dir string, perTemplate int) error {
 			}
 		}
 		rec := record{File: "flows/" + name + ".http", Template: tname, Expected: sortedLabels(s.labels), Negative: negative}
-		if h := s.hashedOnly(); len(h) > 0 {
-			rec.Hashed = sortedLabels(h)
-		}
 		if s.persona {
 			rec.Persona = "persona.json"
+		}
+		if h := s.hashedOnly(); len(h) > 0 {
+			rec.Hashed = sortedLabels(h)
 		}
 		records = append(records, rec)
 		return nil
@@ -316,7 +317,7 @@ func generate(dir string, perTemplate int) error {
 	}
 	for _, t := range negatives {
 		for i := 0; i < 6; i++ {
-			s := &scenario{rng: rng, labels: map[label]bool{}, plain: map[label]bool{}, hashed: map[label]bool{}, site: sites[rng.IntN(len(sites))], persona: i%2 == 0}
+			s := &scenario{rng: rng, labels: map[label]bool{}, personaPlain: map[label]bool{}, personaHashed: map[label]bool{}, site: sites[rng.IntN(len(sites))], persona: i%2 == 0}
 			if err := write(t.name, s, t.build(s), true); err != nil {
 				return err
 			}
@@ -342,7 +343,7 @@ func (r rotation) next(pool string, n int) int {
 }
 
 func newScenario(rng *rand.Rand, rot rotation) *scenario {
-	s := &scenario{rng: rng, labels: map[label]bool{}, plain: map[label]bool{}, hashed: map[label]bool{}, site: sites[rng.IntN(len(sites))]}
+	s := &scenario{rng: rng, labels: map[label]bool{}, personaPlain: map[label]bool{}, personaHashed: map[label]bool{}, site: sites[rng.IntN(len(sites))]}
 	pick := func(name string, hs []health) *health { h := hs[rot.next(name, len(hs))]; return &h }
 	if rng.IntN(10) < 8 {
 		s.page = pick("pages", pages)
