@@ -84,17 +84,19 @@ func (r *request) encode() []byte {
 // identifiers. Each accessor registers the labels of what it returns, so
 // a template's labels are exactly what it inserted.
 type scenario struct {
-	rng    *rand.Rand
-	labels map[label]bool
+	rng     *rand.Rand
+	labels  map[label]bool
+	site    string // host of the health site
+	page    *health
+	event   *health
+	text    *health
+	ids     []person
+	persona bool
+
 	// personaPlain and personaHashed record how each persona value was
 	// sent.
 	personaPlain, personaHashed map[label]bool
-	site                        string // host of the health site
-	page                        *health
-	event                       *health
-	text                        *health
-	ids                         []person
-	persona                     bool
+
 	// fullReferer sends the page URL as Referer instead of its origin.
 	fullReferer bool
 	cookie      bool
