@@ -190,11 +190,11 @@ type evalRun struct {
 }
 
 // scoreEval inspects every corpus flow and scores the findings. With
-// persona set, each flow is inspected with the persona its label names;
+// withPersona set, each flow is inspected with the persona its label names;
 // without, every flow is inspected plainly and the expected items only a
 // persona can reveal (noPersonaKinds, values sent only hashed) are
 // neither required nor penalised.
-func scoreEval(t *testing.T, recs []evalRecord, persona bool) evalRun {
+func scoreEval(t *testing.T, recs []evalRecord, withPersona bool) evalRun {
 	t.Helper()
 	plain, err := New(Options{})
 	if err != nil {
@@ -205,7 +205,7 @@ func scoreEval(t *testing.T, recs []evalRecord, persona bool) evalRun {
 	type key struct{ kind, term string }
 	for _, rec := range recs {
 		name := rec.Persona
-		if !persona {
+		if !withPersona {
 			name = ""
 		}
 		in, ok := inspectors[name]
@@ -223,12 +223,12 @@ func scoreEval(t *testing.T, recs []evalRecord, persona bool) evalRun {
 				got[k] = fd
 			}
 		}
-		// want maps each acceptable (kind, term) to whether the flow
-		// requires it; ignored ones are neither credited nor penalised.
+		// Without a persona, what only a persona reveals is ignored:
+		// neither required nor, when found, penalised.
 		ignored := map[key]bool{}
 		var want []evalLabel
 		for _, l := range rec.Expected {
-			if !persona && (noPersonaKinds[l.Kind] || slices.Contains(rec.Hashed, l)) {
+			if !withPersona && (noPersonaKinds[l.Kind] || slices.Contains(rec.Hashed, l)) {
 				ignored[key{l.Kind, l.Term}] = true
 				if l.Alt != "" {
 					ignored[key{l.Kind, l.Alt}] = true
@@ -258,7 +258,7 @@ func scoreEval(t *testing.T, recs []evalRecord, persona bool) evalRun {
 			switch {
 			case named[k]:
 				kindScore(run.perKind, k.kind).hit++
-			case ignored[k] || !persona && noPersonaKinds[k.kind]:
+			case ignored[k] || !withPersona && noPersonaKinds[k.kind]:
 			default:
 				kindScore(run.perKind, k.kind).fp++
 				run.misses = append(run.misses, fmt.Sprintf("FP %s %s %q (value %q at %s, source %s)", rec.File, k.kind, k.term, fd.Value, fd.Path, fd.Source))
