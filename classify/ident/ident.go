@@ -159,6 +159,22 @@ func cachedKeyContext(key string) keyCtx {
 	return kc
 }
 
+// providerRoles are the roles an NPI or DEA key names. Form builders that
+// strip separators glue the role to the identifier ("referringnpi",
+// "prescriberdea"), leaving one word that has("npi") cannot see; the role
+// keeps a bare suffix match ("idea") out.
+var providerRoles = []string{"provider", "prescriber", "prescribing", "referring", "attending", "rendering", "ordering", "billing", "physician", "doctor", "practitioner", "pharmacy"}
+
+// gluedToRole reports whether compact is a provider role followed by id.
+func gluedToRole(compact, id string) bool {
+	for _, r := range providerRoles {
+		if len(compact) == len(r)+len(id) && strings.HasPrefix(compact, r) && strings.HasSuffix(compact, id) {
+			return true
+		}
+	}
+	return false
+}
+
 // keyContext reads the field key. Only the innermost part counts:
 // "ud[em]" → "em", "cd[buttonText]" → "buttonText".
 func keyContext(key string) keyCtx {
@@ -220,22 +236,6 @@ func keyContext(key string) keyCtx {
 		kc.name = true
 	}
 	return kc
-}
-
-// providerRoles are the roles an NPI or DEA key names. Form builders that
-// strip separators glue the role to the identifier ("referringnpi",
-// "prescriberdea"), leaving one word that has("npi") cannot see; the role
-// keeps a bare suffix match ("idea") out.
-var providerRoles = []string{"provider", "prescriber", "prescribing", "referring", "attending", "rendering", "ordering", "billing", "physician", "doctor", "practitioner", "pharmacy"}
-
-// gluedToRole reports whether compact is a provider role followed by id.
-func gluedToRole(compact, id string) bool {
-	for _, r := range providerRoles {
-		if len(compact) == len(r)+len(id) && strings.HasPrefix(compact, r) && strings.HasSuffix(compact, id) {
-			return true
-		}
-	}
-	return false
 }
 
 // splitWords splits a key into lower-case words on separators and camel
