@@ -27,9 +27,9 @@ import (
 
 // record is one line of labels.jsonl.
 type record struct {
-	File     string  `json:"file"`
-	Template string  `json:"template"`
-	Expected []label `json:"expected"`
+	File     string     `json:"file"`
+	Template string     `json:"template"`
+	Expected []outLabel `json:"expected"`
 	// Persona names the persona file the flow must be inspected with, or
 	// is empty.
 	Persona string `json:"persona,omitempty"`
@@ -38,7 +38,7 @@ type record struct {
 	Negative bool `json:"negative,omitempty"`
 	// Hashed lists the expected persona values the flow carries only as
 	// hashes: without the persona no inspector can recognise them.
-	Hashed []label `json:"hashed,omitempty"`
+	Hashed []outLabel `json:"hashed,omitempty"`
 }
 
 // wsMessage is one WebSocket message in a .ws.json sidecar.
@@ -370,10 +370,17 @@ func newScenario(rng *rand.Rand, rot rotation) *scenario {
 	return s
 }
 
-func sortedLabels(m map[label]bool) []label {
-	out := make([]label, 0, len(m))
+// outLabel is a label as labels.jsonl writes it, with its alternative.
+type outLabel struct {
+	Kind string `json:"kind"`
+	Term string `json:"term"`
+	Alt  string `json:"alt,omitempty"`
+}
+
+func sortedLabels(m map[label]bool) []outLabel {
+	out := make([]outLabel, 0, len(m))
 	for l := range m {
-		out = append(out, l)
+		out = append(out, outLabel{l.Kind, l.Term, alts[l]})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {

@@ -239,8 +239,17 @@ var enclosed = map[string][]label{
 	"Hospice and Palliative Medicine": {proc("hospice care")},
 }
 
-// alt builds a label with an alternative term.
-func alt(l label, other string) label { l.Alt = other; return l }
+// alts holds, per label, another term as correct as the label's own; a
+// record writes it as the label's "alt".
+var alts = map[label]string{}
+
+// alt registers other as an alternative term of l and returns l.
+func alt(l label, other string) label {
+	if other != "" {
+		alts[l] = other
+	}
+	return l
+}
 
 func init() {
 	// Medications: refill events and pharmacy pages, brand or generic as

@@ -11,9 +11,9 @@ import (
 
 // Persona values as typed into forms (plain), for identify calls.
 var (
-	pPhonePlain = person{"phone", "(773) 291-4408", label{Kind: "phone", Term: "+17732914408"}}
-	pFirstPlain = person{"first_name", "Jordan", label{Kind: "name", Term: "jordan"}}
-	pLastPlain  = person{"last_name", "Whitfield", label{Kind: "name", Term: "whitfield"}}
+	pPhonePlain = person{"phone", "(773) 291-4408", label{"phone", "+17732914408"}}
+	pFirstPlain = person{"first_name", "Jordan", label{"name", "jordan"}}
+	pLastPlain  = person{"last_name", "Whitfield", label{"name", "whitfield"}}
 )
 
 // plainIDs are the identifiers a flow sends in clear: the persona's when

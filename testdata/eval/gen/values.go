@@ -5,8 +5,6 @@ package main
 type label struct {
 	Kind string `json:"kind"`
 	Term string `json:"term"`
-	// Alt is another correct canonical term for the same thing, or empty.
-	Alt string `json:"alt,omitempty"`
 }
 
 // health is a health phrase the generator can insert, with the findings
@@ -18,10 +16,10 @@ type health struct {
 }
 
 func h(text, slug string, labels ...label) health { return health{text, slug, labels} }
-func med(term string) label                       { return label{Kind: "medication", Term: term} }
-func cond(term string) label                      { return label{Kind: "condition", Term: term} }
-func proc(term string) label                      { return label{Kind: "procedure", Term: term} }
-func spec(term string) label                      { return label{Kind: "specialty", Term: term} }
+func med(term string) label                       { return label{"medication", term} }
+func cond(term string) label                      { return label{"condition", term} }
+func proc(term string) label                      { return label{"procedure", term} }
+func spec(term string) label                      { return label{"specialty", term} }
 
 // pages are condition, service and doctor-search pages of health sites.
 var pages = []health{
@@ -149,9 +147,7 @@ type person struct {
 	Label label
 }
 
-func id(key, value, kind, term string) person {
-	return person{key, value, label{Kind: kind, Term: term}}
-}
+func id(key, value, kind, term string) person { return person{key, value, label{kind, term}} }
 
 var emails = []person{
 	id("email", "m.rivera84@gmail.com", "email", "m.rivera84@gmail.com"),
@@ -212,17 +208,17 @@ var personaFile = map[string]any{
 
 // Persona labels, with the forms Meta and Google hash.
 var (
-	pEmail  = person{"em", "jordan.whitfield@example.com", label{Kind: "email", Term: "jordan.whitfield@example.com"}}
-	pPhone  = person{"ph", "17732914408", label{Kind: "phone", Term: "+17732914408"}}
-	pFirst  = person{"fn", "jordan", label{Kind: "name", Term: "jordan"}}
-	pLast   = person{"ln", "whitfield", label{Kind: "name", Term: "whitfield"}}
-	pDOB    = person{"db", "19791103", label{Kind: "dob", Term: "1979-11-03"}}
-	pCity   = person{"ct", "chicago", label{Kind: "address", Term: "chicago"}}
-	pState  = person{"st", "il", label{Kind: "address", Term: "il"}}
-	pZIP    = person{"zp", "60614", label{Kind: "zip", Term: "60614"}}
-	pMRN    = person{"mrn", "MRN-7730012", label{Kind: "mrn", Term: "MRN-7730012"}}
-	pMember = person{"member_id", "HPX448812093", label{Kind: "member_id", Term: "HPX448812093"}}
-	pFree   = person{"note", "referred by the Lakeview front desk", label{Kind: "free_text", Term: "referred by the lakeview front desk"}}
+	pEmail  = person{"em", "jordan.whitfield@example.com", label{"email", "jordan.whitfield@example.com"}}
+	pPhone  = person{"ph", "17732914408", label{"phone", "+17732914408"}}
+	pFirst  = person{"fn", "jordan", label{"name", "jordan"}}
+	pLast   = person{"ln", "whitfield", label{"name", "whitfield"}}
+	pDOB    = person{"db", "19791103", label{"dob", "1979-11-03"}}
+	pCity   = person{"ct", "chicago", label{"address", "chicago"}}
+	pState  = person{"st", "il", label{"address", "il"}}
+	pZIP    = person{"zp", "60614", label{"zip", "60614"}}
+	pMRN    = person{"mrn", "MRN-7730012", label{"mrn", "MRN-7730012"}}
+	pMember = person{"member_id", "HPX448812093", label{"member_id", "HPX448812093"}}
+	pFree   = person{"note", "referred by the Lakeview front desk", label{"free_text", "referred by the lakeview front desk"}}
 )
 
 // Hard negatives: text that looks like PHI to a naive detector.
