@@ -45,10 +45,12 @@ bench-go:
 bench-proxy: build deps
 	$(GO) run ./tools/proxybench -phiproxy ./$(BIN)
 
-## eval: precision, recall and F1 of classification over testdata/eval
-## (gated at 0.95) and over the development set in testdata/devset (measured).
+## eval: precision, recall and F1 of classification, per kind and exactly
+## matched: testdata/eval with and without the persona (each kind gated at
+## 0.95), then testdata/devset (in-sample) and testdata/holdout (blind;
+## skipped while absent), both measured, not gated.
 eval:
-	$(GO) test ./classify -run '^(TestEval|TestHoldout)$$' -v -count=1
+	$(GO) test ./classify -run '^(TestEval|TestEvalNoPersona|TestHoldout)$$' -v -count=1
 
 clean:
 	rm -rf bin

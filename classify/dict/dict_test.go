@@ -81,6 +81,10 @@ func TestFind(t *testing.T) {
 		{"rune that grows, camel start", "the ȺlphaSyndrome page", "ȺlphaSyndrome=ⱥlpha syndrome/condition"},
 		{"curly apostrophe", "Crohn’s disease flare", "Crohn’s disease=crohn's disease/condition"},
 		{"no apostrophe", "crohns disease", "crohns disease=crohn's disease/condition"},
+		{"slug apostrophe", "/conditions/crohn-s-disease", "crohn-s-disease=crohn's disease/condition"},
+		{"slug apostrophe at end", "/conditions/crohn-s", ""},
+		{"hyphen before a word starting with s", "crohn-sdisease", ""},
+		{"slug split into words", "crohn s disease", "crohn s disease=crohn's disease/condition"},
 		{"hyphenated digits", "type-2-diabetes", "type-2-diabetes=type 2 diabetes/condition"},
 		{"alias roman", "Type II Diabetes", "Type II Diabetes=type 2 diabetes/condition"},
 		{"synonym canonical", "had a heart attack", "heart attack=myocardial infarction/condition"},
@@ -509,6 +513,14 @@ func TestEmbeddedContent(t *testing.T) {
 		{"/conditions/major-depressive-disorder", "major depressive disorder", "mental_health"},
 		{"BreastCancerScreening", "breast cancer", "oncology"},
 		{"find a psychiatrist near you", "psychiatry", "mental_health"},
+		{"/find-a-doctor/sports-medicine", "sports medicine", "general"},
+		{"Colorectal Surgery | Find a Doctor", "colorectal surgery", "general"},
+		{"Nuclear Medicine", "nuclear medicine", "general"},
+		{"our urogynecologist", "urogynecology", "general"},
+		{"Oral Surgery", "oral and maxillofacial surgery", "general"},
+		{"schedule a prostate biopsy", "prostate biopsy", "oncology"},
+		{"/find-a-doctor/critical-care-medicine", "critical care medicine", "general"},
+		{"Vascular Medicine", "vascular medicine", "general"},
 	}
 	for _, tt := range tests {
 		got := m.Find(tt.in)

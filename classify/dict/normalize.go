@@ -175,6 +175,11 @@ func (n *normText) normalize(s string, camel bool) {
 			}
 			separate(at)
 		case clsSep:
+			if slugApostrophe(s, i) {
+				// Dropped like the apostrophe it stands for.
+				i++
+				break
+			}
 			separate(i)
 			i++
 		default:
@@ -214,6 +219,26 @@ func (n *normText) normalize(s string, camel bool) {
 		}
 	}
 	n.b, n.cps = b, cps
+}
+
+// slugApostrophe reports whether the separator at i stands for a
+// possessive apostrophe: URL slugs write "Crohn's disease" as
+// "crohn-s-disease", and splitting a slug into words or losing the
+// apostrophe leaves "crohn s disease". It takes a hyphen, underscore or
+// space after a word of three letters or more ("U S" stays two words),
+// followed by a lone "s".
+func slugApostrophe(s string, i int) bool {
+	if c := s[i]; c != '-' && c != '_' && c != ' ' || i+1 >= len(s) || s[i+1]|0x20 != 's' {
+		return false
+	}
+	if i+2 < len(s) && asciiClass[s[i+2]] != clsSep && asciiClass[s[i+2]] != clsPercent {
+		return false
+	}
+	letters := 0
+	for j := i - 1; j >= 0 && (asciiClass[s[j]] == clsLower || asciiClass[s[j]] == clsUpper); j-- {
+		letters++
+	}
+	return letters >= 3
 }
 
 // normalizeKey folds a dictionary term the way text is folded, without

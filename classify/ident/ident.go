@@ -159,6 +159,22 @@ func cachedKeyContext(key string) keyCtx {
 	return kc
 }
 
+// providerRoles are the roles an NPI or DEA key names. Form builders that
+// strip separators glue the role to the identifier ("referringnpi",
+// "prescriberdea"), leaving one word that has("npi") cannot see; the role
+// keeps a bare suffix match ("idea") out.
+var providerRoles = []string{"provider", "prescriber", "prescribing", "referring", "attending", "rendering", "ordering", "billing", "physician", "doctor", "practitioner", "pharmacy"}
+
+// gluedToRole reports whether compact is a provider role followed by id.
+func gluedToRole(compact, id string) bool {
+	for _, r := range providerRoles {
+		if len(compact) == len(r)+len(id) && strings.HasPrefix(compact, r) && strings.HasSuffix(compact, id) {
+			return true
+		}
+	}
+	return false
+}
+
 // keyContext reads the field key. Only the innermost part counts:
 // "ud[em]" → "em", "cd[buttonText]" → "buttonText".
 func keyContext(key string) keyCtx {
@@ -201,12 +217,12 @@ func keyContext(key string) keyCtx {
 	kc.ssn = has("ssn", "ssn4") || contains("socialsecurity", "ssn")
 	kc.dob = has("dob", "birthday", "birthdate", "bday", "db", "birth", "born") || contains("birth", "dob")
 	kc.zip = has("zip", "zipcode", "postal", "postcode", "zp", "zip5") || contains("zipcode", "postalcode", "postcode")
-	kc.address = (has("address", "addr", "street", "address1", "address2", "line1", "line2", "addr1", "addr2") || contains("streetaddress", "homeaddress", "mailingaddress")) &&
+	kc.address = (has("address", "addr", "street", "address1", "address2", "line1", "line2", "addr1", "addr2") || contains("streetaddress", "homeaddress", "mailingaddress", "addressline")) &&
 		!has("email", "ip", "mac", "wallet", "url", "web", "server", "remote", "client")
 	kc.mrn = has("mrn") || contains("medicalrecord", "patientid", "patientnumber", "chartnumber", "chartid", "patientmrn")
 	kc.member = contains("memberid", "membernumber", "subscriberid", "subscribernumber", "policynumber", "policyid", "insuranceid", "beneficiaryid", "healthplanid", "memberno")
-	kc.npi = has("npi") || contains("npinumber", "providernpi")
-	kc.dea = has("dea") || contains("deanumber")
+	kc.npi = has("npi") || contains("npinumber", "providernpi") || gluedToRole(compact, "npi")
+	kc.dea = has("dea") || contains("deanumber") || gluedToRole(compact, "dea")
 	kc.card = has("card", "cc", "pan", "ccnum", "cardnumber", "creditcard") || contains("cardnumber", "creditcard", "ccnumber")
 	kc.ip = has("ip", "ipv4", "ipv6", "ipaddress", "uip", "cip") || contains("ipaddress", "clientip", "remoteaddr", "xforwardedfor", "xrealip", "ipoverride")
 	switch compact {

@@ -115,6 +115,7 @@ func TestFind(t *testing.T) {
 		{"npi word", "", "Provider NPI 1245319599", "npi:1245319599=1245319599"},
 		{"neg npi checksum", "npi", "1245319598", ""},
 		{"neg npi no context", "order", "1245319599", ""},
+		{"npi key glued to role", "referringnpi", "1245319599", "npi:1245319599=1245319599"},
 		{"dea key", "dea", "AB1234563", "dea:AB1234563=AB1234563"},
 		{"dea text", "", "DEA # BJ6125341", "dea:BJ6125341=BJ6125341"},
 		{"neg dea checksum", "dea", "AB1234567", ""},
@@ -251,6 +252,10 @@ func TestKeyContext(t *testing.T) {
 		{"email_address", func(k keyCtx) bool { return k.email && !k.address }},
 		{"app_version", func(k keyCtx) bool { return k.version }},
 		{"event_name", func(k keyCtx) bool { return !k.name && !k.fullName }},
+		{"referringnpi", func(k keyCtx) bool { return k.npi }},
+		{"prescriberdea", func(k keyCtx) bool { return k.dea }},
+		{"bigidea", func(k keyCtx) bool { return !k.dea }},
+		{"addressline1", func(k keyCtx) bool { return k.address }},
 	}
 	for _, tt := range tests {
 		if !tt.want(keyContext(tt.key)) {

@@ -27,15 +27,18 @@ import (
 
 // record is one line of labels.jsonl.
 type record struct {
-	File     string  `json:"file"`
-	Template string  `json:"template"`
-	Expected []label `json:"expected"`
+	File     string     `json:"file"`
+	Template string     `json:"template"`
+	Expected []outLabel `json:"expected"`
 	// Persona names the persona file the flow must be inspected with, or
 	// is empty.
 	Persona string `json:"persona,omitempty"`
 	// Negative marks a hard negative: ordinary traffic built to look like
 	// PHI to a naive detector.
 	Negative bool `json:"negative,omitempty"`
+	// Hashed lists the expected persona values the flow carries only as
+	// hashes: without the persona no inspector can recognise them.
+	Hashed []outLabel `json:"hashed,omitempty"`
 }
 
 // wsMessage is one WebSocket message in a .ws.json sidecar.
@@ -89,6 +92,11 @@ type scenario struct {
 	text    *health
 	ids     []person
 	persona bool
+
+	// personaPlain and personaHashed record how each persona value was
+	// sent.
+	personaPlain, personaHashed map[label]bool
+
 	// fullReferer sends the page URL as Referer instead of its origin.
 	fullReferer bool
 	cookie      bool
@@ -145,7 +153,26 @@ func (s *scenario) referer() string {
 // uses it, else the scenario's. use registers each returned one.
 func (s *scenario) take(p person) string {
 	s.use(p.Label)
+	s.personaPlain[p.Label] = true
 	return p.Value
+}
+
+// takeHashed is take for a value the template sends hashed.
+func (s *scenario) takeHashed(p person) string {
+	s.use(p.Label)
+	s.personaHashed[p.Label] = true
+	return p.Value
+}
+
+// hashedOnly are the labels of values sent hashed and never plain.
+func (s *scenario) hashedOnly() map[label]bool {
+	out := map[label]bool{}
+	for l := range s.personaHashed {
+		if !s.personaPlain[l] {
+			out[l] = true
+		}
+	}
+	return out
 }
 
 func (s *scenario) browserHeaders(r *request, mode, dest string) {
@@ -257,6 +284,7 @@ func generate(dir string, perTemplate int) error {
 	}
 	rng := rand.New(rand.NewPCG(20240315, 42))
 	var records []record
+	rot := rotation{}
 	n := 0
 	write := func(tname string, s *scenario, r request, negative bool) error {
 		n++
@@ -274,12 +302,15 @@ func generate(dir string, perTemplate int) error {
 		if s.persona {
 			rec.Persona = "persona.json"
 		}
+		if h := s.hashedOnly(); len(h) > 0 {
+			rec.Hashed = sortedLabels(h)
+		}
 		records = append(records, rec)
 		return nil
 	}
 	for _, t := range templates {
 		for i := 0; i < perTemplate; i++ {
-			s := newScenario(rng)
+			s := newScenario(rng, rot)
 			s.persona = t.persona && i%3 == 0
 			if err := write(t.name, s, t.build(s), false); err != nil {
 				return err
@@ -288,7 +319,7 @@ func generate(dir string, perTemplate int) error {
 	}
 	for _, t := range negatives {
 		for i := 0; i < 6; i++ {
-			s := &scenario{rng: rng, labels: map[label]bool{}, site: sites[rng.IntN(len(sites))], persona: i%2 == 0}
+			s := &scenario{rng: rng, labels: map[label]bool{}, personaPlain: map[label]bool{}, personaHashed: map[label]bool{}, site: sites[rng.IntN(len(sites))], persona: i%2 == 0}
 			if err := write(t.name, s, t.build(s), true); err != nil {
 				return err
 			}
@@ -303,36 +334,53 @@ func generate(dir string, perTemplate int) error {
 	return os.WriteFile(filepath.Join(dir, "labels.jsonl"), buf.Bytes(), 0o644)
 }
 
-func newScenario(rng *rand.Rand) *scenario {
-	s := &scenario{rng: rng, labels: map[label]bool{}, site: sites[rng.IntN(len(sites))]}
-	pick := func(hs []health) *health { h := hs[rng.IntN(len(hs))]; return &h }
-	if rng.IntN(10) < 7 {
-		s.page = pick(pages)
+// rotation hands out the values of each pool in turn, so every value of
+// a pool appears in the corpus (random draws would leave some out).
+type rotation map[string]int
+
+func (r rotation) next(pool string, n int) int {
+	i := r[pool] % n
+	r[pool]++
+	return i
+}
+
+func newScenario(rng *rand.Rand, rot rotation) *scenario {
+	s := &scenario{rng: rng, labels: map[label]bool{}, personaPlain: map[label]bool{}, personaHashed: map[label]bool{}, site: sites[rng.IntN(len(sites))]}
+	pick := func(name string, hs []health) *health { h := hs[rot.next(name, len(hs))]; return &h }
+	if rng.IntN(10) < 8 {
+		s.page = pick("pages", pages)
 	}
 	if rng.IntN(10) < 5 {
-		s.event = pick(events)
+		s.event = pick("events", events)
 	}
 	if rng.IntN(10) < 5 {
-		s.text = pick(texts)
+		s.text = pick("texts", texts)
 	}
 	if rng.IntN(2) == 0 {
-		s.ids = append(s.ids, emails[rng.IntN(len(emails))])
+		s.ids = append(s.ids, emails[rot.next("emails", len(emails))])
 	}
 	if rng.IntN(3) == 0 {
-		s.ids = append(s.ids, phones[rng.IntN(len(phones))])
+		s.ids = append(s.ids, phones[rot.next("phones", len(phones))])
 	}
-	if rng.IntN(3) == 0 {
-		s.ids = append(s.ids, others[rng.IntN(len(others))])
+	for n := 1 + rng.IntN(3); n > 0; n-- {
+		s.ids = append(s.ids, others[rot.next("others", len(others))])
 	}
 	s.fullReferer = rng.IntN(3) == 0
 	s.cookie = rng.IntN(2) == 0
 	return s
 }
 
-func sortedLabels(m map[label]bool) []label {
-	out := make([]label, 0, len(m))
+// outLabel is a label as labels.jsonl writes it, with its alternative.
+type outLabel struct {
+	Kind string `json:"kind"`
+	Term string `json:"term"`
+	Alt  string `json:"alt,omitempty"`
+}
+
+func sortedLabels(m map[label]bool) []outLabel {
+	out := make([]outLabel, 0, len(m))
 	for l := range m {
-		out = append(out, l)
+		out = append(out, outLabel{l.Kind, l.Term, alts[l]})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Kind != out[j].Kind {

@@ -32,7 +32,7 @@ func (s *scenario) metaUserData() query {
 	var q query
 	if s.persona {
 		for _, p := range []person{pEmail, pPhone, pFirst, pLast, pDOB, pCity, pState, pZIP} {
-			q.add("ud["+p.Key+"]", sha256Hex(s.take(p)))
+			q.add("ud["+p.Key+"]", sha256Hex(s.takeHashed(p)))
 		}
 		return q
 	}
@@ -134,7 +134,7 @@ var templates = []template{
 		q.add("ref", "https://www.google.com/")
 		q.add("tiba", s.title())
 		if s.persona {
-			q.add("em", "tv.1~em."+sha256B64URL(s.take(pEmail)))
+			q.add("em", "tv.1~em."+sha256B64URL(s.takeHashed(pEmail)))
 		} else {
 			q.add("em", "tv.1~em."+sha256B64URL(fmt.Sprintf("shopper%d@example.org", s.rng.IntN(9999))))
 		}
@@ -146,9 +146,9 @@ var templates = []template{
 	{"tiktok", true, func(s *scenario) request {
 		user := map[string]any{}
 		if s.persona {
-			user["email"] = sha256Hex(s.take(pEmail))
-			user["phone_number"] = sha256Hex("+" + s.take(pPhone))
-			user["external_id"] = sha256Hex(s.take(pMember))
+			user["email"] = sha256Hex(s.takeHashed(pEmail))
+			user["phone_number"] = sha256Hex("+" + s.takeHashed(pPhone))
+			user["external_id"] = sha256Hex(s.takeHashed(pMember))
 		} else {
 			user["email"] = sha256Hex(s.uuid() + "@example.net")
 		}
@@ -196,7 +196,7 @@ var templates = []template{
 			"domAttributes":          map[string]any{"elementSemanticType": "BUTTON", "elementValue": s.eventName("Contact us"), "innerText": s.freeText("Contact us")},
 		}
 		if s.persona {
-			body["hem"] = sha256Hex(s.take(pEmail))
+			body["hem"] = sha256Hex(s.takeHashed(pEmail))
 		}
 		payload := base64.StdEncoding.EncodeToString(encoded.Gzip([]byte(mustJSON(body))))
 		r := request{Method: "POST", URL: "https://px.ads.linkedin.com/wa/", Body: []byte(payload)}
@@ -232,11 +232,7 @@ var templates = []template{
 		q.add("source", "apiUpdate")
 		q.add("referer", s.pageURL())
 		q.add("device_identifier", s.uuid())
-		r := request{Method: "POST", URL: "https://api-iam.intercom.io/messenger/web/ping", Body: []byte(q.String())}
-		s.browserHeaders(&r, "cors", "empty")
-		r.header("Content-Type", "application/x-www-form-urlencoded")
-		r.header("Origin", s.origin())
-		return r
+		return intercomPost(s, "ping", q)
 	}},
 	{"intercom-conversation", true, func(s *scenario) request {
 		var q query
@@ -252,11 +248,7 @@ var templates = []template{
 		}
 		q.add("blocks", mustJSON(blocks))
 		q.add("referer", s.pageURL())
-		r := request{Method: "POST", URL: "https://api-iam.intercom.io/messenger/web/conversations", Body: []byte(q.String())}
-		s.browserHeaders(&r, "cors", "empty")
-		r.header("Content-Type", "application/x-www-form-urlencoded")
-		r.header("Origin", s.origin())
-		return r
+		return intercomPost(s, "conversations", q)
 	}},
 	{"segment-track", false, func(s *scenario) request {
 		return segment(s, "https://api.segment.io/v1/t", "track", false)
@@ -515,8 +507,8 @@ var templates = []template{
 		q.add("tag_id", "99812")
 		q.add("page", s.pageURL())
 		if s.persona {
-			q.add("uid_md5", md5Hex(s.take(pEmail)))
-			q.add("uid_sha1", sha1Hex(s.take(pEmail)))
+			q.add("uid_md5", md5Hex(s.takeHashed(pEmail)))
+			q.add("uid_sha1", sha1Hex(s.takeHashed(pEmail)))
 		} else {
 			q.add("uid_md5", md5Hex(s.uuid()))
 		}
@@ -581,6 +573,15 @@ func ga4Batch(s *scenario) string {
 	}
 	lines = append(lines, q.String())
 	return strings.Join(lines, "\r\n")
+}
+
+// intercomPost is a Messenger form POST to one of its endpoints.
+func intercomPost(s *scenario, endpoint string, q query) request {
+	r := request{Method: "POST", URL: "https://api-iam.intercom.io/messenger/web/" + endpoint, Body: []byte(q.String())}
+	s.browserHeaders(&r, "cors", "empty")
+	r.header("Content-Type", "application/x-www-form-urlencoded")
+	r.header("Origin", s.origin())
+	return r
 }
 
 func intercomUser(s *scenario) map[string]any {
