@@ -7,7 +7,7 @@ LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/phiproxy
 ARGS    ?=
 # Corpus generators live under testdata, which ./... skips: name them.
-GENERATORS := ./testdata/eval/gen ./testdata/devset/gen
+GENERATORS := ./testdata/eval/gen ./testdata/devset/gen ./testdata/holdout/gen
 # The packages where goroutines share state run again under the race detector.
 RACY := ./pipeline ./proxy ./store ./tui ./certs ./classify/...
 
