@@ -21,11 +21,20 @@ build:
 run: build
 	./$(BIN) run $(ARGS)
 
-## test: installs the tools the tests drive (Chromium, tshark, mitmproxy, ...)
-## when missing, then runs every test against real listeners, files and tools.
+# Under make, a test whose tool is missing fails instead of skipping
+# (internal/testenv): deps has installed every tool, or failed.
+export PHIPROXY_REQUIRE_TOOLS := 1
+# go test -json piped through tools/testsummary prints go test's usual
+# output plus the count of passed, failed and skipped tests; any skip fails.
+SUMMARY := bin/testsummary
+
+## test: installs the tools the tests drive (Chromium, Firefox, tshark,
+## mitmproxy, ...) when missing, then runs every test against real
+## listeners, files and tools. A skipped test fails the target.
 test: deps lint
-	CI=$${CI:-} $(GO) test -count=1 -timeout 14m ./... $(GENERATORS)
-	$(GO) test -count=1 -race -timeout 10m $(RACY)
+	@mkdir -p bin && $(GO) build -o $(SUMMARY) ./tools/testsummary
+	set -o pipefail; $(GO) test -json -count=1 -timeout 14m ./... $(GENERATORS) 2>&1 | $(SUMMARY)
+	set -o pipefail; $(GO) test -json -count=1 -race -timeout 10m $(RACY) 2>&1 | $(SUMMARY)
 
 deps:
 	./tools/install-test-deps

@@ -17,6 +17,7 @@ import (
 	"github.com/phiproxy/phiproxy/certs"
 	"github.com/phiproxy/phiproxy/chromium"
 	"github.com/phiproxy/phiproxy/chromium/chromiumtest"
+	"github.com/phiproxy/phiproxy/internal/testenv"
 )
 
 const marker = "phiproxy-dom-marker-7f3a"
@@ -115,9 +116,7 @@ func clip(s string) string {
 }
 
 func TestNewProfileFiles(t *testing.T) {
-	if _, err := exec.LookPath("certutil"); err != nil {
-		t.Skip("certutil not installed")
-	}
+	testenv.Program(t, "certutil")
 	ca, err := certs.Load(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -296,30 +296,41 @@ func fixtures() []fixture {
 	return fs
 }
 
-// TestRegenerateFixtures writes the fixtures when run with -regen:
+// TestFixturesMatchTheirSpecs checks that every file under
+// testdata/payloads is what its spec above generates, so the specs stay the
+// fixtures' source of truth. With -regen it rewrites the files instead:
 //
-//	go test ./classify/decode -run TestRegenerateFixtures -regen
+//	go test ./classify/decode -run TestFixturesMatchTheirSpecs -regen
 //	go test ./classify/decode -run TestFixtures -update
-func TestRegenerateFixtures(t *testing.T) {
-	if !*regen {
-		t.Skip("run with -regen to rewrite testdata/payloads")
-	}
+func TestFixturesMatchTheirSpecs(t *testing.T) {
 	for _, f := range fixtures() {
 		path := filepath.Join(payloadDir, filepath.FromSlash(f.path)+".http")
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, f.bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		files := map[string][]byte{path: f.bytes()}
 		if len(f.ws) > 0 {
 			var b bytes.Buffer
 			for _, m := range f.ws {
 				b.Write(mustJSON(m))
 				b.WriteByte('\n')
 			}
-			if err := os.WriteFile(strings.TrimSuffix(path, ".http")+".ws.jsonl", b.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
+			files[strings.TrimSuffix(path, ".http")+".ws.jsonl"] = b.Bytes()
+		}
+		for name, want := range files {
+			if *regen {
+				if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(name, want, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			got, err := os.ReadFile(name)
+			if err != nil {
+				t.Errorf("%v (run with -regen to create it)", err)
+				continue
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from its spec in gen_test.go (run with -regen if the spec is right)", name)
 			}
 		}
 	}

@@ -2,9 +2,10 @@
 // the external programs they drive (tshark, mitmdump, tmux, Chromium...)
 // the output of child processes they watch, and waiting on them.
 //
-// `make test` installs every program the tests use. So a missing one skips
-// a test on a developer's machine, and fails it under CI (the CI variable
-// set), where a skip would hide a broken set-up.
+// `make test` installs every program the tests use, and then a missing one
+// must fail the test: a skip would let a broken set-up pass unnoticed. So
+// Missing fails when PHIPROXY_REQUIRE_TOOLS=1 (which the Makefile exports)
+// or CI is set, and skips only in a bare `go test` on a developer's machine.
 package testenv
 
 import (
@@ -16,13 +17,24 @@ import (
 	"time"
 )
 
-// Missing skips the test with the message, or fails it under CI.
+// RequireTools is the environment variable that makes a missing tool a
+// failure; `make test` sets it to 1.
+const RequireTools = "PHIPROXY_REQUIRE_TOOLS"
+
+// Required reports whether a missing tool fails the test rather than
+// skipping it: under `make test` (PHIPROXY_REQUIRE_TOOLS=1) and in CI.
+func Required() bool {
+	return os.Getenv(RequireTools) == "1" || os.Getenv("CI") != ""
+}
+
+// Missing fails the test with the message when tools are required, and
+// skips it otherwise.
 func Missing(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf(format+" (required in CI; make test installs it)", args...)
+	if Required() {
+		t.Fatalf(format+" (required: tools/install-test-deps installs it)", args...)
 	}
-	t.Skipf(format, args...)
+	t.Skipf(format+" (run make test, or set "+RequireTools+"=1, to make this a failure)", args...)
 }
 
 // Program returns the path of an installed program, or calls Missing.
