@@ -13,8 +13,11 @@ import (
 )
 
 // TestWriterThreadIsNiced: the batches are stored (and OnSaved called)
-// from a thread at nice 10.
+// from a thread at nice 10, and only that thread is lowered: the others
+// keep the niceness the process started with (a test run under `nice`
+// starts above 0).
 func TestWriterThreadIsNiced(t *testing.T) {
+	start := readNice(t, "/proc/self/stat")
 	s := openStore(t)
 	got := make(chan int, 1)
 	p, err := New(Config{Inspector: flagEmails, Store: s, OnSaved: func([]store.Record) {
@@ -30,22 +33,31 @@ func TestWriterThreadIsNiced(t *testing.T) {
 	p.Submit(flow("https://tracker.example/p?e=jane@example.com"))
 	select {
 	case nice := <-got:
-		if nice != 10 {
-			t.Errorf("writer thread nice: got %d, want 10", nice)
+		// Setting nice 10 lowers the priority of a thread that starts at
+		// 0 to 10. A thread that starts above 10 stays where it is unless
+		// the process may raise priorities (CAP_SYS_NICE).
+		if nice != 10 && (start <= 10 || nice != start) {
+			t.Errorf("writer thread nice: got %d, want 10 (the process started at %d)", nice, start)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no batch saved")
 	}
-	if nice := threadNice(t); nice != 0 {
-		t.Errorf("test goroutine's thread nice: got %d, want 0 (only the writer's thread is lowered)", nice)
+	if nice := threadNice(t); nice != start {
+		t.Errorf("test goroutine's thread nice: got %d, want %d as the process started (only the writer's thread is lowered)", nice, start)
 	}
 }
 
-// threadNice reads the calling thread's nice value (field 19 of
-// /proc/thread-self/stat).
+// threadNice reads the calling thread's nice value.
 func threadNice(t *testing.T) int {
 	t.Helper()
-	b, err := os.ReadFile("/proc/thread-self/stat")
+	return readNice(t, "/proc/thread-self/stat")
+}
+
+// readNice reads the nice value (field 19) from a stat file of /proc:
+// /proc/self/stat for the process's main thread.
+func readNice(t *testing.T, stat string) int {
+	t.Helper()
+	b, err := os.ReadFile(stat)
 	if err != nil {
 		t.Fatal(err)
 	}

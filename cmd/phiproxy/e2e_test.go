@@ -508,11 +508,12 @@ func TestExportCommand(t *testing.T) {
 	}
 }
 
-// TestFullQueueStillForwards fills the inspection budget at once
-// (--queue-bytes 1: every flow with a body is over it) and checks that the
-// browser's requests are forwarded all the same, with the skipped
-// inspections counted.
-func TestFullQueueStillForwards(t *testing.T) {
+// TestOverByteBudgetStillForwards sets the inspection byte budget so low
+// (--queue-bytes 1) that every flow with a body is over it, and checks that
+// the browser's requests are forwarded all the same, with the skipped
+// inspections counted. The flow-count limit (--queue) is checked in the
+// pipeline's TestFullQueueDropsWithoutBlocking.
+func TestOverByteBudgetStillForwards(t *testing.T) {
 	o := newOrigin(t)
 	r := startProxy(t, "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile, "--queue-bytes", "1")
 	c := r.client(t)
