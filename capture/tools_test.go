@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -218,7 +217,7 @@ func TestReadPcapFromDumpcap(t *testing.T) {
 
 	// Everything sent so far was captured once a packet sent after it is
 	// in the file: knock once more and wait for that knock's packets.
-	if !capturedKnock(t, out, plain.Listener.Addr().String()) {
+	if !testenv.CapturedKnock(t, out, plain.Listener.Addr().String()) {
 		cmd.Process.Kill()
 		cmd.Wait()
 		t.Fatalf("dumpcap did not write the last packets; stderr:\n%s", stderr.String())
@@ -252,27 +251,6 @@ func TestReadPcapFromDumpcap(t *testing.T) {
 	if len(sum.Encrypted) != 1 || sum.Encrypted[0].SNI != "portal.clinic.test" || sum.Encrypted[0].Server != secure.Listener.Addr().String() {
 		t.Errorf("encrypted: got %+v, want one to %s with SNI portal.clinic.test", sum.Encrypted, secure.Listener.Addr())
 	}
-}
-
-// capturedKnock opens and closes a connection to addr, with no payload (so
-// no flow), and waits until the capture file holds a packet of it: a TCP
-// header starting with its client port and addr's port. Loopback packets
-// are captured and written in the order they were sent, so at that point
-// every earlier packet is in the file too.
-func capturedKnock(t *testing.T, file, addr string) bool {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatalf("knock: %v", err)
-	}
-	ports := make([]byte, 4)
-	binary.BigEndian.PutUint16(ports, uint16(c.LocalAddr().(*net.TCPAddr).Port))
-	binary.BigEndian.PutUint16(ports[2:], uint16(c.RemoteAddr().(*net.TCPAddr).Port))
-	c.Close()
-	return testenv.WaitFor(15*time.Second, func() bool {
-		data, err := os.ReadFile(file)
-		return err == nil && bytes.Contains(data, ports)
-	})
 }
 
 func TestReadHARFromMitmdump(t *testing.T) {

@@ -152,7 +152,7 @@ func TestCrawlCommand(t *testing.T) {
 		before := pixel.count()
 		code, stdout, stderr, db := crawlRun(t, "--json", "--fail-on", "high")
 		t.Logf("stderr:\n%s", stderr)
-		rows := parseRows(t, stdout)
+		rows := crawlRows(checkFindingLines(t, stdout, true))
 		// The severity rules: health information alone to a third party
 		// is high; identifiers alone to a third party are medium; nothing
 		// here sends both in one request, so nothing is critical.
@@ -220,7 +220,7 @@ func TestCrawlCommand(t *testing.T) {
 		if code := run(context.Background(), []string{"findings", "--db", db, "--json"}, &fo, &fe); code != exitOK {
 			t.Fatalf("findings: exit %d: %s", code, fe.String())
 		}
-		stored := parseRows(t, fo.String())
+		stored := crawlRows(checkFindingLines(t, fo.String(), true))
 		if got, want := len(stored), len(rows); got != want {
 			t.Errorf("stored findings: got %d, want %d (as streamed)", got, want)
 		}

@@ -231,9 +231,6 @@ func hasFinding(rows []map[string]any, kind, term string) bool {
 	return false
 }
 
-// The JSON Lines keys README promises; a test pins them.
-var findingKeys = []string{"flow_id", "time", "method", "url", "host", "party", "vendor", "kind", "term", "value", "path", "severity", "source"}
-
 func TestRunFindsPHIEndToEnd(t *testing.T) {
 	o := newOrigin(t)
 	r := startProxy(t, "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile)
@@ -254,12 +251,12 @@ func TestRunFindsPHIEndToEnd(t *testing.T) {
 	}
 	r.stop(t)
 
-	live := parseJSONLines(t, r.stdout.String())
+	live := checkFindingLines(t, r.stdout.String(), false)
 	code, out, errOut := cli(t, "findings", "--json", "--db", r.db)
 	if code != 0 {
 		t.Fatalf("findings exit %d: %s", code, errOut)
 	}
-	stored := parseJSONLines(t, out)
+	stored := checkFindingLines(t, out, false)
 	if len(stored) == 0 || len(stored) != len(live) {
 		t.Fatalf("findings: %d stored, %d printed live; want the same, non-zero", len(stored), len(live))
 	}
@@ -274,19 +271,11 @@ func TestRunFindsPHIEndToEnd(t *testing.T) {
 		}
 	}
 	for _, row := range stored {
-		for _, k := range findingKeys {
-			if _, ok := row[k]; !ok {
-				t.Fatalf("JSON line lacks %q: %v", k, row)
-			}
-		}
 		if row["host"] != "tracker.test" {
 			t.Errorf("host: got %v, want tracker.test", row["host"])
 		}
 		if strings.Contains(fmt.Sprint(row["url"]), "/plain") {
 			t.Errorf("a flow without PHI was reported: %v", row)
-		}
-		if _, err := time.Parse(time.RFC3339, fmt.Sprint(row["time"])); err != nil {
-			t.Errorf("time is not RFC 3339: %v", row["time"])
 		}
 	}
 	// Only flagged flows are stored by default.

@@ -94,7 +94,9 @@ func TestScanMatchesLiveProxy(t *testing.T) {
 	live := startProxy(t)
 	sendTrackerMix(t, live.client(t), origin.URL)
 	live.stop(t)
-	time.Sleep(300 * time.Millisecond)
+	if !testenv.CapturedKnock(t, pcap, origin.Listener.Addr().String()) {
+		t.Fatalf("dumpcap did not write the last packets: %s", capErr.String())
+	}
 	capture.Process.Signal(os.Interrupt)
 	capture.Wait()
 
@@ -145,6 +147,7 @@ func TestScanMatchesLiveProxy(t *testing.T) {
 		if code == 2 {
 			t.Fatalf("scan %s: exit 2: %s", name, errOut)
 		}
+		checkFindingLines(t, out, false)
 		got := findingSet(t, out)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("scan of %s differs from the live proxy:\ngot  %v\nwant %v\nstderr: %s", name, got, want, errOut)

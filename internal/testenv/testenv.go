@@ -10,6 +10,8 @@ package testenv
 
 import (
 	"bytes"
+	"encoding/binary"
+	"net"
 	"os"
 	"os/exec"
 	"sync"
@@ -84,4 +86,25 @@ func WaitFor(timeout time.Duration, cond func() bool) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return cond()
+}
+
+// CapturedKnock opens and closes a TCP connection to addr, with no payload,
+// and waits up to 15 s until the capture file being written holds a packet
+// of it (a TCP header starting with its client port and addr's port).
+// Packets on loopback are captured and written in the order they were
+// sent, so once the knock is in the file, everything sent before it is.
+func CapturedKnock(t testing.TB, file, addr string) bool {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("knock on %s: %v", addr, err)
+	}
+	ports := make([]byte, 4)
+	binary.BigEndian.PutUint16(ports, uint16(c.LocalAddr().(*net.TCPAddr).Port))
+	binary.BigEndian.PutUint16(ports[2:], uint16(c.RemoteAddr().(*net.TCPAddr).Port))
+	c.Close()
+	return WaitFor(15*time.Second, func() bool {
+		data, err := os.ReadFile(file)
+		return err == nil && bytes.Contains(data, ports)
+	})
 }
