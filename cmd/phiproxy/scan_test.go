@@ -26,9 +26,12 @@ func sizeOf(path string) int64 {
 	return fi.Size()
 }
 
+// sentRequest is a request a test sent, to find again in a recording.
+type sentRequest struct{ method, url, body string }
+
 // sendTrackerMix sends the same tracker-like requests, PHI in three of
-// them, through whatever client it is given.
-func sendTrackerMix(t *testing.T, c *http.Client, base string) {
+// them, through whatever client it is given, and returns them.
+func sendTrackerMix(t *testing.T, c *http.Client, base string) []sentRequest {
 	t.Helper()
 	reqs := []struct{ method, path, ctype, body string }{
 		{"GET", "/tr?id=1&ev=PageView&em=jane.doe%40example.com&dl=https%3A%2F%2Fclinic.test%2Fconditions%2Fdepression", "", ""},
@@ -36,11 +39,14 @@ func sendTrackerMix(t *testing.T, c *http.Client, base string) {
 		{"POST", "/messenger/web/ping", "application/x-www-form-urlencoded", "app_id=x1&user_data=%7B%22email%22%3A%22ann.lee%40example.net%22%7D"},
 		{"GET", "/plain?q=shoes&size=9", "", ""},
 	}
+	var sent []sentRequest
 	for _, r := range reqs {
 		if code, _ := do(t, c, r.method, base+r.path, r.ctype, r.body); code != 200 {
 			t.Fatalf("%s %s: status %d", r.method, r.path, code)
 		}
+		sent = append(sent, sentRequest{r.method, base + r.path, r.body})
 	}
+	return sent
 }
 
 // findingSet renders JSON Lines findings as sorted "kind term severity"
