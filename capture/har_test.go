@@ -30,8 +30,15 @@ func readHARFixture(t *testing.T, name string) ([]*phiproxy.Flow, Summary) {
 	return flows, sum
 }
 
-func TestReadHARChrome(t *testing.T) {
-	flows, sum := readHARFixture(t, "chrome.har")
+// The HAR fixtures under testdata/har are written by hand in the shape of
+// Chrome's and Firefox's exports, to reach what loopback traffic cannot:
+// HTTP/2 pseudo-headers, blocked requests, WebSocket frames, base64 and
+// params-only bodies, an entry without a request. Real exports from
+// Firefox and Chromium are recorded and scanned in cmd/phiproxy's
+// TestScanFirefoxHAR and TestScanChromiumHAR.
+
+func TestReadHARHandwrittenChromeShape(t *testing.T) {
+	flows, sum := readHARFixture(t, "chrome-handwritten.har")
 	if len(flows) != 3 || sum.Flows != 3 || sum.Skipped != 0 {
 		t.Fatalf("flows: got %d (summary %d, skipped %d), want 3", len(flows), sum.Flows, sum.Skipped)
 	}
@@ -94,8 +101,8 @@ func TestReadHARChrome(t *testing.T) {
 	}
 }
 
-func TestReadHARFirefox(t *testing.T) {
-	flows, sum := readHARFixture(t, "firefox.har")
+func TestReadHARHandwrittenFirefoxShape(t *testing.T) {
+	flows, sum := readHARFixture(t, "firefox-handwritten.har")
 	if len(flows) != 3 || sum.Skipped != 1 {
 		t.Fatalf("flows: got %d, skipped %d; want 3 and 1 (the entry without a request)", len(flows), sum.Skipped)
 	}
@@ -158,7 +165,7 @@ func TestReadHARMalformed(t *testing.T) {
 }
 
 func TestReadHAREmitError(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "har", "chrome.har"))
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "har", "chrome-handwritten.har"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +285,7 @@ func BenchmarkReadHAR(b *testing.B) {
 }
 
 func FuzzReadHAR(f *testing.F) {
-	for _, name := range []string{"chrome.har", "firefox.har"} {
+	for _, name := range []string{"chrome-handwritten.har", "firefox-handwritten.har"} {
 		data, err := os.ReadFile(filepath.Join("..", "testdata", "har", name))
 		if err != nil {
 			f.Fatal(err)

@@ -25,11 +25,23 @@ const (
 type findingKey struct {
 	key string
 	typ jsonType
-	// crawlOnly keys appear in the findings of crawls, and only there.
-	crawlOnly bool
+	// where says in which outputs the key appears.
+	where presence
 	// values lists what the key may hold, when README enumerates it.
 	values []string
 }
+
+// presence is where a key appears.
+type presence int
+
+const (
+	always presence = iota
+	// crawlsOnly: in every finding of a crawl, and nowhere else.
+	crawlsOnly
+	// crawlsAndWhenKnown: in every finding of a crawl, and elsewhere when
+	// the recording says (a HAR's Referer names the page).
+	crawlsAndWhenKnown
+)
 
 // findingContract is README's JSON Lines table, row for row: adding a key
 // to the format is one line here.
@@ -52,8 +64,8 @@ var findingContract = []findingKey{
 	{key: "severity", typ: jsonString, values: []string{"critical", "high", "medium", "low", "info"}},
 	{key: "source", typ: jsonString, values: []string{"dictionary", "pattern", "persona", "shape"}},
 	{key: "score", typ: jsonNumber},
-	{key: "page", typ: jsonString, crawlOnly: true},
-	{key: "phase", typ: jsonString, crawlOnly: true, values: []string{"load", "interaction", "login"}},
+	{key: "page", typ: jsonString, where: crawlsAndWhenKnown},
+	{key: "phase", typ: jsonString, where: crawlsOnly, values: []string{"load", "interaction", "login"}},
 	{key: "authenticated", typ: jsonBool},
 	{key: "field", typ: jsonString},
 	{key: "match_start", typ: jsonInt},
@@ -61,8 +73,9 @@ var findingContract = []findingKey{
 }
 
 // checkFindingLines checks every line of a JSON Lines finding stream
-// against findingContract: each documented key present with its type and,
-// where README lists them, one of its values; no undocumented key; and what
+// against findingContract: each documented key present (where it should
+// be) with its type and, where README lists them, one of its values; no
+// undocumented key; and what
 // README says of the values: UTC RFC 3339 times, lower-case hosts without a
 // port, scores from 0 to 1, and value found in field at its offsets (both 0
 // when value is the whole field or has no position in it). crawl
@@ -99,12 +112,12 @@ func checkFindingRow(t testing.TB, row map[string]any, crawl bool) {
 		documented[k.key] = true
 		v, ok := row[k.key]
 		if !ok {
-			if !k.crawlOnly || crawl {
+			if k.where == always || crawl {
 				t.Errorf("line lacks %q: %v", k.key, row)
 			}
 			continue
 		}
-		if k.crawlOnly && !crawl {
+		if k.where == crawlsOnly && !crawl {
 			t.Errorf("%q outside a crawl: %v", k.key, row)
 		}
 		if got := typeOf(v); got != k.typ && !(k.typ == jsonNumber && got == jsonInt) {
