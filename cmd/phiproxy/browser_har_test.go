@@ -1,21 +1,29 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/phiproxy/phiproxy/chromium"
 	"github.com/phiproxy/phiproxy/internal/testenv"
 )
 
@@ -278,4 +286,303 @@ func TestScanFirefoxHAR(t *testing.T) {
 	}
 	t.Logf("%s: written by %s %s, %d entries", filepath.Base(har), h.Log.Creator.Name, h.Log.Creator.Version, len(h.Log.Entries))
 	checkBrowserHARScan(t, s, har)
+}
+
+// TestScanChromiumHAR records the clinic page in headless Chromium over
+// the DevTools protocol and writes the HAR from the Network domain's
+// events the way DevTools' own export does (cdpHAR below), then scans it.
+// The HAR must also pass the HAR 1.2 schema check in tools/harcheck, so
+// that what is scanned is a HAR and not just this test's idea of one.
+func TestScanChromiumHAR(t *testing.T) {
+	testenv.File(t, chromium.DefaultPath)
+	node := testenv.Program(t, "node")
+	check, err := filepath.Abs("../../tools/harcheck/check.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testenv.File(t, filepath.Join(filepath.Dir(check), "node_modules", "har-validator"))
+	s := newBrowserSite(t)
+	dir := t.TempDir()
+
+	var output testenv.Buffer
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium.DefaultPath),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-features", "HttpsUpgrades"),
+		chromedp.Flag("host-resolver-rules", "MAP clinic.test 127.0.0.1, MAP tracker.test 127.0.0.1"),
+		chromedp.UserDataDir(filepath.Join(dir, "profile")),
+		chromedp.CombinedOutput(&output),
+	)
+	defer cancelAlloc()
+	tab, cancelTab := chromedp.NewContext(allocCtx)
+	defer cancelTab()
+
+	rec := &cdpHAR{requests: map[network.RequestID]*cdpRequest{}}
+	// The first call starts the browser, so it carries no timeout (the
+	// browser would die with it); the watchdog bounds it instead.
+	watchdog := time.AfterFunc(60*time.Second, cancelTab)
+	err = chromedp.Listen(tab, rec.event)
+	if err == nil {
+		_, err = chromedp.Call(tab, network.Enable, network.EnableParams{})
+	}
+	if err == nil {
+		err = chromedp.Do(tab, chromedp.Navigate(s.clinicURL()))
+	}
+	watchdog.Stop()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, output.String())
+	}
+	// The page's requests are done once the browser says they finished.
+	if !testenv.WaitFor(20*time.Second, rec.beaconsFinished) {
+		t.Fatalf("the tracker's requests did not finish in Chromium; requests: %v", rec.urls())
+	}
+	ctx, cancel := context.WithTimeout(tab, 30*time.Second)
+	defer cancel()
+	data, err := rec.har(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	har := filepath.Join(dir, "chromium.har")
+	if err := os.WriteFile(har, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cancelTab()
+
+	if out, err := exec.Command(node, check, har).CombinedOutput(); err != nil {
+		t.Fatalf("the HAR written from Chromium's events is not valid HAR 1.2: %v\n%s", err, out)
+	}
+	if h, ok := readHAR(har); !ok || !h.hasBeacons() {
+		t.Fatalf("the HAR lacks the tracker's requests:\n%s", data)
+	}
+	checkBrowserHARScan(t, s, har)
+}
+
+// cdpHAR collects the Network events of one tab and writes them as a HAR,
+// one entry per request, as Chrome DevTools' "Save all as HAR" does.
+type cdpHAR struct {
+	mu       sync.Mutex
+	order    []network.RequestID
+	requests map[network.RequestID]*cdpRequest
+}
+
+type cdpRequest struct {
+	sent     *network.EventRequestWillBeSent
+	response *network.Response
+	finished *network.EventLoadingFinished
+	failed   *network.EventLoadingFailed
+}
+
+// event is called from the tab's reading loop: it only records.
+func (c *cdpHAR) event(ev any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if _, ok := c.requests[ev.RequestID]; !ok {
+			c.order = append(c.order, ev.RequestID)
+		}
+		// A redirect reuses the ID; the last hop is the one recorded.
+		c.requests[ev.RequestID] = &cdpRequest{sent: ev}
+	case *network.EventResponseReceived:
+		if r := c.requests[ev.RequestID]; r != nil {
+			r.response = ev.Response
+		}
+	case *network.EventLoadingFinished:
+		if r := c.requests[ev.RequestID]; r != nil {
+			r.finished = ev
+		}
+	case *network.EventLoadingFailed:
+		if r := c.requests[ev.RequestID]; r != nil {
+			r.failed = ev
+		}
+	}
+}
+
+func (c *cdpHAR) urls() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, id := range c.order {
+		out = append(out, c.requests[id].sent.Request.URL)
+	}
+	return out
+}
+
+// beaconsFinished reports whether both requests to the tracker finished.
+func (c *cdpHAR) beaconsFinished() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, r := range c.requests {
+		if strings.Contains(r.sent.Request.URL, "tracker.test") && r.finished != nil {
+			n++
+		}
+	}
+	return n == 2
+}
+
+// harNV is a HAR name/value pair (headers, query string).
+type harNV struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// har writes the HAR 1.2 document. Request bodies are fetched with
+// Network.getRequestPostData, as DevTools does for its export.
+func (c *cdpHAR) har(ctx context.Context) ([]byte, error) {
+	version, err := chromedp.CallBrowser(ctx, browser.GetVersion, cdp.Empty{})
+	if err != nil {
+		return nil, fmt.Errorf("Browser.getVersion: %w", err)
+	}
+	c.mu.Lock()
+	var reqs []*cdpRequest
+	for _, id := range c.order {
+		reqs = append(reqs, c.requests[id])
+	}
+	c.mu.Unlock()
+
+	type obj = map[string]any
+	var entries []obj
+	var first time.Time
+	for _, r := range reqs {
+		if r.response == nil {
+			continue // failed before any response: nothing to record
+		}
+		req, resp := r.sent.Request, r.response
+		start := time.UnixMicro(int64(r.sent.WallTime.Float64() * 1e6)).UTC()
+		if first.IsZero() || start.Before(first) {
+			first = start
+		}
+		headers := req.Headers
+		if len(resp.RequestHeaders) > 0 {
+			headers = resp.RequestHeaders // what went on the wire
+		}
+		request := obj{
+			"method": req.Method, "url": req.URL + req.URLFragment, "httpVersion": harProtocol(resp.Protocol),
+			"cookies": []obj{}, "headers": harHeaders(headers), "queryString": harQuery(req.URL),
+			"headersSize": -1, "bodySize": 0,
+		}
+		if req.HasPostData {
+			body, err := chromedp.Call(ctx, network.GetRequestPostData, network.GetRequestPostDataParams{RequestID: r.sent.RequestID})
+			if err != nil {
+				return nil, fmt.Errorf("Network.getRequestPostData %s: %w", req.URL, err)
+			}
+			request["postData"] = obj{"mimeType": headerValue(headers, "Content-Type"), "text": string(body.PostData)}
+			request["bodySize"] = len(body.PostData)
+		}
+		bodySize := -1
+		if r.finished != nil {
+			bodySize = int(r.finished.EncodedBodyLength)
+		}
+		timings, total := harTimings(resp.Timing, r.finished)
+		entries = append(entries, obj{
+			"pageref": "page_1", "startedDateTime": start.Format(time.RFC3339Nano), "time": total,
+			"request": request,
+			"response": obj{
+				"status": resp.Status, "statusText": resp.StatusText, "httpVersion": harProtocol(resp.Protocol),
+				"cookies": []obj{}, "headers": harHeaders(resp.Headers),
+				"content":     obj{"size": max(bodySize, 0), "mimeType": resp.MimeType},
+				"redirectURL": "", "headersSize": -1, "bodySize": bodySize,
+			},
+			"cache": obj{}, "timings": timings,
+			"serverIPAddress": resp.RemoteIPAddress, "connection": fmt.Sprint(resp.ConnectionID),
+		})
+	}
+	return json.MarshalIndent(obj{"log": obj{
+		"version": "1.2",
+		"creator": obj{"name": "phiproxy test CDP recorder", "version": "1"},
+		"browser": obj{"name": "Chromium", "version": version.Product},
+		"pages": []obj{{
+			"startedDateTime": first.Format(time.RFC3339Nano), "id": "page_1", "title": "clinic.test",
+			"pageTimings": obj{"onContentLoad": -1, "onLoad": -1},
+		}},
+		"entries": entries,
+	}}, "", "  ")
+}
+
+// harHeaders turns CDP headers (several values of a name joined by "\n")
+// into HAR name/value pairs, sorted for a stable file.
+func harHeaders(h network.Headers) []harNV {
+	out := []harNV{}
+	for name, v := range h {
+		for _, value := range strings.Split(fmt.Sprint(v), "\n") {
+			out = append(out, harNV{name, value})
+		}
+	}
+	slices.SortFunc(out, func(a, b harNV) int { return strings.Compare(a.Name+"\x00"+a.Value, b.Name+"\x00"+b.Value) })
+	return out
+}
+
+func headerValue(h network.Headers, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return fmt.Sprint(v)
+		}
+	}
+	return ""
+}
+
+func harQuery(raw string) []harNV {
+	out := []harNV{}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return out
+	}
+	for _, kv := range strings.Split(u.RawQuery, "&") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		name, _ := url.QueryUnescape(k)
+		value, _ := url.QueryUnescape(v)
+		out = append(out, harNV{name, value})
+	}
+	return out
+}
+
+// harProtocol spells CDP's protocol ("http/1.1", "h2") as HAR does.
+func harProtocol(p string) string {
+	switch p {
+	case "h2":
+		return "HTTP/2.0"
+	case "":
+		return "HTTP/1.1"
+	}
+	return strings.ToUpper(p)
+}
+
+// harTimings derives HAR's phases from CDP's resource timing, in
+// milliseconds, -1 where a phase did not happen; and the total time.
+func harTimings(rt *network.ResourceTiming, done *network.EventLoadingFinished) (map[string]float64, float64) {
+	tm := map[string]float64{"blocked": -1, "dns": -1, "connect": -1, "ssl": -1, "send": 0, "wait": 0, "receive": 0}
+	if rt == nil {
+		return tm, 0
+	}
+	span := func(a, b float64) float64 {
+		if a < 0 || b < 0 {
+			return -1
+		}
+		return b - a
+	}
+	tm["dns"] = span(rt.DNSStart, rt.DNSEnd)
+	tm["connect"] = span(rt.ConnectStart, rt.ConnectEnd)
+	tm["ssl"] = span(rt.SslStart, rt.SslEnd)
+	tm["send"] = max(rt.SendEnd-rt.SendStart, 0)
+	tm["wait"] = max(rt.ReceiveHeadersEnd-rt.SendEnd, 0)
+	if done != nil {
+		tm["receive"] = max((done.Timestamp.Float64()-rt.RequestTime)*1000-rt.ReceiveHeadersEnd, 0)
+	}
+	// HAR counts ssl inside connect, so the total leaves it out.
+	total := 0.0
+	for k, v := range tm {
+		if v > 0 && k != "ssl" {
+			total += v
+		}
+	}
+	return tm, total
 }
