@@ -29,9 +29,9 @@ import (
 	"github.com/phiproxy/phiproxy/proxy"
 )
 
-// RequireBrowser skips the test when Chromium or certutil is not installed:
-// without them nothing browser-driven can run at all. Under CI (CI set),
-// where `make test` installs both, a missing tool fails the test instead.
+// RequireBrowser calls testenv.Missing when Chromium or certutil is not
+// installed: without them nothing browser-driven can run at all. Under
+// `make test` and CI that fails the test; a bare go test skips it.
 func RequireBrowser(t testing.TB) {
 	t.Helper()
 	testenv.File(t, chromium.DefaultPath)
