@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -17,7 +18,10 @@ import (
 // keep the niceness the process started with (a test run under `nice`
 // starts above 0).
 func TestWriterThreadIsNiced(t *testing.T) {
-	start := readNice(t, "/proc/self/stat")
+	if startNiceErr != nil {
+		t.Fatalf("niceness at start: %v", startNiceErr)
+	}
+	start := startNice
 	s := openStore(t)
 	got := make(chan int, 1)
 	p, err := New(Config{Inspector: flagEmails, Store: s, OnSaved: func([]store.Record) {
@@ -47,24 +51,30 @@ func TestWriterThreadIsNiced(t *testing.T) {
 	}
 }
 
+// startNice is the niceness the test process started with, read before
+// any test runs: every thread starts there, and a writer that ran on the
+// main thread in an earlier test may have lowered that one since.
+var startNice, startNiceErr = readNice("/proc/thread-self/stat")
+
 // threadNice reads the calling thread's nice value.
 func threadNice(t *testing.T) int {
 	t.Helper()
-	return readNice(t, "/proc/thread-self/stat")
-}
-
-// readNice reads the nice value (field 19) from a stat file of /proc:
-// /proc/self/stat for the process's main thread.
-func readNice(t *testing.T, stat string) int {
-	t.Helper()
-	b, err := os.ReadFile(stat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	n, err := strconv.Atoi(f[16]) // fields after the name start at 3
+	n, err := readNice("/proc/thread-self/stat")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// readNice reads the nice value (field 19) from a stat file of /proc.
+func readNice(stat string) (int, error) {
+	b, err := os.ReadFile(stat)
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 17 {
+		return 0, fmt.Errorf("%s: %d fields after the name, want at least 17", stat, len(f))
+	}
+	return strconv.Atoi(f[16]) // fields after the name start at 3
 }
