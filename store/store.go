@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 
 	"github.com/phiproxy/phiproxy"
 )
@@ -33,6 +33,9 @@ var SchemaVersion = len(mustMigrations())
 // ErrNewerSchema is returned when a database was written by a newer phiproxy.
 var ErrNewerSchema = errors.New("database schema is newer than this phiproxy")
 
+// ErrDamaged is returned when a database fails SQLite's integrity check.
+var ErrDamaged = errors.New("database is damaged")
+
 // timeLayout is fixed-width so that stored times sort as text.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
@@ -41,9 +44,11 @@ type Store struct {
 	path string
 	// write has a single connection: SQLite allows one writer at a time,
 	// and one connection makes that explicit instead of a busy wait.
-	write *sql.DB
-	read  *sql.DB
-	ro    bool
+	write     *sql.DB
+	read      *sql.DB
+	ro        bool
+	immutable bool   // read as immutable: see OpenReadOnly
+	dsn       string // the readers' connection string, kept until Open opens them
 
 	// Now stamps runs; tests replace it. The zero value means time.Now.
 	Now func() time.Time
@@ -52,9 +57,40 @@ type Store struct {
 	subs map[chan struct{}]struct{}
 }
 
+// Option adjusts how Open and OpenReadOnly connect.
+type Option func(*options)
+
+type options struct {
+	busyTimeout time.Duration
+	// immutable reads without locks or the WAL index (OpenReadOnly's
+	// fallback for a read-only folder); not for callers to choose.
+	immutable bool
+}
+
+// BusyTimeout sets how long a statement waits for a lock held by another
+// connection (another process writing, or holding a long transaction)
+// before it fails with "database is locked". The default is 10 s. Callers
+// that retry on their own (the pipeline's writer) may want it shorter.
+func BusyTimeout(d time.Duration) Option {
+	return func(o *options) { o.busyTimeout = d }
+}
+
+func collect(opts []Option) options {
+	o := options{busyTimeout: 10 * time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
 // Open opens or creates the database at path, creating its folder (0700)
 // and file (0600) when missing, and migrates it to SchemaVersion.
-func Open(path string) (*Store, error) {
+//
+// An existing file is checked before anything about it changes: one that
+// is not a database, was written by a newer phiproxy (ErrNewerSchema) or
+// fails SQLite's quick_check (ErrDamaged) is refused and left exactly as
+// it was, bytes, mode and journal mode.
+func Open(path string, opts ...Option) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "." {
 		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -62,45 +98,85 @@ func Open(path string) (*Store, error) {
 			}
 		}
 	}
-	// Create the file ourselves so it is 0600 from the first byte; SQLite
-	// gives its -wal and -shm files the same mode.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
+	// Create a new file ourselves so it is 0600 from the first byte;
+	// SQLite gives its -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		f.Close()
+	case !errors.Is(err, fs.ErrExist):
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	f.Close()
+	s, err := open(path, false, collect(opts))
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Close()
+		}
+	}()
+	if _, err := s.check(s.write); err != nil {
+		return nil, err
+	}
+	// Only an accepted database is made private and switched to WAL.
 	if err := os.Chmod(path, 0o600); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s, err := open(path, false)
-	if err != nil {
-		return nil, err
+	// The page size of a new database can only be set before WAL mode
+	// writes its header; it is ignored for an existing one. 16 KiB pages
+	// cut a batch commit's WAL frames (and write calls) by four against
+	// the 4 KiB default: about a tenth of the writer's cost per flow
+	// (BenchmarkSaveBatch). The automatic checkpoint is set in bytes as
+	// before (256 pages of 16 KiB, SQLite's default of 1000 pages of
+	// 4 KiB), so that one checkpoint's pause on the writer stays as short.
+	for _, pragma := range []string{"PRAGMA page_size = 16384", "PRAGMA journal_mode = WAL", "PRAGMA wal_autocheckpoint = 256"} {
+		if _, err := s.write.Exec(pragma); err != nil {
+			return nil, fmt.Errorf("open database %s: %s: %w", path, pragma, err)
+		}
 	}
 	if err := s.migrate(); err != nil {
-		s.Close()
 		return nil, err
 	}
+	// Readers open once the database is WAL, so that none of them
+	// starts in the journal mode the file had before.
+	if err := s.openReaders(s.dsn); err != nil {
+		return nil, err
+	}
+	ok = true
 	return s, nil
 }
 
 // OpenReadOnly opens an existing database for reading only (review of a
-// past session, export). It fails for a missing file or a newer schema.
-func OpenReadOnly(path string) (*Store, error) {
+// past session, export). It fails for a missing file, a newer or older
+// schema, or a damaged database, and never writes to the file or its
+// folder, so archived evidence in a read-only folder can be read.
+func OpenReadOnly(path string, opts ...Option) (*Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s, err := open(path, true)
+	o := collect(opts)
+	s, err := open(path, true, o)
 	if err != nil {
 		return nil, err
 	}
-	var v int
-	if err := s.read.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+	v, err := s.check(s.read)
+	if err != nil && !s.immutable && readOnlyFolder(err) && !hasWAL(path) {
+		// A WAL database is read through its -shm index, which a
+		// read-only connection cannot create in a folder it may not
+		// write. With no -wal file beside it, everything is in the main
+		// file, and reading it as immutable needs no index at all.
 		s.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		o.immutable = true
+		if s, err = open(path, true, o); err != nil {
+			return nil, err
+		}
+		v, err = s.check(s.read)
 	}
-	if v > SchemaVersion {
+	if err != nil {
 		s.Close()
-		return nil, fmt.Errorf("%s: schema version %d, this phiproxy knows %d: %w", path, v, SchemaVersion, ErrNewerSchema)
+		return nil, err
 	}
 	if v < SchemaVersion {
 		s.Close()
@@ -109,7 +185,72 @@ func OpenReadOnly(path string) (*Store, error) {
 	return s, nil
 }
 
-func open(path string, readOnly bool) (*Store, error) {
+// check reads the schema version through db, refusing a newer schema and
+// a database that fails quick_check. It only reads.
+func (s *Store) check(db *sql.DB) (version int, err error) {
+	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		return 0, fmt.Errorf("open database %s: %w", s.path, err)
+	}
+	if version > SchemaVersion {
+		return 0, fmt.Errorf("%s: schema version %d, this phiproxy knows %d: %w", s.path, version, SchemaVersion, ErrNewerSchema)
+	}
+	// quick_check reads every page once (integrity_check also matches
+	// every index against its table, much slower on a large capture). It
+	// catches the damage that would otherwise let the database open and
+	// then fail every write with "database disk image is malformed".
+	problems, err := quickCheck(db)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w: quick_check: %w%s", s.path, ErrDamaged, err, damagedHint)
+	}
+	if len(problems) > 0 {
+		return 0, fmt.Errorf("%s: %w: quick_check: %s%s", s.path, ErrDamaged, strings.Join(problems, "; "), damagedHint)
+	}
+	return version, nil
+}
+
+// damagedHint ends the error for a damaged database: there is nothing
+// phiproxy can do with it, but the user can.
+const damagedHint = " (recover what it still holds with sqlite3's .recover, or use another file)"
+
+// quickCheck returns the first problems quick_check reports, one line
+// each, none when the database is sound.
+func quickCheck(db *sql.DB) ([]string, error) {
+	rows, err := db.Query("PRAGMA quick_check(5)")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return nil, err
+		}
+		for _, l := range strings.Split(line, "\n") {
+			// The "*** in database main ***" banner names no problem.
+			if l != "ok" && !strings.HasPrefix(l, "*** ") {
+				problems = append(problems, l)
+			}
+		}
+	}
+	return problems, rows.Err()
+}
+
+// readOnlyFolder reports whether err is SQLite failing to set up the
+// shared-memory index of a read-only WAL connection.
+func readOnlyFolder(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrReadonly || se.Code == sqlite3.ErrCantOpen)
+}
+
+// hasWAL reports whether a -wal file with content sits beside path: then
+// the main file alone is not the whole database.
+func hasWAL(path string) bool {
+	fi, err := os.Stat(path + "-wal")
+	return err == nil && fi.Size() > 0
+}
+
+func open(path string, readOnly bool, o options) (*Store, error) {
 	// synchronous=NORMAL in WAL mode loses nothing on a process crash (only
 	// on power loss), and kill -9 leaves a consistent database.
 	//
@@ -117,46 +258,44 @@ func open(path string, readOnly bool) (*Store, error) {
 	// a mutex around every call: database/sql never hands a connection
 	// to two goroutines at once, which is all that mode asks. It takes
 	// about 5% off the writer's cost per flow.
-	q := "?_foreign_keys=on&_busy_timeout=10000&_synchronous=NORMAL&_mutex=no"
+	q := fmt.Sprintf("?_foreign_keys=on&_busy_timeout=%d&_synchronous=NORMAL&_mutex=no", o.busyTimeout.Milliseconds())
 	if readOnly {
 		q += "&mode=ro"
 	}
-	dsn := "file:" + path + q
-	s := &Store{path: path, ro: readOnly, subs: map[chan struct{}]struct{}{}}
-	var err error
-	if !readOnly {
-		s.write, err = sql.Open("sqlite3", dsn+"&_txlock=immediate")
-		if err != nil {
-			return nil, fmt.Errorf("open database %s: %w", path, err)
-		}
-		s.write.SetMaxOpenConns(1)
-		// The page size of a new database can only be set before WAL
-		// mode writes its header; it is ignored for an existing one.
-		// 16 KiB pages cut a batch commit's WAL frames (and write
-		// calls) by four against the 4 KiB default: about a tenth of
-		// the writer's cost per flow (BenchmarkSaveBatch).
-		// The automatic checkpoint is set in bytes as before (256 pages of
-		// 16 KiB, SQLite's default of 1000 pages of 4 KiB), so that one
-		// checkpoint's pause on the writer stays as short.
-		for _, pragma := range []string{"PRAGMA page_size = 16384", "PRAGMA journal_mode = WAL", "PRAGMA wal_autocheckpoint = 256"} {
-			if _, err := s.write.Exec(pragma); err != nil {
-				s.write.Close()
-				return nil, fmt.Errorf("open database %s: %s: %w", path, pragma, err)
-			}
-		}
+	if o.immutable {
+		q += "&immutable=1"
 	}
-	dsn += "&_journal_mode=WAL"
-	s.read, err = sql.Open("sqlite3", dsn)
-	if err != nil {
-		s.Close()
+	dsn := "file:" + path + q
+	s := &Store{path: path, ro: readOnly, immutable: o.immutable, subs: map[chan struct{}]struct{}{}}
+	if readOnly {
+		if err := s.openReaders(dsn); err != nil {
+			s.Close()
+			return nil, err
+		}
+		return s, nil
+	}
+	var err error
+	if s.write, err = sql.Open("sqlite3", dsn+"&_txlock=immediate"); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	s.write.SetMaxOpenConns(1)
+	s.dsn = dsn
+	return s, nil
+}
+
+// openReaders opens the pool of read connections. Readers never set the
+// journal mode: Open has made a writable database WAL already, and a
+// read-only one must stay as it is.
+func (s *Store) openReaders(dsn string) error {
+	var err error
+	if s.read, err = sql.Open("sqlite3", dsn); err != nil {
+		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
 	s.read.SetMaxOpenConns(8)
 	if err := s.read.Ping(); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
-	return s, nil
+	return nil
 }
 
 // Path is the database file the store was opened from.
@@ -199,9 +338,6 @@ func (s *Store) migrate() error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	names := mustMigrations()
-	if v > len(names) {
-		return fmt.Errorf("%s: schema version %d, this phiproxy knows %d: %w", s.path, v, len(names), ErrNewerSchema)
-	}
 	for i := v; i < len(names); i++ {
 		body, err := migrations.ReadFile(names[i])
 		if err != nil {
