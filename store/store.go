@@ -157,25 +157,19 @@ func OpenReadOnly(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	o := collect(opts)
-	s, err := open(path, true, o)
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.check(s.read)
-	if err != nil && !s.immutable && readOnlyFolder(err) && !hasWAL(path) {
+	s, v, err := openChecked(path, o)
+	if err != nil && readOnlyFolder(err) {
 		// A WAL database is read through its -shm index, which a
 		// read-only connection cannot create in a folder it may not
 		// write. With no -wal file beside it, everything is in the main
 		// file, and reading it as immutable needs no index at all.
-		s.Close()
-		o.immutable = true
-		if s, err = open(path, true, o); err != nil {
-			return nil, err
+		if hasWAL(path) {
+			return nil, fmt.Errorf("%w (%s-wal holds changes not yet in the main file and the folder cannot be written: copy the folder somewhere writable)", err, path)
 		}
-		v, err = s.check(s.read)
+		o.immutable = true
+		s, v, err = openChecked(path, o)
 	}
 	if err != nil {
-		s.Close()
 		return nil, err
 	}
 	if v < SchemaVersion {
@@ -183,6 +177,20 @@ func OpenReadOnly(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("%s: schema version %d is older than %d; open it once with a writable command to migrate", path, v, SchemaVersion)
 	}
 	return s, nil
+}
+
+// openChecked opens path read-only and checks it.
+func openChecked(path string, o options) (*Store, int, error) {
+	s, err := open(path, true, o)
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := s.check(s.read)
+	if err != nil {
+		s.Close()
+		return nil, 0, err
+	}
+	return s, v, nil
 }
 
 // check reads the schema version through db, refusing a newer schema and
@@ -266,7 +274,7 @@ func open(path string, readOnly bool, o options) (*Store, error) {
 		q += "&immutable=1"
 	}
 	dsn := "file:" + path + q
-	s := &Store{path: path, ro: readOnly, immutable: o.immutable, subs: map[chan struct{}]struct{}{}}
+	s := &Store{path: path, ro: readOnly, subs: map[chan struct{}]struct{}{}}
 	if readOnly {
 		if err := s.openReaders(dsn); err != nil {
 			s.Close()

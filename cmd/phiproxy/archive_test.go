@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/store"
+)
+
+// nobody is the unprivileged account the archive test runs phiproxy as.
+const nobody = 65534
+
+// TestReadCommandsOnArchivedDatabase: findings and export read a database
+// kept as evidence in a folder its reader may not write (0500, file 0400).
+// Root ignores permissions, so when the tests run as root phiproxy runs as
+// nobody; otherwise as the current user, who is just as unprivileged.
+func TestReadCommandsOnArchivedDatabase(t *testing.T) {
+	top := t.TempDir()
+	// nobody must be able to reach what lies below the test's folder.
+	for _, d := range []string{filepath.Dir(top), top} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	archive := filepath.Join(top, "archive")
+	db := filepath.Join(archive, "phiproxy.db")
+	writeArchivedFinding(t, db)
+
+	bin := filepath.Join(top, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(bin, "phiproxy")
+	b, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(top, "out")
+	if err := os.Mkdir(out, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(out, 0o777); err != nil { // past the umask
+		t.Fatal(err)
+	}
+
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		cred = &syscall.Credential{Uid: nobody, Gid: nobody}
+		for _, p := range []string{archive, db} {
+			if err := os.Chown(p, nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.Chmod(db, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(archive, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(archive, 0o700) })
+	before := folderState(t, archive)
+
+	run := func(args ...string) (string, string) {
+		t.Helper()
+		var o, e bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, exe, args...)
+		cmd.Dir = top
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + filepath.Join(top, "home"), "XDG_CONFIG_HOME=" + filepath.Join(top, "home")}
+		cmd.Stdout, cmd.Stderr = &o, &e
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("phiproxy %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, o.String(), e.String())
+		}
+		return o.String(), e.String()
+	}
+
+	text, _ := run("findings", "--db", db)
+	if !strings.Contains(text, "jane.archive@example.org") || !strings.Contains(text, "tracker.example") {
+		t.Errorf("findings did not list the archived finding:\n%s", text)
+	}
+	jsonOut, _ := run("findings", "--db", db, "--json")
+	rows := parseJSONLines(t, jsonOut)
+	if len(rows) != 1 || rows[0]["term"] != "jane.archive@example.org" {
+		t.Errorf("findings --json: got %v, want the one archived finding", rows)
+	}
+	zipPath := filepath.Join(out, "evidence.zip")
+	printed, _ := run("export", "--db", db, "--out", zipPath)
+	if strings.TrimSpace(printed) != zipPath {
+		t.Errorf("export printed %q, want %q", printed, zipPath)
+	}
+	if fi, err := os.Stat(zipPath); err != nil || fi.Size() == 0 {
+		t.Errorf("bundle: %v %v", fi, err)
+	}
+	if after := folderState(t, archive); after != before {
+		t.Errorf("reading changed the archive folder:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// writeArchivedFinding stores one flagged flow in a new database at path
+// and closes it, as a finished capture leaves it.
+func writeArchivedFinding(t *testing.T, path string) {
+	t.Helper()
+	st, err := store.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := store.Record{
+		Flow: &phiproxy.Flow{Start: time.Now(), Source: "proxy", Request: phiproxy.Request{
+			Method: "GET", URL: "https://tracker.example/tr?em=jane.archive%40example.org", Proto: "HTTP/1.1",
+		}},
+		Inspection: phiproxy.Inspection{
+			Destination: phiproxy.Destination{Host: "tracker.example", Domain: "tracker.example", Party: phiproxy.ThirdParty},
+			Severity:    phiproxy.High,
+			Findings: []phiproxy.Finding{{Kind: phiproxy.KindEmail, Term: "jane.archive@example.org", Value: "jane.archive@example.org",
+				Path: "query:em", Source: phiproxy.SourcePattern, Severity: phiproxy.High}},
+		},
+	}
+	if err := st.SaveBatch(context.Background(), 0, []store.Record{rec}, phiproxy.Stats{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// folderState lists a folder's files with their modes and content hashes.
+func folderState(t *testing.T, dir string) string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %v %d %x; ", e.Name(), fi.Mode(), len(data), sha256.Sum256(data))
+	}
+	return b.String()
+}
