@@ -45,6 +45,19 @@ type Config struct {
 	// transaction; defaults 256 and 100 ms.
 	BatchSize     int
 	FlushInterval time.Duration
+	// RetryMin and RetryMax bound the wait between attempts to commit
+	// records whose commit failed (a database locked by another process,
+	// a full disk): it doubles from RetryMin up to RetryMax while the
+	// failure lasts. Defaults 100 ms and 5 s.
+	RetryMin, RetryMax time.Duration
+	// MaxUnsaved caps the inspected records kept for another attempt
+	// while commits fail; records beyond it are dropped, logged and
+	// counted in Health().Lost. Their captured bytes count against
+	// MaxBytes until then. Default 64 batches.
+	MaxUnsaved int
+	// GiveUpAfter bounds how long Close keeps retrying a failing commit
+	// before it counts what is left as lost; default 1 minute.
+	GiveUpAfter time.Duration
 	// OnSaved, if set, is called by the writer goroutine after each commit
 	// with the records just saved (IDs assigned). It must return quickly.
 	OnSaved func([]store.Record)
@@ -74,10 +87,47 @@ type Pipeline struct {
 	// saved* are the counters already written to the run row.
 	savedStats phiproxy.Stats
 
-	workers   sync.WaitGroup
-	writer    sync.WaitGroup
-	writeErrs atomic.Int64
-	lastErr   atomic.Value // error
+	workers sync.WaitGroup
+	writer  sync.WaitGroup
+	// stop tells the writer to give up retrying: Close's wait ended.
+	stop     chan struct{}
+	stopOnce sync.Once
+
+	// The writer's retry state, owned by the writer goroutine.
+	unsaved []store.Record // records whose commit failed, oldest first
+	retryAt time.Time
+	backoff time.Duration
+	since   time.Time // first failure of the current streak
+
+	// Health, readable from any goroutine.
+	failing      atomic.Bool
+	unsavedCount atomic.Int64
+	writeErrs    atomic.Int64
+	lost         atomic.Int64
+	lastErr      atomic.Value // error
+}
+
+// WriteHealth says whether inspected flows reach the database.
+type WriteHealth struct {
+	// Failing is set from a failed commit until the next one succeeds.
+	Failing bool
+	// Unsaved is how many inspected records wait for a commit that
+	// failed; they are retried with back-off.
+	Unsaved int
+	// FailedCommits counts failed commit attempts, retries included.
+	FailedCommits int64
+	// Lost counts inspected records given up: beyond MaxUnsaved while
+	// commits failed, or still unsaved when Close gave up.
+	Lost int64
+	// LastErr is the last commit error; nil when none failed.
+	LastErr error
+}
+
+// Health reports on the writer: safe for concurrent use.
+func (p *Pipeline) Health() WriteHealth {
+	err, _ := p.lastErr.Load().(error)
+	return WriteHealth{Failing: p.failing.Load(), Unsaved: int(p.unsavedCount.Load()),
+		FailedCommits: p.writeErrs.Load(), Lost: p.lost.Load(), LastErr: err}
 }
 
 // New starts a pipeline: workers and the writer run until Close.
@@ -100,6 +150,18 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 100 * time.Millisecond
 	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = 100 * time.Millisecond
+	}
+	if cfg.RetryMax < cfg.RetryMin {
+		cfg.RetryMax = max(5*time.Second, cfg.RetryMin)
+	}
+	if cfg.MaxUnsaved <= 0 {
+		cfg.MaxUnsaved = 64 * cfg.BatchSize
+	}
+	if cfg.GiveUpAfter <= 0 {
+		cfg.GiveUpAfter = time.Minute
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -109,6 +171,7 @@ func New(cfg Config) (*Pipeline, error) {
 		log:     log,
 		queue:   make(chan *phiproxy.Flow, cfg.QueueSize),
 		results: make(chan store.Record, cfg.BatchSize),
+		stop:    make(chan struct{}),
 	}
 	p.room = sync.NewCond(&p.roomMu)
 	for i := 0; i < cfg.Workers; i++ {
@@ -205,8 +268,9 @@ func (p *Pipeline) QueueDepth() int { return len(p.queue) }
 func (p *Pipeline) QueueCap() int { return cap(p.queue) }
 
 // Close stops accepting flows, waits until every accepted flow is
-// inspected and committed, and writes the final counters. It returns the
-// last write error, if any write failed. ctx bounds the wait.
+// inspected and committed, and writes the final counters. A failing commit
+// is retried for up to GiveUpAfter, or until ctx ends; it returns an error
+// when records or counters could not be saved. ctx bounds the wait.
 func (p *Pipeline) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.closed {
@@ -224,10 +288,11 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		return fmt.Errorf("pipeline: drain: %w (%d flows still queued)", ctx.Err(), len(p.queue))
+		p.stopOnce.Do(func() { close(p.stop) })
+		return fmt.Errorf("pipeline: drain: %w (%d flows still queued, %d unsaved)", ctx.Err(), len(p.queue), p.unsavedCount.Load())
 	}
-	if err, _ := p.lastErr.Load().(error); err != nil {
-		return fmt.Errorf("pipeline: %d batch writes failed, last: %w", p.writeErrs.Load(), err)
+	if h := p.Health(); h.Lost > 0 || h.Failing {
+		return fmt.Errorf("pipeline: %d inspected flows not saved after %d failed commits, last: %w", h.Lost, h.FailedCommits, h.LastErr)
 	}
 	return nil
 }
@@ -314,6 +379,7 @@ func (p *Pipeline) write() {
 		case rec, ok := <-p.results:
 			if !ok {
 				p.flush(batch)
+				p.retryUntilSaved()
 				return
 			}
 			batch = append(batch, rec)
@@ -332,7 +398,20 @@ func (p *Pipeline) write() {
 // flush commits the batch together with the counters that changed since
 // the last commit, so the run row catches up at every commit and the final
 // one matches the stored rows exactly.
+//
+// A failed commit keeps its records for another attempt, after a back-off
+// that doubles while failures last: a database locked by another process
+// (a long read, a backup) clears up, and nothing inspected is dropped
+// unless the records waiting pass MaxUnsaved. Records that arrive while
+// the writer waits join the ones waiting, in order.
 func (p *Pipeline) flush(batch []store.Record) {
+	if p.failing.Load() {
+		p.keep(batch)
+		if time.Now().Before(p.retryAt) {
+			return
+		}
+		batch = p.unsaved
+	}
 	now := p.Stats()
 	delta := phiproxy.Stats{
 		Seen:      now.Seen - p.savedStats.Seen,
@@ -343,15 +422,9 @@ func (p *Pipeline) flush(batch []store.Record) {
 	if len(batch) == 0 && delta == (phiproxy.Stats{}) {
 		return
 	}
-	// A failed commit is retried a few times: a locked database (another
-	// process reading with a long transaction) clears up; anything else is
-	// logged and the batch is lost, counted in the error Close returns.
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = p.cfg.Store.SaveBatch(context.Background(), p.cfg.RunID, batch, delta); err == nil {
-			break
-		}
-		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
+	if err := p.cfg.Store.SaveBatch(context.Background(), p.cfg.RunID, batch, delta); err != nil {
+		p.failed(batch, err)
+		return
 	}
 	for i := range batch {
 		p.heldBytes.Add(-recordBytes(&batch[i]))
@@ -362,16 +435,73 @@ func (p *Pipeline) flush(batch []store.Record) {
 		p.room.Broadcast()
 		p.roomMu.Unlock()
 	}
-	if err != nil {
-		p.writeErrs.Add(1)
-		p.lastErr.Store(err)
-		p.log.Error("saving flows failed", "flows", len(batch), "err", err)
-		return
+	if p.failing.Load() {
+		p.log.Warn("database writes recovered", "saved", len(batch), "failed_commits", p.writeErrs.Load(), "after", time.Since(p.since).Round(time.Millisecond))
+		p.unsaved, p.backoff = nil, 0
+		p.unsavedCount.Store(0)
+		p.failing.Store(false)
 	}
 	p.savedStats = now
 	if p.cfg.OnSaved != nil && len(batch) > 0 {
 		out := make([]store.Record, len(batch))
 		copy(out, batch)
 		p.cfg.OnSaved(out)
+	}
+}
+
+// failed records a failed commit of batch and schedules the next attempt.
+func (p *Pipeline) failed(batch []store.Record, err error) {
+	p.writeErrs.Add(1)
+	p.lastErr.Store(err)
+	if !p.failing.Load() {
+		p.failing.Store(true)
+		p.since = time.Now()
+		p.keep(batch)
+		p.log.Error("database writes failing; keeping inspected flows to retry", "unsaved", len(p.unsaved), "err", err)
+	}
+	p.backoff = min(max(2*p.backoff, p.cfg.RetryMin), p.cfg.RetryMax)
+	p.retryAt = time.Now().Add(p.backoff)
+}
+
+// keep adds records to those waiting for a commit, dropping, counting and
+// logging the ones past MaxUnsaved.
+func (p *Pipeline) keep(batch []store.Record) {
+	room := max(p.cfg.MaxUnsaved-len(p.unsaved), 0)
+	if len(batch) > room {
+		for _, rec := range batch[room:] {
+			p.release(rec.Flow)
+		}
+		n := p.lost.Add(int64(len(batch) - room))
+		p.log.Error("database writes failing: inspected flows dropped, too many waiting to be saved",
+			"dropped", len(batch)-room, "lost_total", n, "unsaved", len(p.unsaved), "err", p.lastErr.Load())
+		batch = batch[:room]
+	}
+	p.unsaved = append(p.unsaved, batch...)
+	p.unsavedCount.Store(int64(len(p.unsaved)))
+}
+
+// retryUntilSaved runs once no more records come: it keeps retrying a
+// failing commit until it succeeds, GiveUpAfter passes or Close stops
+// waiting, then counts what is left as lost.
+func (p *Pipeline) retryUntilSaved() {
+	deadline := time.After(p.cfg.GiveUpAfter)
+	for p.failing.Load() {
+		wait := time.NewTimer(time.Until(p.retryAt))
+		select {
+		case <-wait.C:
+			p.flush(nil)
+			continue
+		case <-deadline:
+		case <-p.stop:
+		}
+		wait.Stop()
+		for _, rec := range p.unsaved {
+			p.release(rec.Flow)
+		}
+		n := p.lost.Add(int64(len(p.unsaved)))
+		p.log.Error("database writes failed; giving up", "dropped", len(p.unsaved), "lost_total", n, "err", p.lastErr.Load())
+		p.unsaved = nil
+		p.unsavedCount.Store(0)
+		return
 	}
 }
