@@ -26,6 +26,12 @@ type LiveStats struct {
 	phiproxy.Stats
 	// QueueDepth is how many flows wait for inspection, out of QueueCap.
 	QueueDepth, QueueCap int
+	// WriteErr is the database's error while writes to it fail; empty
+	// when they work. Unsaved is how many inspected flows wait meanwhile
+	// to be saved, Lost how many were given up.
+	WriteErr string
+	Unsaved  int
+	Lost     int64
 }
 
 // Options configures an App. Store is required; every other field may be
@@ -566,8 +572,20 @@ func (a *App) renderHeader() {
 	if st.QueueCap > 0 {
 		fmt.Fprintf(&b, "  [teal]queue[-] %d/%d", st.QueueDepth, st.QueueCap)
 	}
+	if st.Lost > 0 {
+		fmt.Fprintf(&b, "  [red]not saved[-] %d [red]![-]", st.Lost)
+	}
 	b.WriteByte('\n')
 	// Indicators lead the last line so a narrow screen never cuts them.
+	if st.WriteErr != "" {
+		// An error's end says what went wrong ("database is locked");
+		// its start is the context a narrow header can spare.
+		msg := []rune(st.WriteErr)
+		if len(msg) > 48 {
+			msg = append([]rune("…"), msg[len(msg)-47:]...)
+		}
+		fmt.Fprintf(&b, "[red::b]DB WRITES FAILING[-:-:-] %d unsaved: %s  ", st.Unsaved, esc(string(msg)))
+	}
 	if a.follow {
 		b.WriteString("[green::b]FOLLOW[-:-:-]  ")
 	}

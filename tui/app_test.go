@@ -61,6 +61,38 @@ func TestListShowsRowsWithSeverityColoursAndHeaderCounts(t *testing.T) {
 	}
 }
 
+// TestHeaderShowsFailingDatabaseWrites: while the database refuses
+// writes, the header says so, with the flows waiting and those lost.
+func TestHeaderShowsFailingDatabaseWrites(t *testing.T) {
+	st := openStore(t)
+	save(t, st, standardFixtures()...)
+	var mu sync.Mutex
+	failing := true
+	live := func() LiveStats {
+		mu.Lock()
+		defer mu.Unlock()
+		ls := LiveStats{Stats: phiproxy.Stats{Seen: 20, Inspected: 20, Flagged: 15}, Lost: 3}
+		if failing {
+			ls.WriteErr, ls.Unsaved = "save batch: database is locked", 12
+		}
+		return ls
+	}
+	hs := startApp(t, Options{Store: st, Listen: "127.0.0.1:8080", Live: live}, 100, 24)
+	scr := hs.waitText("DB WRITES FAILING")
+	for _, want := range []string{"12 unsaved", "database is locked", "not saved 3"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("screen lacks %q:\n%s", want, scr)
+		}
+	}
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	scr = hs.waitFor("the failure to clear", func(s string) bool { return !strings.Contains(s, "DB WRITES FAILING") })
+	if !strings.Contains(scr, "not saved 3") {
+		t.Errorf("lost flows no longer shown once writes work again:\n%s", scr)
+	}
+}
+
 func TestColumnsFollowWidth(t *testing.T) {
 	st := openStore(t)
 	save(t, st, standardFixtures()...)

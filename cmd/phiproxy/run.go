@@ -60,8 +60,11 @@ func runHeadless(ctx context.Context, pf *proxyFlags, stdout, stderr io.Writer) 
 	}
 	log.Info("shutting down: draining the inspection queue")
 	err = s.Close()
-	st := s.pipe.Stats()
-	log.Info("stopped", "seen", st.Seen, "inspected", st.Inspected, "flagged", st.Flagged, "not_inspected", st.Dropped)
+	st, h := s.pipe.Stats(), s.pipe.Health()
+	log.Info("stopped", "seen", st.Seen, "inspected", st.Inspected, "flagged", st.Flagged, "not_inspected", st.Dropped, "not_saved", h.Lost)
+	if h.FailedCommits > 0 {
+		log.Error("database writes failed during the run", "failed_commits", h.FailedCommits, "not_saved", h.Lost, "last_err", h.LastErr)
+	}
 	return err
 }
 
@@ -84,11 +87,9 @@ func runWithTUI(ctx context.Context, pf *proxyFlags) error {
 		Listen:        s.Addr(),
 		CAFingerprint: s.ca.ShortFingerprint(),
 		DBPath:        pf.db,
-		Live: func() tui.LiveStats {
-			return tui.LiveStats{Stats: s.pipe.Stats(), QueueDepth: s.pipe.QueueDepth(), QueueCap: s.pipe.QueueCap()}
-		},
-		Fields: func(f *phiproxy.Flow) []phiproxy.Field { return s.inspector.Fields(f).Fields },
-		Export: exportFromView(s.store, pf.db, s.ca.Fingerprint()),
+		Live:          s.liveStats,
+		Fields:        func(f *phiproxy.Flow) []phiproxy.Field { return s.inspector.Fields(f).Fields },
+		Export:        exportFromView(s.store, pf.db, s.ca.Fingerprint()),
 	})
 	if err != nil {
 		s.Close()
@@ -102,9 +103,22 @@ func runWithTUI(ctx context.Context, pf *proxyFlags) error {
 	if closeErr != nil {
 		return closeErr
 	}
-	st := s.pipe.Stats()
+	st, h := s.pipe.Stats(), s.pipe.Health()
 	fmt.Fprintf(os.Stderr, "phiproxy: stopped; %d flows seen, %d inspected, %d flagged, %d not inspected; database %s\n", st.Seen, st.Inspected, st.Flagged, st.Dropped, pf.db)
+	if h.FailedCommits > 0 {
+		fmt.Fprintf(os.Stderr, "phiproxy: %d database writes failed and were retried; last error: %v\n", h.FailedCommits, h.LastErr)
+	}
 	return nil
+}
+
+// liveStats is what the screen's header shows of the running session.
+func (s *session) liveStats() tui.LiveStats {
+	h := s.pipe.Health()
+	ls := tui.LiveStats{Stats: s.pipe.Stats(), QueueDepth: s.pipe.QueueDepth(), QueueCap: s.pipe.QueueCap(), Unsaved: h.Unsaved, Lost: h.Lost}
+	if h.Failing && h.LastErr != nil {
+		ls.WriteErr = h.LastErr.Error()
+	}
+	return ls
 }
 
 // exportFromView writes a bundle beside the database for the TUI's `e` key.

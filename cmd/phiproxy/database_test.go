@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -160,4 +161,66 @@ func folderState(t *testing.T, dir string) string {
 		fmt.Fprintf(&b, "%s %v %d %x; ", e.Name(), fi.Mode(), len(data), sha256.Sum256(data))
 	}
 	return b.String()
+}
+
+// TestLockedDatabaseMidRunIsReportedAndRecovers: another process locks the
+// database while the proxy runs. The failure is reported while it lasts,
+// the flows wait, and once the lock goes every finding is stored and
+// printed, and the summary says writes failed.
+func TestLockedDatabaseMidRunIsReportedAndRecovers(t *testing.T) {
+	o := newOrigin(t)
+	r := startProxy(t, "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile)
+	c := r.client(t)
+	other, err := sql.Open("sqlite3", "file:"+r.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ctx := context.Background()
+	lock, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if _, err := lock.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	for i := 0; i < n; i++ {
+		do(t, c, "GET", fmt.Sprintf("https://tracker.test/p?i=%d&email=locked%d%%40example.com", i, i), "", "")
+	}
+	// The writer waits out the busy timeout (10 s) before it reports.
+	waitStderr(t, r, "database writes failing", 60*time.Second)
+	if _, err := lock.ExecContext(ctx, "COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	waitStderr(t, r, "database writes recovered", 60*time.Second)
+	r.stop(t)
+	if got := sqlite(t, r.db, "SELECT count(*) FROM flows"); got != fmt.Sprint(n) {
+		t.Errorf("flows stored: got %s, want %d", got, n)
+	}
+	rows := parseJSONLines(t, r.stdout.String())
+	for i := 0; i < n; i++ {
+		if !hasFinding(rows, "email", fmt.Sprintf("locked%d@example.com", i)) {
+			t.Errorf("finding %d not printed; stdout:\n%s", i, r.stdout.String())
+		}
+	}
+	logs := r.stderr.String()
+	for _, want := range []string{"not_saved=0", "database writes failed during the run", "database is locked"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, logs)
+		}
+	}
+}
+
+// waitStderr waits until the running proxy has logged text.
+func waitStderr(t *testing.T, r *running, text string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !strings.Contains(r.stderr.String(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in stderr within %v:\n%s", text, limit, r.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
