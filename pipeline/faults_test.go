@@ -125,8 +125,9 @@ func TestUnsavedCapDropsLoudly(t *testing.T) {
 	if h := p.Health(); h.Unsaved != 3 || !h.Failing {
 		t.Fatalf("health at the cap: got %+v, want 3 unsaved", h)
 	}
-	if held := p.HeldBytes(); held != 3000 {
-		t.Fatalf("held bytes at the cap: got %d, want 3000 (the dropped flows' released)", held)
+	in := flagEmails(flow("https://t.example/up?e=a@b.example"))
+	if held, want := p.HeldBytes(), 3*(1000+inspectionBytes(&in)); held != want {
+		t.Fatalf("held bytes at the cap: got %d, want %d (the dropped flows' released)", held, want)
 	}
 	err = p.Close(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "5 inspected flows not saved") {
@@ -140,5 +141,66 @@ func TestUnsavedCapDropsLoudly(t *testing.T) {
 	}
 	if st := p.Stats(); st != (phiproxy.Stats{Seen: 5, Inspected: 5, Flagged: 5}) {
 		t.Fatalf("stats: got %+v", st)
+	}
+}
+
+// TestRejectedRecordsAreDroppedLoudly: records the database refuses
+// outright (here a run that does not exist, against a foreign key) would
+// fail at every attempt; they are dropped and counted at once instead of
+// holding up the records after them until Close gives up.
+func TestRejectedRecordsAreDroppedLoudly(t *testing.T) {
+	s := openStore(t)
+	p, err := New(Config{Inspector: flagEmails, Store: s, RunID: 999, FlushInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		p.Submit(flow("https://t.example/?e=a@b.example"))
+	}
+	start := time.Now()
+	err = p.Close(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "3 inspected flows not saved") || !strings.Contains(err.Error(), "FOREIGN KEY") {
+		t.Fatalf("Close: got %v, want the 3 refused flows reported", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Close took %v: refused records were retried", d)
+	}
+	if h := p.Health(); h.Lost != 3 || h.Unsaved != 0 || h.Failing {
+		t.Fatalf("health: got %+v, want 3 lost and nothing waiting", h)
+	}
+}
+
+// TestCloseGivesUpWithBudgetSpent: the database stays locked while the
+// byte budget is spent, so a worker waits for the writer to free room.
+// Close without a deadline still returns once GiveUpAfter passes, every
+// flow counted as not saved and the budget released.
+func TestCloseGivesUpWithBudgetSpent(t *testing.T) {
+	s, lock := lockableStore(t)
+	defer lock()()
+	p, err := New(Config{Inspector: flagEmails, Store: s, Workers: 1, MaxBytes: 3000, FlushInterval: 10 * time.Millisecond,
+		RetryMin: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond, GiveUpAfter: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		f := flow("https://t.example/up?e=a@b.example")
+		f.Request.Body = make([]byte, 1000)
+		if !p.Submit(f) {
+			t.Fatalf("submit %d refused", i)
+		}
+	}
+	waitFor(t, "a failed commit", func() bool { return p.Health().FailedCommits > 0 })
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close(context.Background()) }()
+	select {
+	case err := <-closed:
+		if err == nil || !strings.Contains(err.Error(), "3 inspected flows not saved") {
+			t.Fatalf("Close: got %v, want the 3 flows reported", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return with the database locked and the budget spent")
+	}
+	if held := p.HeldBytes(); held != 0 {
+		t.Fatalf("held bytes after Close: got %d, want 0", held)
 	}
 }

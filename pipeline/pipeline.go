@@ -55,8 +55,9 @@ type Config struct {
 	// counted in Health().Lost. Their captured bytes count against
 	// MaxBytes until then. Default 64 batches.
 	MaxUnsaved int
-	// GiveUpAfter bounds how long Close keeps retrying a failing commit
-	// before it counts what is left as lost; default 1 minute.
+	// GiveUpAfter bounds how long Close, from its call, lets the writer
+	// retry a failing commit before what is left counts as lost; default
+	// 1 minute.
 	GiveUpAfter time.Duration
 	// OnSaved, if set, is called by the writer goroutine after each commit
 	// with the records just saved (IDs assigned). It must return quickly.
@@ -285,10 +286,14 @@ func (p *Pipeline) Close(ctx context.Context) error {
 		p.writer.Wait()
 		close(done)
 	}()
+	// GiveUpAfter bounds the retries even when ctx does not (scan's
+	// Close waits as long as inspection takes).
+	giveUp := time.AfterFunc(p.cfg.GiveUpAfter, p.stopRetrying)
+	defer giveUp.Stop()
 	select {
 	case <-done:
 	case <-ctx.Done():
-		p.stopOnce.Do(func() { close(p.stop) })
+		p.stopRetrying()
 		return fmt.Errorf("pipeline: drain: %w (%d flows still queued, %d unsaved)", ctx.Err(), len(p.queue), p.unsavedCount.Load())
 	}
 	if h := p.Health(); h.Lost > 0 || h.Failing {
@@ -402,12 +407,14 @@ func (p *Pipeline) write() {
 // A failed commit keeps its records for another attempt, after a back-off
 // that doubles while failures last: a database locked by another process
 // (a long read, a backup) clears up, and nothing inspected is dropped
-// unless the records waiting pass MaxUnsaved. Records that arrive while
-// the writer waits join the ones waiting, in order.
+// unless the records waiting pass MaxUnsaved or Close stops waiting.
+// Records that arrive while the writer waits join the ones waiting, in
+// order. Records keep their bytes in the budget until they are committed
+// or dropped.
 func (p *Pipeline) flush(batch []store.Record) {
 	if p.failing.Load() {
 		p.keep(batch)
-		if time.Now().Before(p.retryAt) {
+		if time.Now().Before(p.retryAt) && !p.stopped() {
 			return
 		}
 		batch = p.unsaved
@@ -422,10 +429,38 @@ func (p *Pipeline) flush(batch []store.Record) {
 	if len(batch) == 0 && delta == (phiproxy.Stats{}) {
 		return
 	}
-	if err := p.cfg.Store.SaveBatch(context.Background(), p.cfg.RunID, batch, delta); err != nil {
+	err := p.cfg.Store.SaveBatch(context.Background(), p.cfg.RunID, batch, delta)
+	if err != nil && !store.Rejected(err) {
 		p.failed(batch, err)
 		return
 	}
+	if p.failing.Load() {
+		p.log.Warn("database writes recovered", "records", len(batch), "failed_commits", p.writeErrs.Load(), "after", time.Since(p.since).Round(time.Millisecond))
+		p.unsaved, p.backoff = nil, 0
+		p.unsavedCount.Store(0)
+		p.failing.Store(false)
+	}
+	if err != nil {
+		// The database refused the records themselves (a constraint, a
+		// value too big): written again they would fail again, and hold
+		// up every record after them.
+		p.writeErrs.Add(1)
+		p.lastErr.Store(err)
+		p.drop(batch, "database refused inspected flows; dropping them")
+		return
+	}
+	p.settle(batch)
+	p.savedStats = now
+	if p.cfg.OnSaved != nil && len(batch) > 0 {
+		out := make([]store.Record, len(batch))
+		copy(out, batch)
+		p.cfg.OnSaved(out)
+	}
+}
+
+// settle releases the budget held by records the writer is done with,
+// committed or dropped, and wakes workers waiting for room.
+func (p *Pipeline) settle(batch []store.Record) {
 	for i := range batch {
 		p.heldBytes.Add(-recordBytes(&batch[i]))
 	}
@@ -435,21 +470,10 @@ func (p *Pipeline) flush(batch []store.Record) {
 		p.room.Broadcast()
 		p.roomMu.Unlock()
 	}
-	if p.failing.Load() {
-		p.log.Warn("database writes recovered", "saved", len(batch), "failed_commits", p.writeErrs.Load(), "after", time.Since(p.since).Round(time.Millisecond))
-		p.unsaved, p.backoff = nil, 0
-		p.unsavedCount.Store(0)
-		p.failing.Store(false)
-	}
-	p.savedStats = now
-	if p.cfg.OnSaved != nil && len(batch) > 0 {
-		out := make([]store.Record, len(batch))
-		copy(out, batch)
-		p.cfg.OnSaved(out)
-	}
 }
 
 // failed records a failed commit of batch and schedules the next attempt.
+// Once Close has stopped waiting, what is left is given up instead.
 func (p *Pipeline) failed(batch []store.Record, err error) {
 	p.writeErrs.Add(1)
 	p.lastErr.Store(err)
@@ -461,6 +485,11 @@ func (p *Pipeline) failed(batch []store.Record, err error) {
 	}
 	p.backoff = min(max(2*p.backoff, p.cfg.RetryMin), p.cfg.RetryMax)
 	p.retryAt = time.Now().Add(p.backoff)
+	if p.stopped() {
+		p.drop(p.unsaved, "database writes failed; giving up")
+		p.unsaved = nil
+		p.unsavedCount.Store(0)
+	}
 }
 
 // keep adds records to those waiting for a commit, dropping, counting and
@@ -468,40 +497,44 @@ func (p *Pipeline) failed(batch []store.Record, err error) {
 func (p *Pipeline) keep(batch []store.Record) {
 	room := max(p.cfg.MaxUnsaved-len(p.unsaved), 0)
 	if len(batch) > room {
-		for _, rec := range batch[room:] {
-			p.release(rec.Flow)
-		}
-		n := p.lost.Add(int64(len(batch) - room))
-		p.log.Error("database writes failing: inspected flows dropped, too many waiting to be saved",
-			"dropped", len(batch)-room, "lost_total", n, "unsaved", len(p.unsaved), "err", p.lastErr.Load())
+		p.drop(batch[room:], "database writes failing: inspected flows dropped, too many waiting to be saved")
 		batch = batch[:room]
 	}
 	p.unsaved = append(p.unsaved, batch...)
 	p.unsavedCount.Store(int64(len(p.unsaved)))
 }
 
+// drop gives records up: their budget is released, they are counted in
+// Lost, and the log says why. Nothing inspected is dropped silently.
+func (p *Pipeline) drop(recs []store.Record, why string) {
+	p.settle(recs)
+	n := p.lost.Add(int64(len(recs)))
+	p.log.Error(why, "dropped", len(recs), "lost_total", n, "err", p.lastErr.Load())
+}
+
+// stopRetrying tells the writer that Close waits no longer: a failing
+// commit is then tried once more and its records given up.
+func (p *Pipeline) stopRetrying() { p.stopOnce.Do(func() { close(p.stop) }) }
+
+func (p *Pipeline) stopped() bool {
+	select {
+	case <-p.stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // retryUntilSaved runs once no more records come: it keeps retrying a
-// failing commit until it succeeds, GiveUpAfter passes or Close stops
-// waiting, then counts what is left as lost.
+// failing commit until it succeeds or Close stops waiting.
 func (p *Pipeline) retryUntilSaved() {
-	deadline := time.After(p.cfg.GiveUpAfter)
-	for p.failing.Load() {
+	for p.failing.Load() && !p.stopped() {
 		wait := time.NewTimer(time.Until(p.retryAt))
 		select {
 		case <-wait.C:
-			p.flush(nil)
-			continue
-		case <-deadline:
 		case <-p.stop:
+			wait.Stop()
 		}
-		wait.Stop()
-		for _, rec := range p.unsaved {
-			p.release(rec.Flow)
-		}
-		n := p.lost.Add(int64(len(p.unsaved)))
-		p.log.Error("database writes failed; giving up", "dropped", len(p.unsaved), "lost_total", n, "err", p.lastErr.Load())
-		p.unsaved = nil
-		p.unsavedCount.Store(0)
-		return
+		p.flush(nil)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phiproxy/phiproxy"
 )
@@ -222,4 +223,39 @@ func fileState(t *testing.T, path string) fileSnapshot {
 		st.journal = b[18]
 	}
 	return st
+}
+
+// TestRejected tells records the database refuses from a database that
+// cannot take any write at the moment.
+func TestRejected(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.db")
+	s, err := Open(path, BusyTimeout(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	rec := sampleRecord("https://tracker.example/p", phiproxy.High, phiproxy.KindEmail)
+	fk := s.SaveBatch(ctx, 999, []Record{rec}, phiproxy.Stats{})
+	if fk == nil || !Rejected(fk) {
+		t.Fatalf("a flow of a run that does not exist: got %v, want an error Rejected reports", fk)
+	}
+	other, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	locked := s.SaveBatch(ctx, 0, []Record{sampleRecord("https://tracker.example/p", phiproxy.High, phiproxy.KindEmail)}, phiproxy.Stats{})
+	if locked == nil || Rejected(locked) {
+		t.Fatalf("a write to a locked database: got %v, want an error Rejected does not report", locked)
+	}
+	conn.ExecContext(ctx, "ROLLBACK")
 }

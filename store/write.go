@@ -7,11 +7,28 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mattn/go-sqlite3"
+
 	"github.com/phiproxy/phiproxy"
 )
 
 // ErrReadOnly is returned by writes to a store opened with OpenReadOnly.
 var ErrReadOnly = errors.New("database opened read-only")
+
+// Rejected reports whether a write failed because of what it wrote (a
+// constraint, a value too big), so that writing the same records again
+// cannot succeed, unlike a write to a locked, busy or full database.
+func Rejected(err error) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code {
+	case sqlite3.ErrConstraint, sqlite3.ErrTooBig, sqlite3.ErrMismatch, sqlite3.ErrRange:
+		return true
+	}
+	return false
+}
 
 // Run describes one invocation of phiproxy that writes to the database.
 type Run struct {
