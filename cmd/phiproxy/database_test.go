@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/testenv"
 	"github.com/phiproxy/phiproxy/store"
 )
 
@@ -108,8 +109,48 @@ func TestReadCommandsOnArchivedDatabase(t *testing.T) {
 	if fi, err := os.Stat(zipPath); err != nil || fi.Size() == 0 {
 		t.Errorf("bundle: %v %v", fi, err)
 	}
+	t.Run("view", func(t *testing.T) {
+		viewArchived(t, exe, db, out, cred != nil)
+	})
 	if after := folderState(t, archive); after != before {
 		t.Errorf("reading changed the archive folder:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// viewArchived runs `phiproxy view` on db in tmux, as nobody when asNobody,
+// waits for the archived flow on the screen and quits with q.
+func viewArchived(t *testing.T, exe, db, out string, asNobody bool) {
+	tmux := testenv.Program(t, "tmux")
+	prefix := ""
+	if asNobody {
+		prefix = testenv.Program(t, "setpriv") + " --reuid=65534 --regid=65534 --clear-groups "
+	}
+	exitFile := filepath.Join(out, "view-exit")
+	shell := fmt.Sprintf("HOME=%q %s%q view --db %q; echo $? > %q", out, prefix, exe, db, exitFile)
+	sock := []string{"-S", filepath.Join(out, "tmux.sock")}
+	tm := func(args ...string) string {
+		b, err := exec.Command(tmux, append(sock, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v: %s", args, err, b)
+		}
+		return string(b)
+	}
+	tm("new-session", "-d", "-s", "archive", "-x", "120", "-y", "36", "sh", "-c", shell)
+	defer exec.Command(tmux, append(sock, "kill-server")...).Run()
+	screen := func() string { return tm("capture-pane", "-p", "-t", "archive") }
+	if !testenv.WaitFor(20*time.Second, func() bool {
+		s := screen()
+		return strings.Contains(s, "review") && strings.Contains(s, "tracker.example")
+	}) {
+		b, _ := os.ReadFile(exitFile)
+		t.Fatalf("view did not show the archived flow (exit %q); screen:\n%s", b, screen())
+	}
+	tm("send-keys", "-t", "archive", "q")
+	if !testenv.WaitFor(20*time.Second, func() bool { _, err := os.Stat(exitFile); return err == nil }) {
+		t.Fatalf("q did not quit view; screen:\n%s", screen())
+	}
+	if b, _ := os.ReadFile(exitFile); strings.TrimSpace(string(b)) != "0" {
+		t.Fatalf("view exit status: %q", b)
 	}
 }
 
