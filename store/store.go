@@ -44,11 +44,9 @@ type Store struct {
 	path string
 	// write has a single connection: SQLite allows one writer at a time,
 	// and one connection makes that explicit instead of a busy wait.
-	write     *sql.DB
-	read      *sql.DB
-	ro        bool
-	immutable bool   // read as immutable: see OpenReadOnly
-	dsn       string // the readers' connection string, kept until Open opens them
+	write *sql.DB
+	read  *sql.DB
+	ro    bool
 
 	// Now stamps runs; tests replace it. The zero value means time.Now.
 	Now func() time.Time
@@ -107,7 +105,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 	case !errors.Is(err, fs.ErrExist):
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s, err := open(path, false, collect(opts))
+	o := collect(opts)
+	s, err := open(path, false, o)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +140,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	// Readers open once the database is WAL, so that none of them
 	// starts in the journal mode the file had before.
-	if err := s.openReaders(s.dsn); err != nil {
+	if err := s.openReaders(dsn(path, false, o)); err != nil {
 		return nil, err
 	}
 	ok = true
@@ -258,7 +257,8 @@ func hasWAL(path string) bool {
 	return err == nil && fi.Size() > 0
 }
 
-func open(path string, readOnly bool, o options) (*Store, error) {
+// dsn is the connection string for path.
+func dsn(path string, readOnly bool, o options) string {
 	// synchronous=NORMAL in WAL mode loses nothing on a process crash (only
 	// on power loss), and kill -9 leaves a consistent database.
 	//
@@ -273,21 +273,26 @@ func open(path string, readOnly bool, o options) (*Store, error) {
 	if o.immutable {
 		q += "&immutable=1"
 	}
-	dsn := "file:" + path + q
+	return "file:" + path + q
+}
+
+// open connects to path: readers only when readOnly, otherwise only the
+// writer, since readers must wait until Open has checked the database and
+// made it WAL.
+func open(path string, readOnly bool, o options) (*Store, error) {
 	s := &Store{path: path, ro: readOnly, subs: map[chan struct{}]struct{}{}}
 	if readOnly {
-		if err := s.openReaders(dsn); err != nil {
+		if err := s.openReaders(dsn(path, true, o)); err != nil {
 			s.Close()
 			return nil, err
 		}
 		return s, nil
 	}
 	var err error
-	if s.write, err = sql.Open("sqlite3", dsn+"&_txlock=immediate"); err != nil {
+	if s.write, err = sql.Open("sqlite3", dsn(path, false, o)+"&_txlock=immediate"); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	s.write.SetMaxOpenConns(1)
-	s.dsn = dsn
 	return s, nil
 }
 
