@@ -536,7 +536,7 @@ func writeBundle(ctx context.Context, s *store.Store, sink fileSink, spoolDir st
 		if err := eachFlow(ctx, s, f, maxID, func(d *store.FlowDetail) error {
 			sum.add(d)
 			rd := red.flow(d)
-			if err := hw.add(harEntryFor(d, rd, red)); err != nil {
+			if err := hw.add(harEntryFor(rd, red)); err != nil {
 				return err
 			}
 			if err := pw.writeFlow(&rd.Flow); err != nil {
