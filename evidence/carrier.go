@@ -73,11 +73,16 @@ func (r *redactor) flaggedPayload(b []byte, h http.Header) bool {
 }
 
 // personal reports whether a value under an identifier key is worth
-// redacting: not empty, not a boolean or null, not already a placeholder.
+// redacting: two characters or more (a lenient JSON reading of a
+// placeholder yields its first letter), not a boolean or null, not already
+// a placeholder.
 func personal(v string) bool {
 	t := strings.TrimSpace(v)
 	switch strings.ToLower(t) {
-	case "", "true", "false", "null", "undefined", "none", "nan":
+	case "true", "false", "null", "undefined", "none", "nan":
+		return false
+	}
+	if len(t) < 2 {
 		return false
 	}
 	return strings.Trim(placeholderPattern.ReplaceAllString(t, ""), " \t\r\n\"',;") != ""
@@ -142,27 +147,31 @@ func looksAbsoluteURL(t string) bool {
 	return true
 }
 
-// looksPairs reports k=v pairs joined by '&' with token keys.
+// looksPairs reports k=v pairs joined by '&' with token keys, at least
+// two of them (a lone k=v is read as text), so that
+// base64 padding ("eyJ...==") is not read as a pair.
 func looksPairs(t string) bool {
 	if t == "" || strings.ContainsAny(t, " \t\r\n") || !strings.Contains(t, "=") {
 		return false
 	}
+	n := 0
 	for part := range strings.SplitSeq(t, "&") {
 		if part == "" {
 			continue
 		}
-		k, _, ok := strings.Cut(part, "=")
-		if !ok || k == "" {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || k == "" || strings.HasPrefix(v, "=") {
 			return false
 		}
 		for i := 0; i < len(k); i++ {
 			c := k[i]
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_-.[]%$~:+", c) >= 0) {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("_-.[]%$~:", c) >= 0) {
 				return false
 			}
 		}
+		n++
 	}
-	return true
+	return n >= 2
 }
 
 // pairs redacts a query string or form body pair by pair, keeping the
@@ -454,8 +463,14 @@ func (r *redactor) disposition(v string, depth int) string {
 	if err != nil {
 		return r.value(v, "", depth)
 	}
+	changed := false
 	for k, pv := range params {
-		params[k] = r.value(pv, "", depth)
+		if nv := r.value(pv, "", depth); nv != pv {
+			params[k], changed = nv, true
+		}
+	}
+	if !changed {
+		return v
 	}
 	if out := mime.FormatMediaType(disp, params); out != "" {
 		return out

@@ -111,14 +111,17 @@ func (r *redactor) build() {
 			pairs = append(pairs, pair{form, ph})
 		}
 	}
+	// Values first: a registered hash keeps its own placeholder rather
+	// than taking that of the value it is a hash of.
 	for v, ph := range r.placeholders {
-		if len(v) < minRedactLen {
-			continue
+		if len(v) >= minRedactLen {
+			for _, form := range valueForms(v) {
+				addForm(form, ph)
+			}
 		}
-		for _, form := range valueForms(v) {
-			addForm(form, ph)
-		}
-		if !r.kinds[v].IsHealth() {
+	}
+	for v, ph := range r.placeholders {
+		if len(v) >= minRedactLen && !r.kinds[v].IsHealth() {
 			for _, h := range hashForms(v) {
 				addForm(h, ph)
 			}
