@@ -92,7 +92,41 @@ func personal(v string) bool {
 // as well: the caller encodes it back for its carrier. A string with
 // nothing sensitive below it is returned unchanged.
 func (r *redactor) value(v, key string, depth int) string {
-	if r == nil || !r.flaggedValue(v, key) {
+	if r == nil || v == "" {
+		return v
+	}
+	cacheKey := [2]string{key, v}
+	cached := depth == 0 && len(v) <= maxCachedValue
+	if cached {
+		if out, ok := r.valueCache[cacheKey]; ok {
+			return out
+		}
+	}
+	out := r.redactValue(v, key, depth)
+	if cached {
+		r.remember(cacheKey, out)
+	}
+	return out
+}
+
+// Bounds of the redactor's value cache: what one value may take, and all
+// of them together, so memory stays flat whatever the number of flows.
+const (
+	maxCachedValue = 4096
+	maxCacheBytes  = 2 << 20
+)
+
+func (r *redactor) remember(k [2]string, out string) {
+	n := len(k[0]) + len(k[1]) + len(out)
+	if r.cacheBytes+n > maxCacheBytes {
+		return
+	}
+	r.cacheBytes += n
+	r.valueCache[k] = out
+}
+
+func (r *redactor) redactValue(v, key string, depth int) string {
+	if !r.flaggedValue(v, key) {
 		return v
 	}
 	if depth < maxRewriteDepth {
@@ -254,6 +288,18 @@ func (r *redactor) safeURL(raw string) string {
 	if r == nil || raw == "" {
 		return raw
 	}
+	cacheKey := [2]string{"\x00url", raw}
+	if out, ok := r.valueCache[cacheKey]; ok {
+		return out
+	}
+	out := r.redactURL(raw)
+	if len(raw) <= maxCachedValue {
+		r.remember(cacheKey, out)
+	}
+	return out
+}
+
+func (r *redactor) redactURL(raw string) string {
 	if !r.flaggedValue(raw, "") {
 		return r.URL(raw)
 	}

@@ -10,6 +10,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -60,6 +61,10 @@ type redactor struct {
 	mask     *strings.Replacer
 	lowered  map[string]string
 	keyCache map[string]bool
+	// valueCache remembers top-level redactions: pages, URLs and finding
+	// fields repeat across flows and findings files.
+	valueCache map[[2]string]string
+	cacheBytes int
 }
 
 // newRedactor returns a redactor with a fresh random salt.
@@ -69,7 +74,7 @@ func newRedactor() (*redactor, error) {
 		return nil, fmt.Errorf("redaction salt: %w", err)
 	}
 	return &redactor{salt: salt, placeholders: map[string]string{}, kinds: map[string]phiproxy.Kind{},
-		lowered: map[string]string{}, keyCache: map[string]bool{}}, nil
+		lowered: map[string]string{}, keyCache: map[string]bool{}, valueCache: map[[2]string]string{}}, nil
 }
 
 // add registers the values of one finding. It must be called for every
@@ -204,8 +209,32 @@ func (r *redactor) mentions(s string) bool {
 	if r == nil || r.mask == nil || len(s) < minRedactLen {
 		return false
 	}
-	low := asciiLower(s)
-	return r.mask.Replace(low) != low
+	w := &matchWriter{low: asciiLower(s)}
+	r.mask.WriteString(w, w.low)
+	return w.found
+}
+
+// matchWriter receives what the mask replacer writes for low: pieces of
+// low itself and, for a match, a run of NULs that differs from the text
+// it replaces (no registered form is made of NULs). It stops the replacer
+// at the first match, so a check costs no copy of the text.
+type matchWriter struct {
+	low   string
+	pos   int
+	found bool
+}
+
+var errMatched = errors.New("matched")
+
+func (w *matchWriter) Write(p []byte) (int, error) { return w.WriteString(string(p)) }
+
+func (w *matchWriter) WriteString(s string) (int, error) {
+	if w.pos+len(s) > len(w.low) || w.low[w.pos:w.pos+len(s)] != s {
+		w.found = true
+		return 0, errMatched
+	}
+	w.pos += len(s)
+	return len(s), nil
 }
 
 // fold replaces the registered forms s holds in any ASCII case; each run
@@ -322,9 +351,22 @@ var bodyHeaders = map[string]bool{"Content-Type": true, "Content-Encoding": true
 // header redacts header names and values. URLs (Referer, Origin, Location)
 // and cookies are redacted part by part; other values as carriers under the
 // header's name.
-func (r *redactor) header(h http.Header) http.Header {
+//
+// A header map whose flow decoded to nothing sensitive (deep false) only
+// has its literal matches replaced.
+func (r *redactor) header(h http.Header, deep bool) http.Header {
 	if r == nil || h == nil {
 		return h
+	}
+	if !deep {
+		out := make(http.Header, len(h))
+		for k, vs := range h {
+			rk := r.fold(r.Text(k))
+			for _, v := range vs {
+				out[rk] = append(out[rk], r.fold(r.Text(v)))
+			}
+		}
+		return out
 	}
 	out := make(http.Header, len(h))
 	for k, vs := range h {
@@ -401,21 +443,29 @@ func (r *redactor) flow(d *store.FlowDetail) *store.FlowDetail {
 	f.Error = r.free(f.Error)
 	f.ConnectTarget = r.Text(f.ConnectTarget)
 	f.Request.Host = r.Text(f.Request.Host)
-	// Most flows carry nothing sensitive: one decode of the request tells,
-	// and spares decoding each of its parts.
+	// Most requests and responses carry nothing sensitive: one decode of
+	// each tells, and spares decoding each of its parts.
 	if r.flagged(decode.Flow(&d.Flow, redactLimits).Fields) {
 		f.Request.URL = r.safeURL(f.Request.URL)
-		f.Request.Header = r.header(f.Request.Header)
+		f.Request.Header = r.header(f.Request.Header, true)
 		f.Request.Body, f.Request.Header = r.body(r.Bytes(f.Request.Body), f.Request.Header)
 	} else {
 		f.Request.URL = r.URL(f.Request.URL)
-		f.Request.Header = r.header(f.Request.Header)
+		f.Request.Header = r.header(f.Request.Header, false)
 		f.Request.Body = r.Bytes(f.Request.Body)
 	}
 	if d.Flow.Response != nil {
 		resp := *d.Flow.Response
-		resp.Header = r.header(resp.Header)
-		resp.Body, resp.Header = r.body(r.Bytes(resp.Body), resp.Header)
+		// The decoder reads requests: the response's headers and body
+		// are read as those of one.
+		asRequest := &phiproxy.Flow{Request: phiproxy.Request{Method: http.MethodPost, Header: resp.Header, Body: resp.Body, BodySize: int64(len(resp.Body))}}
+		if r.flagged(decode.Flow(asRequest, redactLimits).Fields) {
+			resp.Header = r.header(resp.Header, true)
+			resp.Body, resp.Header = r.body(r.Bytes(resp.Body), resp.Header)
+		} else {
+			resp.Header = r.header(resp.Header, false)
+			resp.Body = r.Bytes(resp.Body)
+		}
 		f.Response = &resp
 	}
 	if len(d.Flow.WebSocket) > 0 {
