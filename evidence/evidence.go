@@ -16,6 +16,10 @@
 //
 // Every pass over the database streams one flow at a time, so memory does
 // not grow with the number of flows.
+//
+// A redacted bundle (Options.Redact) is checked with classify/decode, the
+// pure decoder the inspector uses: every carrier is decoded through the
+// same layers a reader of the bundle could undo (see carrier.go).
 package evidence
 
 import (
