@@ -408,11 +408,19 @@ func (r *redactor) body(b []byte, h http.Header) ([]byte, http.Header) {
 		h = http.Header{}
 	}
 	ct := h.Get("Content-Type")
-	if enc := strings.TrimSpace(strings.Join(h.Values("Content-Encoding"), ",")); enc != "" || h.Get("Dd-Evp-Encoding") != "" {
+	enc := strings.TrimSpace(strings.Join(h.Values("Content-Encoding"), ","))
+	if strings.EqualFold(enc, "identity") {
+		enc = ""
+	}
+	if enc == "" {
+		// Datadog's browser intake names its compression here instead.
+		enc = strings.TrimSpace(h.Get("Dd-Evp-Encoding"))
+	}
+	if enc != "" {
 		h.Del("Content-Encoding")
 		h.Del("Dd-Evp-Encoding")
 		decoded, note := decodedBody(b, enc)
-		if enc == "" || !strings.HasPrefix(note, "decoded from ") || strings.Contains(note, "truncation") {
+		if !strings.HasPrefix(note, "decoded from ") || strings.Contains(note, "truncation") {
 			h.Set("X-Phiproxy-Redacted", "encoded body replaced")
 			return []byte(r.carrierPlaceholder(string(b))), h
 		}
@@ -530,12 +538,16 @@ func (r *redactor) cookies(v string) string {
 	for i, part := range parts {
 		lead := part[:len(part)-len(strings.TrimLeft(part, " "))]
 		name, val, hasValue := strings.Cut(strings.TrimSpace(part), "=")
+		changed := false
 		if nn := r.value(name, "", 0); nn != name {
-			name = cookieSafe(nn)
+			name, changed = cookieSafe(nn), true
 		}
 		uv := strings.Trim(strings.TrimSpace(val), `"`)
 		if nv := r.value(uv, name, 0); nv != uv {
-			val = cookieSafe(nv)
+			val, changed = cookieSafe(nv), true
+		}
+		if !changed {
+			continue
 		}
 		parts[i] = lead + name
 		if hasValue {

@@ -276,3 +276,12 @@ func FuzzRedactBody(f *testing.F) {
 		}
 	})
 }
+
+func TestRedactDatadogBody(t *testing.T) {
+	r := carrierRedactor(t)
+	in := encoded.Zlib([]byte(`{"usr":{"email":"` + tcEmail + `"},"view":{"url":"https://clinic.example/"}}`))
+	body, h := r.body(in, http.Header{"Content-Type": {"text/plain"}, "Dd-Evp-Encoding": {"deflate"}})
+	if bytes.Contains(body, []byte(tcEmail)) || !bytes.Contains(body, []byte(`"view":{"url":"https://clinic.example/"}`)) || h.Get("Dd-Evp-Encoding") != "" {
+		t.Errorf("got %q, %v", body, h)
+	}
+}
