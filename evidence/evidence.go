@@ -16,6 +16,10 @@
 //
 // Every pass over the database streams one flow at a time, so memory does
 // not grow with the number of flows.
+//
+// A redacted bundle (Options.Redact) is checked with classify/decode, the
+// pure decoder the inspector uses: every carrier is decoded through the
+// same layers a reader of the bundle could undo (see carrier.go).
 package evidence
 
 import (
@@ -63,8 +67,10 @@ type Options struct {
 	// Filter selects the flows; its zero value selects every flow.
 	// Findings below Filter.MinSeverity are left out of every file.
 	Filter store.Filter
-	// Redact replaces every matched value by "[kind:hash]" in every file
-	// (see Manifest.Redaction for what exactly is covered).
+	// Redact replaces every matched value by "[kind:hash]" in every file,
+	// and every carrier that decodes to one (a base64 beacon, a gzip body,
+	// a cookie...), as well as values under keys that name a person
+	// identifier (see Manifest.Redaction for what exactly is covered).
 	Redact bool
 	// Operator and Note are recorded as given in the manifest and report.
 	Operator, Note string
@@ -503,8 +509,8 @@ func writeBundle(ctx context.Context, s *store.Store, sink fileSink, spoolDir st
 		}
 		m.Redaction = redactionCoverage
 		// A search for a value (--text jane@…) would otherwise record it.
-		m.Selection.Text, m.Selection.Host, m.Selection.Vendor = red.Text(m.Selection.Text), red.Text(m.Selection.Host), red.Text(m.Selection.Vendor)
-		m.Note = red.Text(m.Note)
+		m.Selection.Text, m.Selection.Host, m.Selection.Vendor = red.free(m.Selection.Text), red.free(m.Selection.Host), red.free(m.Selection.Vendor)
+		m.Note = red.free(m.Note)
 	}
 
 	// The main pass reads each flow once and writes the HAR straight into
@@ -536,7 +542,7 @@ func writeBundle(ctx context.Context, s *store.Store, sink fileSink, spoolDir st
 		if err := eachFlow(ctx, s, f, maxID, func(d *store.FlowDetail) error {
 			sum.add(d)
 			rd := red.flow(d)
-			if err := hw.add(harEntryFor(d, rd, red)); err != nil {
+			if err := hw.add(harEntryFor(rd, red)); err != nil {
 				return err
 			}
 			if err := pw.writeFlow(&rd.Flow); err != nil {

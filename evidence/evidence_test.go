@@ -860,7 +860,7 @@ func FuzzHAREntry(f *testing.F) {
 			Request:   phiproxy.Request{Method: "POST", URL: rawURL, Header: http.Header{"Cookie": {cookie}, "Content-Type": {ctype}}, Body: body, BodySize: int64(len(body))},
 			Response:  &phiproxy.Response{Status: 200, Header: http.Header{"Content-Encoding": {enc}}, Body: rbody, BodySize: int64(len(rbody))},
 			WebSocket: []phiproxy.WSMessage{{Data: body, FromClient: true}}}}
-		e := harEntryFor(d, d, nil)
+		e := harEntryFor(d, nil)
 		b, err := json.Marshal(e)
 		if err != nil {
 			t.Fatalf("marshal: %v", err)

@@ -207,6 +207,13 @@ func fixtureValues(recs []store.Record) []string {
 // `phiproxy export` does, read-only.
 func openFixture(t testing.TB) (*store.Store, []store.Record) {
 	t.Helper()
+	recs := fixtureRecords(t)
+	return openRecords(t, recs), recs
+}
+
+// openRecords saves recs in a fresh database and reopens it read-only.
+func openRecords(t testing.TB, recs []store.Record) *store.Store {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "phiproxy.db")
 	w, err := store.Open(path)
 	if err != nil {
@@ -217,7 +224,6 @@ func openFixture(t testing.TB) (*store.Store, []store.Record) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs := fixtureRecords(t)
 	if err := w.SaveBatch(ctx, run, recs, phiproxy.Stats{Seen: int64(len(recs))}); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +235,7 @@ func openFixture(t testing.TB) (*store.Store, []store.Record) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, recs
+	return s
 }
 
 // extractZip unpacks a bundle into a fresh folder and returns it.

@@ -186,17 +186,18 @@ func (hw *harWriter) close() error {
 	return nil
 }
 
-// harEntryFor converts a flow into a HAR entry. red is d as redacted by r
-// (d itself when r is nil); parts HAR shows decoded (query parameters, form
-// parameters, cookies) are decoded from d and then redacted, so that a value
-// in an encoding the redactor does not know is still caught once decoded.
-func harEntryFor(d, red *store.FlowDetail, r *redactor) *harEntry {
+// harEntryFor converts a flow into a HAR entry. red is the flow as redacted by r
+// (the flow itself when r is nil). Every part comes from red, whose carriers were
+// redacted through their encodings; the parts HAR shows decoded (query
+// parameters, form parameters, cookies, the response body) are redacted
+// once more as text after decoding.
+func harEntryFor(red *store.FlowDetail, r *redactor) *harEntry {
 	f, in := &red.Flow, &red.Inspection
 	e := &harEntry{
 		StartedDateTime: f.Start.UTC().Format(harTimeLayout),
 		Time:            ms(f.Timings.Total()),
-		Request:         harRequestFor(&d.Flow.Request, &f.Request, r),
-		Response:        harResponseFor(&d.Flow, f, r),
+		Request:         harRequestFor(&f.Request, r),
+		Response:        harResponseFor(f, r),
 		Timings: harTimings{Blocked: -1, DNS: -1, Connect: -1, SSL: -1,
 			Send: ms(f.Timings.Send), Wait: ms(f.Timings.Wait), Receive: ms(f.Timings.Receive)},
 		ServerIPAddress: serverIP(f.ServerAddr),
@@ -250,11 +251,11 @@ func httpVersion(proto string) string {
 	return proto
 }
 
-func harRequestFor(orig, r *phiproxy.Request, red *redactor) harRequest {
+func harRequestFor(r *phiproxy.Request, red *redactor) harRequest {
 	hr := harRequest{
 		Method: r.Method, URL: r.URL, HTTPVersion: httpVersion(r.Proto),
-		Cookies: requestCookies(orig.Header, red), Headers: harHeaders(r.Header, r.Host),
-		QueryString: queryParams(orig.URL, red), HeadersSize: -1, BodySize: r.BodySize,
+		Cookies: requestCookies(r.Header, red), Headers: harHeaders(r.Header, r.Host),
+		QueryString: queryParams(r.URL, red), HeadersSize: -1, BodySize: r.BodySize,
 	}
 	if hr.BodySize < 0 {
 		hr.BodySize = int64(len(r.Body))
@@ -265,7 +266,7 @@ func harRequestFor(orig, r *phiproxy.Request, red *redactor) harRequest {
 		if utf8.Valid(r.Body) {
 			pd.Text = string(r.Body)
 			if base, _, _ := mime.ParseMediaType(mt); base == "application/x-www-form-urlencoded" {
-				pd.Params = formParams(string(orig.Body), red)
+				pd.Params = formParams(string(r.Body), red)
 			}
 		} else {
 			pd.Text, pd.Encoding = base64.StdEncoding.EncodeToString(r.Body), "base64"
@@ -279,10 +280,9 @@ func harRequestFor(orig, r *phiproxy.Request, red *redactor) harRequest {
 	return hr
 }
 
-// harResponseFor describes the response of f (red when redacted). The body
-// is decoded from the original and then redacted, so a value hidden by gzip
-// in the stored bytes is still replaced in the decoded text.
-func harResponseFor(orig, f *phiproxy.Flow, red *redactor) harResponse {
+// harResponseFor describes the response of f (redacted when red is set).
+// The body is decoded and then redacted as text once more.
+func harResponseFor(f *phiproxy.Flow, red *redactor) harResponse {
 	resp := f.Response
 	if resp == nil {
 		// Chrome writes status 0 for a request that got no response.
@@ -299,7 +299,7 @@ func harResponseFor(orig, f *phiproxy.Flow, red *redactor) harResponse {
 	if f.Error != "" {
 		hr.Error = f.Error
 	}
-	body, note := decodedBody(orig.Response.Body, orig.Response.Header.Get("Content-Encoding"))
+	body, note := decodedBody(resp.Body, resp.Header.Get("Content-Encoding"))
 	body = red.Bytes(body)
 	hr.Content.Size = int64(len(body))
 	if resp.BodySize >= 0 && note == "" && resp.BodySize > int64(len(resp.Body)) {
