@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -70,6 +72,16 @@ type Config struct {
 	// Login, if set, signs in through a login form before the seeds are
 	// visited; Run fails when signing in does not work.
 	Login *Login
+	// Consent is the consent state to crawl in (ConsentNone, ConsentReject,
+	// ConsentAccept, ConsentGPC); empty means none of the consent
+	// handling at all, as before there were states. Reject and accept
+	// need Autoconsent. Global Privacy Control's request header is the
+	// proxy's to add; the crawl sets navigator.globalPrivacyControl.
+	Consent string
+	// Autoconsent detects consent managers and answers their banners.
+	// With it, the crawl also records the manager in the none and gpc
+	// states, without answering.
+	Autoconsent *Autoconsent
 	// SignedIn, if set, is called once the crawl holds a signed-in
 	// session: at the start with a Session, after signing in with Login.
 	// Requests from then on are the signed-in user's.
@@ -101,6 +113,9 @@ type Progress struct {
 // Summary is what a crawl did, page by page, in visiting order.
 type Summary struct {
 	Pages []PageResult
+	// Consent is what became of the consent banner, when Config.Consent
+	// was set.
+	Consent *ConsentResult
 }
 
 // PageResult is the outcome of visiting one page.
@@ -181,6 +196,18 @@ func Run(ctx context.Context, cfg Config, seeds []string) (Summary, error) {
 		}
 		return Summary{}, fmt.Errorf("crawl: start %s: %w%s", cfg.ChromiumPath, err, output.tail())
 	}
+	if cfg.Consent != "" {
+		if (cfg.Consent == ConsentReject || cfg.Consent == ConsentAccept) && cfg.Autoconsent == nil {
+			return Summary{}, errNoAutoconsent
+		}
+		if err := c.step(func(ctx context.Context) error {
+			var err error
+			c.consent, err = c.startConsent(ctx, cfg.Consent, cfg.Autoconsent)
+			return err
+		}); err != nil {
+			return Summary{}, err
+		}
+	}
 	if cfg.Session != nil {
 		if err := c.step(func(ctx context.Context) error { return c.applySession(ctx, cfg.Session) }); err != nil {
 			return Summary{}, err
@@ -205,6 +232,12 @@ func Run(ctx context.Context, cfg Config, seeds []string) (Summary, error) {
 			cfg.Progress(Progress{Done: len(sum.Pages), Queued: len(c.queue), URL: next.url})
 		}
 		sum.Pages = append(sum.Pages, c.visit(next))
+		if c.consent != nil && sum.Consent == nil {
+			// The banner is answered on the first page; its result and
+			// the consent strings are read there.
+			r := c.consent.finish(c)
+			sum.Consent = &r
+		}
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
@@ -281,6 +314,10 @@ func allocatorOptions(cfg Config, p *chromium.Profile, output *cappedBuffer) []c
 	opts = append(opts,
 		chromedp.Flag("disable-features", "HttpsUpgrades,Translate,OptimizationHints,MediaRouter,InterestFeedContentSuggestions,AutofillServerCommunication,NetworkTimeServiceQuerying"),
 		chromedp.Flag("password-store", "basic"),
+		// Consent managers and trackers hide from automated browsers
+		// (vanilla-cookieconsent's hideFromBots reads navigator.webdriver):
+		// the crawl must see what a patient's browser gets.
+		chromedp.Flag("disable-blink-features", "AutomationControlled"),
 	)
 	return opts
 }
@@ -303,12 +340,17 @@ func parseCookies(raw []string) ([]cookie, error) {
 
 // crawler is the state of one Run. It is used from one goroutine.
 type crawler struct {
-	cfg   Config
-	tab   context.Context
-	watch *netWatch
-	queue []queued
-	seen  map[string]bool // normalised URLs queued or visited
+	cfg     Config
+	tab     context.Context
+	watch   *netWatch
+	consent *consentDriver // nil without Config.Consent
+	queue   []queued
+	seen    map[string]bool // normalised URLs queued or visited
 }
+
+// consentWait bounds how long a page waits for its consent banner to be
+// detected and answered.
+const consentWait = 15 * time.Second
 
 // startTimeout bounds starting the browser and preparing the tab.
 const startTimeout = 60 * time.Second
@@ -338,6 +380,13 @@ func (c *crawler) start(ctx context.Context, cookies []cookie) error {
 		return fmt.Errorf("refuse downloads: %w", err)
 	}
 	go c.answerDialogs()
+	// A patient's browser says Chrome, not HeadlessChrome, and sites that
+	// look for the difference must not see it.
+	if v, err := chromedp.CallBrowser(sctx, browser.GetVersion, cdp.Empty{}); err == nil && strings.Contains(v.UserAgent, "HeadlessChrome") {
+		if _, err := chromedp.Call(sctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: strings.ReplaceAll(v.UserAgent, "HeadlessChrome", "Chrome")}); err != nil {
+			return fmt.Errorf("user agent: %w", err)
+		}
+	}
 	sites := map[string]bool{}
 	for _, q := range c.queue {
 		u, _ := url.Parse(q.url)
@@ -434,6 +483,16 @@ func (c *crawler) visit(q queued) PageResult {
 	if err := c.load(q.url, &res); err != nil {
 		res.Error = loadError(err, c.cfg.PageTimeout)
 		return res
+	}
+	if c.consent != nil {
+		// Let the consent manager show its banner and autoconsent answer
+		// it (in reject and accept) before the crawl goes on; then let
+		// what the answer set off settle too.
+		c.step(func(ctx context.Context) error {
+			c.consent.wait(ctx, consentWait)
+			return nil
+		})
+		c.settle(&res, "after the consent banner")
 	}
 	c.step(func(ctx context.Context) error {
 		if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil {
