@@ -11,10 +11,28 @@ GENERATORS := ./testdata/eval/gen ./testdata/devset/gen ./testdata/holdout/gen
 # The packages where goroutines share state run again under the race detector.
 RACY := ./pipeline ./proxy ./store ./tui ./certs ./classify/...
 
-.PHONY: build run test deps lint bench bench-go bench-proxy eval fuzz clean
+.PHONY: build autoconsent run test deps lint bench bench-go bench-proxy eval fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/phiproxy
+	@$(MAKE) --no-print-directory autoconsent
+
+## autoconsent: the consent-banner handler crawl --consent uses, from the npm
+## registry (pinned in tools/autoconsent), copied beside the binary with its
+## licence. Without npm or a network the build still succeeds; only the
+## reject and accept consent states are then unavailable.
+AUTOCONSENT := tools/autoconsent/node_modules/@duckduckgo/autoconsent
+autoconsent:
+	@if [ ! -f $(AUTOCONSENT)/dist/autoconsent.playwright.js ]; then \
+	  npm ci --silent --no-audit --no-fund --prefix tools/autoconsent >/dev/null 2>&1 \
+	    || echo "note: could not install autoconsent from npm; crawl --consent reject/accept will be unavailable" >&2; \
+	fi
+	@if [ -f $(AUTOCONSENT)/dist/autoconsent.playwright.js ]; then \
+	  mkdir -p bin/autoconsent/dist bin/autoconsent/rules && \
+	  cp $(AUTOCONSENT)/dist/autoconsent.playwright.js bin/autoconsent/dist/ && \
+	  cp $(AUTOCONSENT)/rules/rules.json bin/autoconsent/rules/ && \
+	  cp $(AUTOCONSENT)/LICENSE $(AUTOCONSENT)/package.json bin/autoconsent/; \
+	fi
 
 ## run: the proxy with its terminal UI on 127.0.0.1:8080, database ./phiproxy.db,
 ## CA created on first run in ~/.config/phiproxy. Extra flags: make run ARGS="--site example.com"

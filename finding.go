@@ -102,6 +102,11 @@ type Finding struct {
 	// Score is the detector's confidence in [0,1].
 	Score    float64
 	Severity Severity
+	// ConsentViolation is set when the finding went to a third party
+	// against the visitor's choice: in a crawl that refused consent or
+	// sent Global Privacy Control, or that had not answered the banner and
+	// not yet interacted with the page.
+	ConsentViolation bool
 }
 
 // Severity ranks findings. The zero value is Info. Severities order

@@ -36,6 +36,9 @@ type Flow struct {
 	// Authenticated is set when a signed-in session sent the request: a
 	// crawl after it logged in, or one started from a saved session.
 	Authenticated bool
+	// Consent is the consent state of the crawl that caused the request
+	// ("none", "reject", "accept", "gpc"), empty outside consent crawls.
+	Consent string
 
 	Request  Request
 	Response *Response // nil when no response was received

@@ -254,6 +254,7 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 	if limited {
 		out.Notes = append(out.Notes, fmt.Sprintf("findings: limit of %d reached, the rest skipped", maxFindings))
 	}
+	markConsentViolations(out.Findings, f, dest)
 	for _, fd := range out.Findings {
 		if fd.Severity > out.Severity {
 			out.Severity = fd.Severity

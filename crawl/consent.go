@@ -171,7 +171,7 @@ type consentDriver struct {
 	lifecycle string
 	// selfTestScheduled is set when the answer asked for a self-test.
 	selfTestScheduled bool
-	changed   chan struct{} // closed and replaced on every change
+	changed           chan struct{} // closed and replaced on every change
 }
 
 // autoAction is autoconsent's autoAction for a state: only reject and

@@ -2,13 +2,8 @@ package crawl_test
 
 import (
 	"context"
-	"fmt"
-	"net/http"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,87 +17,6 @@ import (
 // the tests serve.
 const npmDir = "../tools/autoconsent/node_modules"
 
-// consentSite is a clinic page run by a real consent manager
-// (vanilla-cookieconsent 3): an analytics script that loads only after
-// consent, a pixel that fires regardless, and an iframe that reports
-// Global Privacy Control too.
-type consentSite struct {
-	mu       sync.Mutex
-	requests []string // host+path?query of every request, in order
-}
-
-// ConsentSiteHandler serves the site on www.clinic-example.org, the good
-// analytics on analytics.example-good.net and the pixel on
-// px.example-bad.net (one server, three names).
-func (s *consentSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests = append(s.requests, r.Host+r.URL.RequestURI())
-	s.mu.Unlock()
-	js := func(body string) {
-		w.Header().Set("Content-Type", "application/javascript")
-		fmt.Fprint(w, body)
-	}
-	switch r.Host + r.URL.Path {
-	case "www.clinic-example.org/":
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, consentPage)
-	case "www.clinic-example.org/frame":
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><script>new Image().src = 'https://px.example-bad.net/tr?frame=1&gpc=' + navigator.globalPrivacyControl;</script>`)
-	case "www.clinic-example.org/cc/cookieconsent.umd.js":
-		serveFile(w, filepath.Join(npmDir, "vanilla-cookieconsent/dist/cookieconsent.umd.js"), "application/javascript")
-	case "www.clinic-example.org/cc/cookieconsent.css":
-		serveFile(w, filepath.Join(npmDir, "vanilla-cookieconsent/dist/cookieconsent.css"), "text/css")
-	case "analytics.example-good.net/a.js":
-		js(`new Image().src = 'https://analytics.example-good.net/collect?dl=' + encodeURIComponent(location.href);`)
-	case "px.example-bad.net/px.js":
-		js(`new Image().src = 'https://px.example-bad.net/tr?ev=PageView&em=' + encodeURIComponent('pat.rivera@example.org') + '&cd[condition]=type%202%20diabetes&gpc=' + navigator.globalPrivacyControl;`)
-	default:
-		w.Header().Set("Content-Type", "image/gif")
-		w.Write([]byte("GIF89a"))
-	}
-}
-
-func serveFile(w http.ResponseWriter, path, contentType string) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.Write(b)
-}
-
-const consentPage = `<!doctype html><html><head><title>Diabetes care</title>
-<link rel="stylesheet" href="/cc/cookieconsent.css">
-<script type="text/plain" data-category="analytics" src="https://analytics.example-good.net/a.js"></script>
-<script src="https://px.example-bad.net/px.js"></script>
-</head><body><h1>Type 2 diabetes care</h1><iframe src="/frame"></iframe>
-<script src="/cc/cookieconsent.umd.js"></script>
-<script>
-CookieConsent.run({
-  categories: {necessary: {enabled: true, readOnly: true}, analytics: {}},
-  language: {default: 'en', translations: {en: {
-    consentModal: {title: 'We use cookies', description: 'Analytics cookies help us improve the site.',
-      acceptAllBtn: 'Accept all', acceptNecessaryBtn: 'Reject all', showPreferencesBtn: 'Manage preferences'},
-    preferencesModal: {title: 'Cookie preferences', acceptAllBtn: 'Accept all', acceptNecessaryBtn: 'Reject all',
-      savePreferencesBtn: 'Save', sections: [{title: 'Analytics', linkedCategory: 'analytics'}]}
-  }}}
-});
-</script></body></html>`
-
-func (s *consentSite) sawPrefix(prefix string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, r := range s.requests {
-		if strings.HasPrefix(r, prefix) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 func TestConsentStates(t *testing.T) {
 	chromiumtest.RequireBrowser(t)
 	testenv.File(t, filepath.Join(npmDir, "vanilla-cookieconsent/dist/cookieconsent.umd.js"))
@@ -113,18 +27,16 @@ func TestConsentStates(t *testing.T) {
 	}
 	for _, state := range crawl.ConsentStates {
 		t.Run(state, func(t *testing.T) {
-			site := &consentSite{}
-			srv := chromiumtest.NewSite(t, site, "www.clinic-example.org", "analytics.example-good.net", "px.example-bad.net")
+			site := chromiumtest.NewConsentSite(t, npmDir)
 			proxy := chromiumtest.StartProxy(t, chromiumtest.ProxyOptions{
-				Resolve: map[string]string{"www.clinic-example.org": srv.Addr(), "analytics.example-good.net": srv.Addr(), "px.example-bad.net": srv.Addr()},
-				Roots:   srv.Roots, PageTrafficOnly: true, OnFlow: func(*phiproxy.Flow) {},
+				Resolve: site.Resolve(), Roots: site.Roots, PageTrafficOnly: true, OnFlow: func(*phiproxy.Flow) {},
 			})
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			sum, err := crawl.Run(ctx, crawl.Config{
 				ProxyAddr: proxy.Addr, CAPEM: proxy.CAPEM, Quiet: 500 * time.Millisecond, PageTimeout: 20 * time.Second, Depth: -1,
 				Consent: state, Autoconsent: ac,
-			}, []string{"https://www.clinic-example.org/"})
+			}, []string{"https://" + chromiumtest.ConsentSiteHost + "/"})
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
@@ -136,10 +48,10 @@ func TestConsentStates(t *testing.T) {
 			if res.State != state || res.CMP != "cookieconsent3" || !res.PopupFound {
 				t.Errorf("consent result: got state %q CMP %q popup %v, want %q, cookieconsent3, a popup", res.State, res.CMP, res.PopupFound, state)
 			}
-			good := site.sawPrefix("analytics.example-good.net/collect")
-			bad := site.sawPrefix("px.example-bad.net/tr?ev=PageView")
+			good := site.Requests(chromiumtest.ConsentGoodHost + "/collect")
+			bad := site.Requests(chromiumtest.ConsentBadHost + "/tr?ev=PageView")
 			if len(bad) == 0 {
-				t.Errorf("the pixel that ignores consent did not fire; requests: %q", site.sawPrefix(""))
+				t.Errorf("the pixel that ignores consent did not fire; requests: %v", site.Requests(""))
 			}
 			switch state {
 			case crawl.ConsentAccept:
@@ -157,27 +69,25 @@ func TestConsentStates(t *testing.T) {
 				fallthrough
 			default:
 				if len(good) != 0 {
-					t.Errorf("%s: the analytics that waits for consent loaded: %q", state, good)
+					t.Errorf("%s: the analytics that waits for consent loaded: %v", state, good)
 				}
 			}
-			if state == crawl.ConsentNone || state == crawl.ConsentGPC {
-				if res.Action != "" {
-					t.Errorf("%s: the banner was answered (%s)", state, res.Action)
-				}
+			if (state == crawl.ConsentNone || state == crawl.ConsentGPC) && res.Action != "" {
+				t.Errorf("%s: the banner was answered (%s)", state, res.Action)
 			}
 			// navigator.globalPrivacyControl, in the page and its frame.
 			wantGPC := "gpc=undefined"
 			if state == crawl.ConsentGPC {
 				wantGPC = "gpc=true"
 			}
-			frame := site.sawPrefix("px.example-bad.net/tr?frame=1")
-			for _, r := range append(slices.Clone(bad), frame...) {
-				if !strings.Contains(r, wantGPC) {
-					t.Errorf("%s: pixel %s, want %s", state, r, wantGPC)
-				}
-			}
+			frame := site.Requests(chromiumtest.ConsentBadHost + "/tr?frame=1")
 			if len(frame) == 0 {
 				t.Errorf("%s: the iframe's pixel did not fire", state)
+			}
+			for _, r := range append(bad, frame...) {
+				if !strings.Contains(r.URL, wantGPC) {
+					t.Errorf("%s: pixel %s, want %s", state, r.URL, wantGPC)
+				}
 			}
 		})
 	}

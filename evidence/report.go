@@ -21,6 +21,7 @@ var reportFS embed.FS
 
 var reportTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
 	"kindName": kindName,
+	"join":     func(xs []string) string { return strings.Join(xs, ", ") },
 }).ParseFS(reportFS, "report.html.tmpl"))
 
 // reportBodyCap is how much of a request body the report shows.
@@ -94,6 +95,7 @@ type summary struct {
 	receivers                   map[string]*receiverSummary
 	kinds                       map[phiproxy.Kind]bool
 	sites                       map[string]int
+	consent                     *ConsentTally
 	MaxID                       int64
 }
 
@@ -106,7 +108,7 @@ type receiverSummary struct {
 }
 
 func newSummary() *summary {
-	return &summary{receivers: map[string]*receiverSummary{}, kinds: map[phiproxy.Kind]bool{}, sites: map[string]int{}}
+	return &summary{receivers: map[string]*receiverSummary{}, kinds: map[phiproxy.Kind]bool{}, sites: map[string]int{}, consent: NewConsentTally()}
 }
 
 func (s *summary) add(d *store.FlowDetail) {
@@ -128,6 +130,7 @@ func (s *summary) add(d *store.FlowDetail) {
 	if site := siteOf(f, in, host); site != "" {
 		s.sites[site]++
 	}
+	s.consent.Add(f, in)
 	if len(in.Findings) == 0 {
 		return
 	}
@@ -175,6 +178,8 @@ type reportHead struct {
 	Kinds                                           []phiproxy.Kind
 	Receivers                                       []receiverRow
 	Sites                                           []siteRow
+	// Consent is the consent matrix of consent crawls, empty otherwise.
+	Consent ConsentMatrix
 }
 
 type severityRow struct {
@@ -247,6 +252,10 @@ func (s *summary) head(m *Manifest, r *redactor) reportHead {
 	}
 	for host, n := range s.sites {
 		h.Sites = append(h.Sites, siteRow{Host: r.Text(host), Flows: n})
+	}
+	h.Consent = s.consent.Matrix()
+	for i := range h.Consent.Rows {
+		h.Consent.Rows[i].Receiver = r.Text(h.Consent.Rows[i].Receiver)
 	}
 	sort.Slice(h.Sites, func(i, j int) bool {
 		if h.Sites[i].Flows != h.Sites[j].Flows {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"path"
 	"strings"
@@ -61,6 +62,13 @@ type Config struct {
 	// isBrowserBackground). Crawls set it; a proxy for a person's browser
 	// does not, since a person may want to see everything.
 	PageTrafficOnly bool
+	// RequestHeaders, if set, is called for every request before it is
+	// forwarded; the headers it returns are set on the request, replacing
+	// any the browser sent of the same names, and the flow records them as
+	// sent. A crawl in its Global Privacy Control state adds Sec-GPC: 1
+	// this way. It must be fast and safe for concurrent use; nil or an
+	// empty result adds nothing.
+	RequestHeaders func() http.Header
 	// Logger receives the proxy's diagnostics, including goproxy's own.
 	// Nil discards them.
 	Logger *slog.Logger

@@ -73,6 +73,11 @@ func (s *Server) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Requ
 		s.s.Logger.Debug("refused the browser's own request", "method", req.Method, "url", req.URL.String())
 		return req, goproxy.NewResponse(req, "text/plain", http.StatusForbidden, "phiproxy: refused: the browser's own request, not caused by a page\n")
 	}
+	if s.s.RequestHeaders != nil {
+		for name, values := range s.s.RequestHeaders() {
+			req.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
+		}
+	}
 	removeHopByHop(req.Header, isUpgrade(req.Header))
 	ctx.RoundTripper = s.tripper
 	return req, nil

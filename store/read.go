@@ -164,7 +164,7 @@ const detailCols = `fl.id, fl.run_id, fl.start, fl.source, fl.client_addr, fl.co
 	fl.status, fl.resp_proto, fl.resp_headers, fl.resp_body, fl.resp_body_size,
 	fl.send_us, fl.wait_us, fl.receive_us, fl.error,
 	fl.domain, fl.party, fl.vendor, fl.vendor_category, fl.baa,
-	fl.severity, fl.field_count, fl.notes, fl.authenticated`
+	fl.severity, fl.field_count, fl.notes, fl.authenticated, fl.consent`
 
 func scanDetail(rows *sql.Rows) (*FlowDetail, error) {
 	d := &FlowDetail{}
@@ -179,7 +179,7 @@ func scanDetail(rows *sql.Rows) (*FlowDetail, error) {
 		&resp.Status, &resp.Proto, &respHdr, &resp.Body, &resp.BodySize,
 		&sendUS, &waitUS, &recvUS, &f.Error,
 		&in.Destination.Domain, &party, &in.Destination.Vendor, &in.Destination.Category, &in.Destination.BAA,
-		&sev, &in.Fields, &notes, &f.Authenticated)
+		&sev, &in.Fields, &notes, &f.Authenticated, &f.Consent)
 	if err != nil {
 		return nil, fmt.Errorf("read flow: %w", err)
 	}
@@ -276,13 +276,13 @@ func (s *Store) attach(ctx context.Context, d *FlowDetail, min phiproxy.Severity
 	return wrows.Err()
 }
 
-const findingCols = `f.flow_id, f.kind, f.term, f.value, f.path, f.field, f.match_start, f.match_end, f.category, f.source, f.score, f.severity`
+const findingCols = `f.flow_id, f.kind, f.term, f.value, f.path, f.field, f.match_start, f.match_end, f.category, f.source, f.score, f.severity, f.consent_violation`
 
 func scanFinding(rows *sql.Rows) (phiproxy.Finding, error) {
 	var fd phiproxy.Finding
 	var kind, source string
 	var sev int
-	err := rows.Scan(&fd.FlowID, &kind, &fd.Term, &fd.Value, &fd.Path, &fd.Field, &fd.Start, &fd.End, &fd.Category, &source, &fd.Score, &sev)
+	err := rows.Scan(&fd.FlowID, &kind, &fd.Term, &fd.Value, &fd.Path, &fd.Field, &fd.Start, &fd.End, &fd.Category, &source, &fd.Score, &sev, &fd.ConsentViolation)
 	if err != nil {
 		return fd, fmt.Errorf("read finding: %w", err)
 	}
@@ -315,6 +315,11 @@ type FindingRow struct {
 	Phase          string            `json:"phase,omitempty"`
 	// Authenticated: a signed-in session sent the flow.
 	Authenticated bool `json:"authenticated"`
+	// Consent is the crawl's consent state ("none", "reject", "accept",
+	// "gpc"), empty outside consent crawls; ConsentViolation marks a
+	// finding sent to a third party against the visitor's choice.
+	Consent          string `json:"consent"`
+	ConsentViolation bool   `json:"consent_violation"`
 	// Field and the match offsets locate Value in the decoded field.
 	Field      string `json:"field"`
 	MatchStart int    `json:"match_start"`
@@ -331,7 +336,7 @@ func Row(f *phiproxy.Flow, d phiproxy.Destination, fd phiproxy.Finding) FindingR
 		FlowID: f.ID, Time: f.Start.UTC(), Method: f.Request.Method, URL: f.Request.URL, Host: host,
 		Party: d.Party, Vendor: d.Vendor, VendorCategory: d.Category, BAA: d.BAA,
 		Kind: fd.Kind, Term: fd.Term, Value: fd.Value, Path: fd.Path, Category: fd.Category,
-		Severity: fd.Severity, Source: fd.Source, Score: fd.Score, Page: f.Page, Phase: f.Phase, Authenticated: f.Authenticated,
+		Severity: fd.Severity, Source: fd.Source, Score: fd.Score, Page: f.Page, Phase: f.Phase, Authenticated: f.Authenticated, Consent: f.Consent, ConsentViolation: fd.ConsentViolation,
 		Field: fd.Field, MatchStart: fd.Start, MatchEnd: fd.End,
 	}
 }
@@ -340,7 +345,7 @@ func Row(f *phiproxy.Flow, d phiproxy.Destination, fd phiproxy.Finding) FindingR
 // within each flow, flows in ID order.
 func (s *Store) EachFinding(ctx context.Context, f Filter, fn func(FindingRow) error) error {
 	where, args := f.where()
-	q := `SELECT ` + findingCols + `, fl.start, fl.method, fl.url, fl.host, fl.party, fl.vendor, fl.vendor_category, fl.baa, fl.page, fl.phase, fl.authenticated
+	q := `SELECT ` + findingCols + `, fl.start, fl.method, fl.url, fl.host, fl.party, fl.vendor, fl.vendor_category, fl.baa, fl.page, fl.phase, fl.authenticated, fl.consent
 		FROM findings f JOIN flows fl ON fl.id = f.flow_id
 		WHERE ` + where + ` AND f.severity >= ?`
 	args = append(args, int(f.MinSeverity))
@@ -362,8 +367,8 @@ func (s *Store) EachFinding(ctx context.Context, f Filter, fn func(FindingRow) e
 		var r FindingRow
 		var kind, source, start, party string
 		var sev int
-		if err := rows.Scan(&r.FlowID, &kind, &r.Term, &r.Value, &r.Path, &r.Field, &r.MatchStart, &r.MatchEnd, &r.Category, &source, &r.Score, &sev,
-			&start, &r.Method, &r.URL, &r.Host, &party, &r.Vendor, &r.VendorCategory, &r.BAA, &r.Page, &r.Phase, &r.Authenticated); err != nil {
+		if err := rows.Scan(&r.FlowID, &kind, &r.Term, &r.Value, &r.Path, &r.Field, &r.MatchStart, &r.MatchEnd, &r.Category, &source, &r.Score, &sev, &r.ConsentViolation,
+			&start, &r.Method, &r.URL, &r.Host, &party, &r.Vendor, &r.VendorCategory, &r.BAA, &r.Page, &r.Phase, &r.Authenticated, &r.Consent); err != nil {
 			return fmt.Errorf("read finding: %w", err)
 		}
 		r.Kind, r.Source, r.Severity, r.Party, r.Time = phiproxy.Kind(kind), phiproxy.Source(source), phiproxy.Severity(sev), phiproxy.Party(party), parseTime(start)

@@ -157,12 +157,12 @@ const (
 		status, resp_proto, resp_headers, resp_body, resp_body_size,
 		send_us, wait_us, receive_us, error,
 		domain, party, vendor, vendor_category, baa,
-		severity, kinds, finding_count, field_count, notes, authenticated
-	) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?,?,?,?)`
+		severity, kinds, finding_count, field_count, notes, authenticated, consent
+	) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?,?,?,?,?)`
 	insertMessageSQL = `INSERT INTO ws_messages (flow_id, seq, time, from_client, binary, data, truncated) VALUES (?,?,?,?,?,?,?)`
 	insertFindingSQL = `INSERT INTO findings (
-		flow_id, kind, term, value, path, field, match_start, match_end, category, source, score, severity
-	) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
+		flow_id, kind, term, value, path, field, match_start, match_end, category, source, score, severity, consent_violation
+	) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	updateStatsSQL = `UPDATE runs SET seen = seen + ?, inspected = inspected + ?, flagged = flagged + ?, dropped = dropped + ? WHERE id = ?`
 )
 
@@ -250,7 +250,7 @@ func (in *inserts) flow(ctx context.Context, runID int64, rec Record) (int64, er
 		int64(resp.Status), resp.Proto, headerJSON(resp.Header), resp.Body, resp.BodySize,
 		f.Timings.Send.Microseconds(), f.Timings.Wait.Microseconds(), f.Timings.Receive.Microseconds(), f.Error,
 		ins.Destination.Domain, nonEmpty(string(ins.Destination.Party), string(phiproxy.UnknownParty)), ins.Destination.Vendor, ins.Destination.Category, ins.Destination.BAA,
-		int64(ins.Severity), joinKinds(ins.Findings), int64(len(ins.Findings)), int64(ins.Fields), strings.Join(ins.Notes, "\n"), f.Authenticated,
+		int64(ins.Severity), joinKinds(ins.Findings), int64(len(ins.Findings)), int64(ins.Fields), strings.Join(ins.Notes, "\n"), f.Authenticated, f.Consent,
 	)
 	res, err := in.flows.ExecContext(ctx, *a)
 	if err != nil {
@@ -269,7 +269,7 @@ func (in *inserts) flow(ctx context.Context, runID int64, rec Record) (int64, er
 	}
 	for _, fd := range ins.Findings {
 		a.reset()
-		a.add(id, string(fd.Kind), fd.Term, fd.Value, fd.Path, fd.Field, int64(fd.Start), int64(fd.End), fd.Category, string(fd.Source), fd.Score, int64(fd.Severity))
+		a.add(id, string(fd.Kind), fd.Term, fd.Value, fd.Path, fd.Field, int64(fd.Start), int64(fd.End), fd.Category, string(fd.Source), fd.Score, int64(fd.Severity), fd.ConsentViolation)
 		if _, err := in.findings.ExecContext(ctx, *a); err != nil {
 			return 0, fmt.Errorf("insert finding: %w", err)
 		}

@@ -533,3 +533,22 @@ func TestDatabaseErrorIsShownAndNotFatal(t *testing.T) {
 		t.Errorf("rows vanished after a read error:\n%s", hs.text())
 	}
 }
+
+func TestDetailMarksConsentViolations(t *testing.T) {
+	st := openStore(t)
+	rec := standardFixtures()[0].record(0)
+	rec.Flow.Consent = "reject"
+	rec.Inspection.Findings[0].ConsentViolation = true
+	if err := st.SaveBatch(context.Background(), 0, []store.Record{rec}, phiproxy.Stats{}); err != nil {
+		t.Fatal(err)
+	}
+	hs := startApp(t, Options{Store: st}, 160, 48)
+	hs.waitText("www.facebook.com")
+	hs.key(tcell.KeyEnter)
+	scr := hs.waitText("Findings (1)")
+	for _, want := range []string{"consent state reject", "CONSENT VIOLATION"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("detail lacks %q:\n%s", want, scr)
+		}
+	}
+}

@@ -70,6 +70,9 @@ func (v detailView) render() string {
 		}
 		line("[teal]page[-] %s %s", esc(page), esc(f.Phase))
 	}
+	if f.Consent != "" {
+		line("[teal]consent state[-] %s", esc(f.Consent))
+	}
 	dst := in.Destination
 	baa := "no"
 	if dst.BAA {
@@ -108,8 +111,12 @@ func (v detailView) render() string {
 		if fd.Category != "" {
 			cat = "  " + esc(fd.Category)
 		}
-		line("  %s%-8s[-:-:-] [::b]%s[::-] %s%s  [teal]%s %.2f[-]", severityTag(fd.Severity), fd.Severity,
-			esc(string(fd.Kind)), esc(term), cat, esc(string(fd.Source)), fd.Score)
+		violation := ""
+		if fd.ConsentViolation {
+			violation = "  [red::b]CONSENT VIOLATION[-:-:-]"
+		}
+		line("  %s%-8s[-:-:-] [::b]%s[::-] %s%s  [teal]%s %.2f[-]%s", severityTag(fd.Severity), fd.Severity,
+			esc(string(fd.Kind)), esc(term), cat, esc(string(fd.Source)), fd.Score, violation)
 		line("    [teal]path[-]  %s", esc(fd.Path))
 		line("    [teal]field[-] %s", matchInField(fd, v.redact, m))
 	}

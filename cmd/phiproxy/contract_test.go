@@ -67,6 +67,9 @@ var findingContract = []findingKey{
 	{key: "page", typ: jsonString, where: crawlsAndWhenKnown},
 	{key: "phase", typ: jsonString, where: crawlsOnly, values: []string{"load", "interaction", "login"}},
 	{key: "authenticated", typ: jsonBool},
+	// Empty outside consent crawls.
+	{key: "consent", typ: jsonString, values: []string{"none", "reject", "accept", "gpc", ""}},
+	{key: "consent_violation", typ: jsonBool},
 	{key: "field", typ: jsonString},
 	{key: "match_start", typ: jsonInt},
 	{key: "match_end", typ: jsonInt},
@@ -206,7 +209,7 @@ func (e *errorsOf) Errorf(format string, args ...any) {
 func TestFindingContractRejects(t *testing.T) {
 	good := `{"flow_id":7,"time":"2026-11-28T10:00:00.123Z","method":"GET","url":"https://t.test/p?e=a@b.co","host":"t.test",
 		"party":"third","vendor":"","vendor_category":"","baa":false,"kind":"email","term":"a@b.co","value":"a@b.co",
-		"path":"query:e","category":"","severity":"medium","source":"pattern","score":0.9,"authenticated":false,"field":"x a@b.co","match_start":2,"match_end":8}`
+		"path":"query:e","category":"","severity":"medium","source":"pattern","score":0.9,"authenticated":false,"consent":"","consent_violation":false,"field":"x a@b.co","match_start":2,"match_end":8}`
 	parse := func(s string) map[string]any {
 		dec := json.NewDecoder(strings.NewReader(s))
 		dec.UseNumber()

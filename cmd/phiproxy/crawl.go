@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +20,7 @@ import (
 	"github.com/phiproxy/phiproxy/chromium"
 	"github.com/phiproxy/phiproxy/classify/persona"
 	"github.com/phiproxy/phiproxy/crawl"
+	"github.com/phiproxy/phiproxy/evidence"
 	"github.com/phiproxy/phiproxy/store"
 )
 
@@ -76,6 +79,8 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	loginPasswordEnv := fs.String("login-password-env", "", "with --login-url: the environment `variable` holding the password (never given on the command line)")
 	storageState := fs.String("storage-state", "", "start signed in from this Playwright storage-state JSON `file` (cookies and localStorage)")
 	cookieFile := fs.String("cookie-file", "", "start signed in with the cookies of this Netscape cookies.txt `file`")
+	consentFlag := fs.String("consent", "", "crawl in these consent `states`, each in a fresh browser: a comma list of none, reject, accept, gpc, or matrix for all four")
+	autoconsentDir := fs.String("autoconsent", "", "the autoconsent npm package `folder` that answers consent banners (default: beside the binary, else tools/autoconsent/node_modules/@duckduckgo/autoconsent)")
 	chromiumPath := fs.String("chromium", chromium.DefaultPath, "Chromium `binary`")
 	quiet := fs.Duration("quiet", crawl.DefaultQuiet, "network idle `time` after which a page counts as settled")
 	pageTimeout := fs.Duration("page-timeout", crawl.DefaultPageTimeout, "bound on every page load and wait")
@@ -98,6 +103,16 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	states := []string{""}
+	var ac *crawl.Autoconsent
+	if *consentFlag != "" {
+		if states, err = crawl.ParseConsentStates(*consentFlag); err != nil {
+			return err
+		}
+		if ac, err = loadAutoconsent(*autoconsentDir, states); err != nil {
+			return err
+		}
+	}
 	var who *persona.Persona
 	if pf.persona != "" {
 		p, err := persona.Load(pf.persona)
@@ -112,8 +127,20 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var current atomic.Pointer[crawlPage]
 	var signedIn atomic.Bool
+	var consentNow atomic.Pointer[string]
+	consentNow.Store(new(string))
+	// Global Privacy Control: the proxy adds the header to the gpc
+	// state's traffic only.
+	gpcHeader := http.Header{"Sec-Gpc": {"1"}}
+	pf.requestHeaders = func() http.Header {
+		if *consentNow.Load() == crawl.ConsentGPC {
+			return gpcHeader
+		}
+		return nil
+	}
 	tag := func(f *phiproxy.Flow) {
 		f.Source = "crawl"
+		f.Consent = *consentNow.Load()
 		if cur := current.Load(); cur != nil {
 			f.Page, f.Phase = cur.page, cur.phase
 		}
@@ -129,9 +156,16 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		col.json = newJSONLines(stdout)
 	}
 	tally := &crawlTally{}
+	matrix := evidence.NewConsentTally()
+	var matrixMu sync.Mutex
 	onSaved := func(recs []store.Record) {
 		tally.records(recs)
 		col.records(recs)
+		matrixMu.Lock()
+		for i := range recs {
+			matrix.Add(recs[i].Flow, &recs[i].Inspection)
+		}
+		matrixMu.Unlock()
 	}
 	s, err := startSession(ctx, "crawl", &pf, log, tag, onSaved)
 	if err != nil {
@@ -160,13 +194,38 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *depth == 0 {
 		cfg.Depth = -1 // crawl.Config reads 0 as its default
 	}
+	cfg.Autoconsent = ac
 	start := time.Now()
-	sum, crawlErr := crawl.Run(ctx, cfg, fs.Args())
+	var sum crawl.Summary
+	var consents []crawl.ConsentResult
+	var crawlErr error
+	// Each consent state is its own crawl: a fresh browser profile over
+	// the same seeds and limits.
+	for _, state := range states {
+		consentNow.Store(&state)
+		signedIn.Store(false)
+		cfg.Consent = state
+		if state != "" {
+			fmt.Fprintf(stderr, "crawl: consent state %s\n", state)
+		}
+		var part crawl.Summary
+		part, crawlErr = crawl.Run(ctx, cfg, fs.Args())
+		sum.Pages = append(sum.Pages, part.Pages...)
+		if part.Consent != nil {
+			consents = append(consents, *part.Consent)
+		}
+		if crawlErr != nil {
+			break
+		}
+	}
 	// Close drains the inspection queue: every finding of the crawl is
 	// saved and counted before the summary.
 	closeErr := s.Close()
 
 	printCrawlSummary(stderr, sum, tally, time.Since(start), s.pipe.Stats(), s.proxy.RefusedBackground())
+	if len(consents) > 0 {
+		printConsentSummary(stderr, consents, matrix.Matrix())
+	}
 	interrupted := crawlErr != nil && errors.Is(crawlErr, context.Canceled) && ctx.Err() != nil
 	if interrupted {
 		fmt.Fprintln(stderr, "crawl: interrupted; results so far are above and in the database")
@@ -177,6 +236,79 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	return result
+}
+
+// loadAutoconsent finds and reads the autoconsent package: from dir when
+// given, else beside the binary (where make build puts it), else in the
+// source tree. The reject and accept states cannot run without it; none
+// and gpc use it, when found, only to record the consent manager.
+func loadAutoconsent(dir string, states []string) (*crawl.Autoconsent, error) {
+	needed := false
+	for _, s := range states {
+		needed = needed || s == crawl.ConsentReject || s == crawl.ConsentAccept
+	}
+	candidates := []string{dir}
+	if dir == "" {
+		candidates = nil
+		if exe, err := os.Executable(); err == nil {
+			candidates = append(candidates, filepath.Join(filepath.Dir(exe), "autoconsent"))
+		}
+		candidates = append(candidates, filepath.Join("tools", "autoconsent", "node_modules", "@duckduckgo", "autoconsent"))
+	}
+	var firstErr error
+	for _, c := range candidates {
+		ac, err := crawl.LoadAutoconsent(c)
+		if err == nil {
+			return ac, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	if needed {
+		return nil, firstErr
+	}
+	return nil, nil
+}
+
+// printConsentSummary says what became of the banner in each state, then
+// the consent matrix.
+func printConsentSummary(w io.Writer, results []crawl.ConsentResult, m evidence.ConsentMatrix) {
+	for _, r := range results {
+		line := fmt.Sprintf("consent: %-6s ", r.State)
+		switch {
+		case r.CMP == "":
+			line += "no consent manager recognised"
+		case !r.PopupFound:
+			line += r.CMP + ", no banner shown"
+		default:
+			line += r.CMP + " banner shown"
+		}
+		switch {
+		case r.Action != "" && r.Succeeded:
+			line += ", " + r.Action + " succeeded"
+		case r.Action != "":
+			line += ", " + r.Action + " FAILED"
+		case r.PopupFound:
+			line += ", left unanswered"
+		}
+		if r.SelfTest != nil {
+			line += map[bool]string{true: ", self-test passed", false: ", self-test FAILED"}[*r.SelfTest]
+		}
+		if r.TCString != "" {
+			line += ", TCF " + r.TCString
+		}
+		if r.GPPString != "" {
+			line += ", GPP " + r.GPPString
+		}
+		fmt.Fprintln(w, line)
+	}
+	if len(m.Rows) == 0 {
+		fmt.Fprintln(w, "consent matrix: no finding in any state")
+		return
+	}
+	fmt.Fprintln(w, "consent matrix (requests with findings: kinds; ! marks data sent against the visitor's choice):")
+	m.WriteText(w)
 }
 
 // passwordMask replaces the login password in every captured flow.

@@ -68,7 +68,7 @@ func findingsCommand(ctx context.Context, args []string, stdout, stderr io.Write
 			note(r)
 			n++
 			_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.FlowID, r.Time.Local().Format("2006-01-02 15:04:05"),
-				r.Severity, r.Kind, clip(r.Term, 40), r.Host, dash(r.Vendor), r.Party, clip(r.Path, 80))
+				severityCell(r), r.Kind, clip(r.Term, 40), r.Host, dash(r.Vendor), r.Party, clip(r.Path, 80))
 			return err
 		})
 		tw.Flush()
@@ -98,4 +98,13 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// severityCell is a finding's severity for tables, marked "!consent" when
+// it went to a third party against the visitor's consent choice.
+func severityCell(r store.FindingRow) string {
+	if r.ConsentViolation {
+		return r.Severity.String() + " !consent"
+	}
+	return r.Severity.String()
 }

@@ -75,7 +75,7 @@ func (c *collector) finish(w io.Writer, rf reportFlags) error {
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "SEVERITY\tKIND\tTERM\tHOST\tVENDOR\tPARTY\tPAGE\tPHASE\tPATH")
 			for _, r := range c.rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Severity, r.Kind, clip(r.Term, 32), r.Host, dash(r.Vendor), r.Party, dash(clip(r.Page, 40)), dash(r.Phase), clip(r.Path, 70))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", severityCell(r), r.Kind, clip(r.Term, 32), r.Host, dash(r.Vendor), r.Party, dash(clip(r.Page, 40)), dash(r.Phase), clip(r.Path, 70))
 			}
 			tw.Flush()
 		}

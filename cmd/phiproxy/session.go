@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -36,6 +37,9 @@ type proxyFlags struct {
 	workers, queue                   int
 	queueBytes                       int64
 	classifyFlags
+	// requestHeaders, set by commands rather than flags, adds headers to
+	// every forwarded request (see proxy.Config.RequestHeaders).
+	requestHeaders func() http.Header
 }
 
 func (p *proxyFlags) register(fs *flag.FlagSet, defaultListen string) {
@@ -140,6 +144,7 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 		// A crawl reports what the site caused: the browser's own update
 		// and account checks are refused, neither forwarded nor stored.
 		PageTrafficOnly: command == "crawl",
+		RequestHeaders:  pf.requestHeaders,
 		OnFlow: func(f *phiproxy.Flow) {
 			if tag != nil {
 				tag(f)
