@@ -26,6 +26,10 @@ type detection struct {
 	needsContext bool
 	// healthKey records whether the field's key or path announces health.
 	healthKey bool
+	// needsHealth is set for a hashed identifier recognised by its key
+	// alone (hashkeys.go): it counts only when the flow carries health
+	// information.
+	needsHealth bool
 }
 
 // flowSignals is what the whole flow says about health context.
@@ -33,6 +37,9 @@ type flowSignals struct {
 	// healthPath is set when a URL path of the flow (request, page,
 	// or a URL inside a parameter) names a health page.
 	healthPath bool
+	// host is the request's host, which says what a generic key such as
+	// "em" means (hashkeys.go). detect reads it from the fields when empty.
+	host string
 }
 
 // detect runs every detector over fields and applies the context rules.
@@ -65,6 +72,9 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		return paths[i]
 	}
 	containers := decodedContainers(fields)
+	if sig.host == "" {
+		sig.host = hostOfFields(fields)
+	}
 	// Keys and parent keys repeat across fields (every leaf under
 	// "query:dl" shares it): scan each distinct step once per flow.
 	scannedSteps := make(map[string]bool)
@@ -85,7 +95,7 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		}
 		fc := &fieldContext{f: f, i: i, pathOf: pathOfField}
 
-		in.detectPeople(fc, add)
+		in.detectPeople(fc, sig.host, add)
 		if !isHostField(f) {
 			// A host name is the site's name, not a health fact about
 			// the visitor: "telehealth.clinic.example".
@@ -133,13 +143,36 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		}
 	}
 	kept := out[:0]
+	health := false
 	for _, d := range out {
 		if d.needsContext && !d.healthKey && !context {
 			continue
 		}
+		health = health || d.Kind.IsHealth()
 		kept = append(kept, d)
 	}
+	if !health {
+		n := 0
+		for _, d := range kept {
+			if !d.needsHealth {
+				kept[n] = d
+				n++
+			}
+		}
+		kept = kept[:n]
+	}
 	return kept, limited
+}
+
+// hostOfFields returns the request's own host: the field the decoder emits
+// first, with the chain ["url:host"].
+func hostOfFields(fields []phiproxy.Field) string {
+	for i := range fields {
+		if c := fields[i].Chain; len(c) == 1 && c[0] == "url:host" {
+			return strings.ToLower(fields[i].Value)
+		}
+	}
+	return ""
 }
 
 type findingKey struct {
@@ -152,7 +185,7 @@ type findingKey struct {
 // ("jordan" in jordan.whitfield@example.com) is part of that email, not a
 // finding of its own. Persona findings come first so that, where both
 // detectors see the same value, the finding says persona.
-func (in *Inspector) detectPeople(fc *fieldContext, add func(detection)) {
+func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detection)) {
 	f := fc.f
 	if f.Value == "" {
 		return
@@ -173,7 +206,9 @@ func (in *Inspector) detectPeople(fc *fieldContext, add func(detection)) {
 			}
 		}
 	}
+	var personaSpans [][2]int
 	for _, h := range hits {
+		personaSpans = append(personaSpans, [2]int{h.Start, h.End})
 		if h.Kind != phiproxy.KindEmail && h.Start < h.End && within(h.Start, h.End, emails) {
 			continue
 		}
@@ -199,6 +234,7 @@ func (in *Inspector) detectPeople(fc *fieldContext, add func(detection)) {
 		}
 		add(d)
 	}
+	detectHashedKeys(fc, host, personaSpans, add)
 	for _, m := range ids {
 		if !plausibleIdentifier(*f, m) {
 			continue
