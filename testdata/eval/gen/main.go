@@ -100,7 +100,25 @@ type scenario struct {
 	// fullReferer sends the page URL as Referer instead of its origin.
 	fullReferer bool
 	cookie      bool
+	// keyedHashes are the labels of another person's identifiers hashed under
+	// a key the receiving platform documents (Meta ud[em], TikTok
+	// context.user.email): findings without a persona, which count only
+	// when the flow also carries health information.
+	keyedHashes map[label]bool
 }
+
+// useKeyedHash registers identifiers hashed under a documented key.
+func (s *scenario) useKeyedHash(ls ...label) {
+	if s.keyedHashes == nil {
+		s.keyedHashes = map[label]bool{}
+	}
+	for _, l := range ls {
+		s.keyedHashes[l] = true
+	}
+}
+
+// healthKinds are the label kinds of health information.
+var healthKinds = map[string]bool{"medication": true, "condition": true, "procedure": true, "specialty": true}
 
 func (s *scenario) use(ls ...label) {
 	for _, l := range ls {
@@ -296,6 +314,14 @@ func generate(dir string, perTemplate int) error {
 			b, _ := json.MarshalIndent(r.WS, "", "  ")
 			if err := os.WriteFile(filepath.Join(flowsDir, name+".ws.json"), append(b, '\n'), 0o644); err != nil {
 				return err
+			}
+		}
+		for l := range s.labels {
+			if healthKinds[l.Kind] {
+				for h := range s.keyedHashes {
+					s.labels[h] = true
+				}
+				break
 			}
 		}
 		rec := record{File: "flows/" + name + ".http", Template: tname, Expected: sortedLabels(s.labels), Negative: negative}

@@ -26,8 +26,8 @@ func (s *scenario) plainIDs() []person {
 }
 
 // metaUserData returns Meta Advanced Matching ud[...] values: the
-// persona's normalised values hashed, or another person's (which no
-// inspector can recognise, so they carry no label).
+// persona's normalised values hashed, or another person's (recognised
+// by their documented keys alone: sha256(email), sha256(external_id)).
 func (s *scenario) metaUserData() query {
 	var q query
 	if s.persona {
@@ -38,6 +38,7 @@ func (s *scenario) metaUserData() query {
 	}
 	q.add("ud[em]", sha256Hex(fmt.Sprintf("visitor%d@example.net", s.rng.IntN(100000))))
 	q.add("ud[external_id]", sha256Hex(s.uuid()))
+	s.useKeyedHash(label{"email", "sha256(email)"}, label{"member_id", "sha256(external_id)"})
 	return q
 }
 
@@ -137,6 +138,7 @@ var templates = []template{
 			q.add("em", "tv.1~em."+sha256B64URL(s.takeHashed(pEmail)))
 		} else {
 			q.add("em", "tv.1~em."+sha256B64URL(fmt.Sprintf("shopper%d@example.org", s.rng.IntN(9999))))
+			s.useKeyedHash(label{"email", "sha256(email)"})
 		}
 		q.add("data", "event=conversion;value="+s.eventName("purchase"))
 		r := request{Method: "GET", URL: "https://googleads.g.doubleclick.net/pagead/viewthroughconversion/987654321/?" + q.String()}
@@ -151,6 +153,7 @@ var templates = []template{
 			user["external_id"] = sha256Hex(s.takeHashed(pMember))
 		} else {
 			user["email"] = sha256Hex(s.uuid() + "@example.net")
+			s.useKeyedHash(label{"email", "sha256(email)"})
 		}
 		props := map[string]any{"content_name": s.title(), "currency": "USD", "value": 49}
 		if s.text != nil {
