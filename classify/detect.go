@@ -191,7 +191,12 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 		return
 	}
 	var emails [][2]int
-	ids := ident.Find(innerKey(f.Key), f.Value)
+	key := innerKey(f.Key)
+	parent := ""
+	if ident.NeedsParent(key) {
+		parent = memberParent(f.Chain)
+	}
+	ids := ident.FindUnder(parent, key, f.Value)
 	for _, m := range ids {
 		if m.Kind == phiproxy.KindEmail {
 			emails = append(emails, [2]int{m.Start, m.End})
@@ -206,9 +211,7 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 			}
 		}
 	}
-	var personaSpans [][2]int
 	for _, h := range hits {
-		personaSpans = append(personaSpans, [2]int{h.Start, h.End})
 		if h.Kind != phiproxy.KindEmail && h.Start < h.End && within(h.Start, h.End, emails) {
 			continue
 		}
@@ -234,7 +237,7 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 		}
 		add(d)
 	}
-	detectHashedKeys(fc, host, personaSpans, add)
+	detectHashedKeys(fc, host, hits, add)
 	for _, m := range ids {
 		if !plausibleIdentifier(*f, m) {
 			continue
@@ -255,11 +258,35 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 			Source: phiproxy.SourcePattern,
 			Score:  m.Score,
 		}}
+		if m.Provider {
+			d.Category = CategoryProvider
+		}
 		if m.Start >= 0 && m.End <= len(f.Value) && m.Start < m.End && (m.Start != 0 || m.End != len(f.Value)) {
 			d.Start, d.End = m.Start, m.End
 		}
 		add(d)
 	}
+}
+
+// CategoryProvider is the Category of a name finding that names a
+// clinician ("Dr. Sarah Chen", a "provider_name" key) rather than a
+// patient: rated like NPI and DEA numbers, it never makes a flow critical.
+const CategoryProvider = "provider"
+
+// memberParent names the member or parameter that holds a field: the
+// JSON parent ("traits" for json:$.traits.name), or for a member at the
+// root of a JSON document, the key the document was found under
+// ("user_data" for form:user_data > json:$.name).
+func memberParent(chain []string) string {
+	if p := jsonParent(chain); p != "" {
+		return p
+	}
+	for i := len(chain) - 2; i >= 0; i-- {
+		if name := stepName(chain[i]); name != "" {
+			return innerKey(name)
+		}
+	}
+	return ""
 }
 
 // within reports whether [start,end) lies inside one of spans.
@@ -352,7 +379,10 @@ var objectKeyWords = wordSet(
 	"file", "company", "organization", "org", "library", "lib", "sdk",
 	"browser", "os", "device", "form", "field", "input", "campaign", "plan",
 	"category", "feature", "experiment", "variant", "step", "section",
-	"schema", "os_name", "tag", "nodes",
+	"schema", "os_name", "tag", "nodes", "notifier", "framework", "runtime",
+	"platform", "integration", "integrations", "plugin", "plugins", "package",
+	"packages", "module", "modules", "dependency", "dependencies", "engine",
+	"service", "vendor", "merchant", "store", "shop", "brand",
 )
 
 // plausibleIdentifier applies the field context the identifier detectors

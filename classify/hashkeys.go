@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/classify/persona"
 )
 
 // hashedKeysTSV lists the keys under which advertising platforms document
@@ -194,14 +195,14 @@ var googleSegments = map[string]struct {
 	"co": {phiproxy.KindAddress, "country"},
 }
 
-// hashedValues reads the digests in a value under a hashed-identifier key:
-// the whole value, or each segment of Google's "tv.1~em.<hash>~pn.<hash>".
-func hashedValues(row hashedKey, v string) []hashedValue {
+// hashedValues appends to out the digests in a value under a
+// hashed-identifier key: the whole value, or each segment of Google's
+// "tv.1~em.<hash>~pn.<hash>".
+func hashedValues(row hashedKey, v string, out []hashedValue) []hashedValue {
 	if len(v) > 1024 {
-		return nil
+		return out
 	}
 	if strings.HasPrefix(v, "tv.") && strings.Contains(v, "~") {
-		var out []hashedValue
 		off := 0
 		for _, seg := range strings.Split(v, "~") {
 			start := off
@@ -221,10 +222,10 @@ func hashedValues(row hashedKey, v string) []hashedValue {
 	t := strings.TrimSpace(v)
 	alg, form, ok := digestShape(t)
 	if !ok {
-		return nil
+		return out
 	}
 	s := strings.Index(v, t)
-	return []hashedValue{{start: s, end: s + len(t), alg: alg, form: form, kind: row.kind, field: row.field}}
+	return append(out, hashedValue{start: s, end: s + len(t), alg: alg, form: form, kind: row.kind, field: row.field})
 }
 
 // digestShape reports whether s has the shape of an MD5, SHA-1, SHA-256 or
@@ -313,7 +314,7 @@ func digestAlg(n int) string {
 // finding, which says whose value it is. The findings wait for health
 // information in the same flow (see detect): a hash says nothing about the
 // visitor's health, and ad pixels send one on every page of every site.
-func detectHashedKeys(fc *fieldContext, host string, persona [][2]int, add func(detection)) {
+func detectHashedKeys(fc *fieldContext, host string, hits []persona.Hit, add func(detection)) {
 	f := fc.f
 	table := hashedKeys()
 	if table == nil || f.Key == "" {
@@ -323,8 +324,9 @@ func detectHashedKeys(fc *fieldContext, host string, persona [][2]int, add func(
 	if !ok {
 		return
 	}
-	for _, h := range hashedValues(row, f.Value) {
-		if overlaps(h.start, h.end, persona) {
+	var buf [9]hashedValue // one per Google segment code
+	for _, h := range hashedValues(row, f.Value, buf[:0]) {
+		if overlapsHit(h.start, h.end, hits) {
 			continue
 		}
 		d := detection{Finding: phiproxy.Finding{
@@ -343,10 +345,10 @@ func detectHashedKeys(fc *fieldContext, host string, persona [][2]int, add func(
 	}
 }
 
-// overlaps reports whether [start,end) meets one of spans.
-func overlaps(start, end int, spans [][2]int) bool {
-	for _, s := range spans {
-		if start < s[1] && s[0] < end {
+// overlapsHit reports whether [start,end) meets a persona hit.
+func overlapsHit(start, end int, hits []persona.Hit) bool {
+	for _, h := range hits {
+		if start < h.End && h.Start < end {
 			return true
 		}
 	}

@@ -270,7 +270,7 @@ func rate(ds []detection, dest phiproxy.Destination, authenticated bool) []phipr
 	}
 	var hasHealth, hasPerson bool
 	for _, d := range ds {
-		switch classOf(d.Kind) {
+		switch classOfFinding(d.Finding) {
 		case classHealth:
 			hasHealth = true
 		case classPerson:
@@ -281,7 +281,7 @@ func rate(ds []detection, dest phiproxy.Destination, authenticated bool) []phipr
 	for i, d := range ds {
 		out[i] = d.Finding
 		out[i].Severity = severityOf(severityFacts{
-			Class:         classOf(d.Kind),
+			Class:         classOfFinding(d.Finding),
 			Hashed:        d.hashed,
 			FlowHasHealth: hasHealth,
 			FlowHasPerson: hasPerson,

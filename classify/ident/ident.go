@@ -39,6 +39,9 @@ type Match struct {
 	// Reason says in a few words why it matched ("NANP phone, separators;
 	// key context").
 	Reason string
+	// Provider is set on a name that is a clinician's (after "Dr.", under
+	// a key such as "provider_name"), not a patient's.
+	Provider bool
 }
 
 // maxValue bounds the text examined: values beyond it are scanned only in
@@ -50,6 +53,14 @@ const maxValue = 256 << 10
 // context; it may be empty. Find never panics and returns nil when nothing
 // is found.
 func Find(key, value string) []Match {
+	return FindUnder("", key, value)
+}
+
+// FindUnder is Find for a field whose key sits in a parent member:
+// "name" under "traits", "user", "$set" or "user_data" is a person's
+// name, where "name" alone is any thing's name. parent matters only for
+// the keys NeedsParent reports.
+func FindUnder(parent, key, value string) []Match {
 	if value == "" {
 		return nil
 	}
@@ -57,6 +68,9 @@ func Find(key, value string) []Match {
 		value = value[:maxValue]
 	}
 	kc := cachedKeyContext(key)
+	if parent != "" && kc.name {
+		kc = underParent(kc, parent)
+	}
 	var out []Match
 	if strings.IndexByte(value, '@') >= 0 {
 		out = findEmails(value, kc, out)
@@ -71,6 +85,7 @@ func Find(key, value string) []Match {
 		out = findWordDates(value, kc, out)
 	}
 	out = findKeyed(value, kc, out)
+	out = findTextNames(value, kc, out)
 	return resolve(out)
 }
 
@@ -134,6 +149,7 @@ type keyCtx struct {
 	email, phone, ssn, dob, zip, address bool
 	mrn, member, npi, dea, card, ip      bool
 	firstName, lastName, fullName, name  bool
+	providerName                         bool // a clinician's name: "provider_name", "doctor.name"
 	version                              bool // a version/build key: dotted numbers are not IPs or dates
 }
 
@@ -225,15 +241,82 @@ func keyContext(key string) keyCtx {
 	kc.dea = has("dea") || contains("deanumber") || gluedToRole(compact, "dea")
 	kc.card = has("card", "cc", "pan", "ccnum", "cardnumber", "creditcard") || contains("cardnumber", "creditcard", "ccnumber")
 	kc.ip = has("ip", "ipv4", "ipv6", "ipaddress", "uip", "cip") || contains("ipaddress", "clientip", "remoteaddr", "xforwardedfor", "xrealip", "ipoverride")
-	switch compact {
-	case "firstname", "fn", "fname", "givenname", "forename":
+	switch {
+	case firstNameKeys[compact]:
 		kc.firstName = true
-	case "lastname", "ln", "lname", "surname", "familyname":
+	case lastNameKeys[compact]:
 		kc.lastName = true
-	case "fullname", "patientname", "membername", "contactname", "customername", "legalname", "subscribername":
+	case providerNameKeys[compact]:
+		kc.providerName = true
+	case fullNameKeys[compact] || key == "$name":
+		// Mixpanel's and Klaviyo's reserved "$name" is the profile's
+		// person, unlike a bare "name".
 		kc.fullName = true
-	case "name":
+	case compact == "name":
 		kc.name = true
+	}
+	return kc
+}
+
+// Keys that hold a person's given name, surname or whole name, compacted
+// (separators dropped, lower case): first_name, firstName, FirstName,
+// $first_name and HubSpot's firstname are all "firstname". They cover the
+// SDKs' reserved traits (Segment firstName/lastName/name, Mixpanel and
+// Klaviyo $first_name/$last_name/$name, HubSpot firstname/lastname, Braze
+// first_name/last_name, FullStory displayName, Sentry username, Zendesk
+// display_name) and common form field names.
+var (
+	firstNameKeys = wordSet(`firstname fn fname givenname forename first given preferredname nickname
+		middlename namefirst firstnm`)
+	lastNameKeys = wordSet(`lastname ln lname surname familyname last maidenname namelast lastnm`)
+	fullNameKeys = wordSet(`fullname patientname membername contactname customername legalname
+		subscribername displayname username realname personname clientname visitorname recipientname
+		cardholdername cardholder nameoncard billingname shippingname guardianname parentname insuredname
+		policyholdername policyholder accountholder accountholdername sendername callername yourname
+		emergencycontactname contactperson spousename beneficiaryname dependentname caregivername
+		applicantname requestername respondentname participantname attendeename studentname
+		employeename buyername namefull`)
+	providerNameKeys = wordSet(`doctorname providername physicianname clinicianname practitionername
+		therapistname prescribername drname referringphysician referringprovider pcpname
+		attendingphysician nursename counselorname psychiatristname`)
+)
+
+// personParentWords name the members whose "name" is a person's: Segment
+// traits, Sentry and Datadog user/usr, PostHog and Mixpanel $set,
+// Amplitude user_properties, Intercom user_data, identify calls.
+var personParentWords = wordSet(`user users usr traits identity identify profile person people customer
+	customers patient patients member members contact contacts visitor visitors lead leads subscriber
+	recipient sender requester caller applicant insured policyholder guardian spouse dependent
+	beneficiary cardholder billing shipping set setonce guest`)
+
+// providerParentWords name the members whose "name" is a clinician's.
+var providerParentWords = wordSet(`doctor doctors provider providers physician physicians clinician clinicians
+	practitioner practitioners therapist therapists prescriber pcp nurse counselor psychiatrist`)
+
+// NeedsParent reports whether FindUnder reads the parent member for key:
+// only a bare "name" depends on what holds it.
+func NeedsParent(key string) bool { return cachedKeyContext(key).name }
+
+// underParent turns a bare "name" key into a person's or clinician's
+// name key when its parent member says so.
+func underParent(kc keyCtx, parent string) keyCtx {
+	ws := splitWords(parent)
+	if len(ws) == 0 {
+		return kc
+	}
+	for _, w := range ws {
+		if providerParentWords[w] {
+			kc.name, kc.providerName = false, true
+			return kc
+		}
+	}
+	// The nearest word decides: "user_data" and "$set" are people,
+	// "user_agent"... is not a member that holds a "name".
+	for _, w := range ws {
+		if personParentWords[w] {
+			kc.name, kc.fullName = false, true
+			return kc
+		}
 	}
 	return kc
 }
