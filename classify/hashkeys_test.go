@@ -241,10 +241,10 @@ func TestMetaPixelHashedNoPersona(t *testing.T) {
 	}
 }
 
-// TestHashedKeyPersonaNotTwice: a digest of a persona value is the
-// persona's finding only; a digest of someone else's value beside it is
-// still found by its key.
-func TestHashedKeyPersonaNotTwice(t *testing.T) {
+// corpusPersonaInspector is an Inspector with the evaluation corpus's
+// persona loaded, and that persona.
+func corpusPersonaInspector(t *testing.T) (*Inspector, *persona.Persona) {
+	t.Helper()
 	p, err := persona.Load(filepath.Join(evalDir, "persona.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -253,6 +253,14 @@ func TestHashedKeyPersonaNotTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return in, p
+}
+
+// TestHashedKeyPersonaNotTwice: a digest of a persona value is the
+// persona's finding only; a digest of someone else's value beside it is
+// still found by its key.
+func TestHashedKeyPersonaNotTwice(t *testing.T) {
+	in, p := corpusPersonaInspector(t)
 	f := request("https://www.facebook.com/tr/?"+query("dl", conditionPage, "ud[em]", sha256Hex(p.Email), "ud[ph]", sha256Hex("14155550134")), conditionPage, "", "")
 	var emails, phones []phiproxy.Finding
 	for _, fd := range in.Inspect(f).Findings {
@@ -279,14 +287,7 @@ func TestEvalNegativesStayClean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := persona.Load(filepath.Join(evalDir, "persona.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	withPersona, err := New(Options{Persona: p})
-	if err != nil {
-		t.Fatal(err)
-	}
+	withPersona, _ := corpusPersonaInspector(t)
 	n := 0
 	for _, rec := range loadEvalRecords(t) {
 		if !rec.Negative {
@@ -314,4 +315,23 @@ func TestEvalNegativesStayClean(t *testing.T) {
 	if n < 50 {
 		t.Fatalf("%d negatives in the corpus, want at least 50", n)
 	}
+}
+
+// FuzzHashedValues: whatever the value under a documented key, the
+// digests read from it lie inside it and have a digest's shape.
+func FuzzHashedValues(f *testing.F) {
+	for _, s := range []string{sha256Hex("a"), "tv.1~em." + sha256B64URL("a") + "~pn.", "tv.~", "tv.1~~em.~pn." + sha256Hex("b"), " " + sha256Hex("c") + " ", "=="} {
+		f.Add(s)
+	}
+	row := hashedKey{kind: phiproxy.KindEmail, field: "email"}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, h := range hashedValues(row, v, nil) {
+			if h.start < 0 || h.end > len(v) || h.start >= h.end {
+				t.Fatalf("span [%d,%d) outside %q", h.start, h.end, v)
+			}
+			if _, _, ok := digestShape(v[h.start:h.end]); !ok {
+				t.Fatalf("%q is not a digest", v[h.start:h.end])
+			}
+		}
+	})
 }
