@@ -57,7 +57,7 @@
 //	third    no   health information (terms, condition pages, event names)   high
 //	third    no   persona value hashed, to an ad platform                     high
 //	third    no   person identifier alone                                     medium
-//	third    no   provider identifier (NPI, DEA)                              low
+//	third    no   provider identifier (NPI, DEA, a clinician's name)         low
 //	unknown  no   the third-party rank one level lower (never below info)
 //
 // "Unknown" is a destination nothing placed: no --site, no Referer or
