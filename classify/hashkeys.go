@@ -324,6 +324,11 @@ func detectHashedKeys(fc *fieldContext, host string, hits []persona.Hit, add fun
 	if !ok {
 		return
 	}
+	for _, h := range hits {
+		if h.Start == 0 && h.End == len(f.Value) {
+			return // the whole value is a persona value: the persona's finding
+		}
+	}
 	var buf [9]hashedValue // one per Google segment code
 	for _, h := range hashedValues(row, f.Value, buf[:0]) {
 		if overlapsHit(h.start, h.end, hits) {

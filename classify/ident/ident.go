@@ -295,7 +295,26 @@ var providerParentWords = wordSet(`doctor doctors provider providers physician p
 
 // NeedsParent reports whether FindUnder reads the parent member for key:
 // only a bare "name" depends on what holds it.
-func NeedsParent(key string) bool { return cachedKeyContext(key).name }
+//
+// It is called for every field, so it reads the key itself rather than
+// the key cache: a bare "name" is four letters among separators ("name",
+// "Name", "_name").
+func NeedsParent(key string) bool {
+	if len(key) < 4 || len(key) > 8 {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if isAlnum(c) {
+			if n == 4 || c|0x20 != "name"[n] {
+				return false
+			}
+			n++
+		}
+	}
+	return n == 4
+}
 
 // underParent turns a bare "name" key into a person's or clinician's
 // name key when its parent member says so.

@@ -110,8 +110,11 @@ type word struct {
 func words(v string, max int, ws []word) []word {
 	var brk byte = '.' // the text's start is a sentence start
 	for i := 0; i < len(v) && len(ws) < max; {
-		r, n := utf8.DecodeRuneInString(v[i:])
-		if !unicode.IsLetter(r) {
+		r, n := rune(v[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(v[i:])
+		}
+		if !isLetterRune(r) {
 			switch r {
 			case ',', ':', ';', '.', '!', '?', '|', '\n', '(', ')', '"', '/', '<', '>', '[', ']', '{', '}', '=', '&':
 				if brk == 0 || r != '.' {
@@ -131,14 +134,17 @@ func words(v string, max int, ws []word) []word {
 		}
 		j := i
 		for j < len(v) {
-			r, n := utf8.DecodeRuneInString(v[j:])
-			if unicode.IsLetter(r) {
+			r, n := rune(v[j]), 1
+			if r >= utf8.RuneSelf {
+				r, n = utf8.DecodeRuneInString(v[j:])
+			}
+			if isLetterRune(r) {
 				j += n
 				continue
 			}
 			// An inner apostrophe or hyphen: O'Neil, Smith-Jones.
 			if (r == '\'' || r == '\u2019' || r == '-') && j+n < len(v) {
-				if r2, _ := utf8.DecodeRuneInString(v[j+n:]); unicode.IsLetter(r2) {
+				if r2, _ := utf8.DecodeRuneInString(v[j+n:]); isLetterRune(r2) {
 					j += n
 					continue
 				}
@@ -154,6 +160,13 @@ func words(v string, max int, ws []word) []word {
 		i = j
 	}
 	return ws
+}
+
+func isLetterRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+	}
+	return unicode.IsLetter(r)
 }
 
 // lowerKey lower-cases an ASCII word into buf for a map lookup; ok is
@@ -237,6 +250,9 @@ func findTextNames(v string, kc keyCtx, out []Match) []Match {
 	if kc.firstName || kc.lastName || kc.fullName || kc.name || kc.providerName || len(v) < 5 || strings.IndexByte(v, ' ') < 0 || strings.Contains(v, "://") {
 		return out
 	}
+	if !mayHoldName(v) {
+		return out
+	}
 	var buf [64]word
 	ws := words(v, 4096, buf[:0])
 	if len(ws) < 2 {
@@ -257,6 +273,17 @@ func findTextNames(v string, kc keyCtx, out []Match) []Match {
 		}
 	}
 	return out
+}
+
+// mayHoldName is a cheap gate: every name found here starts with a
+// capital (ASCII or not) or follows "name" ("my name is rosalind").
+func mayHoldName(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return true
+		}
+	}
+	return containsFold(v, "name")
 }
 
 // is reports whether word i of ws is w (ASCII case-insensitive, w lower).

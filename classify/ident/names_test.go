@@ -184,3 +184,12 @@ func BenchmarkFindText(b *testing.B) {
 		Find("message", v)
 	}
 }
+
+func TestNeedsParent(t *testing.T) {
+	for key, want := range map[string]bool{"name": true, "Name": true, "_name": true, "NAME": true, "$name": true,
+		"names": false, "username": false, "first_name": false, "nam": false, "": false, "na_me": true} {
+		if got := NeedsParent(key); got != want {
+			t.Errorf("NeedsParent(%q) = %v, want %v", key, got, want)
+		}
+	}
+}
