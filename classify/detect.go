@@ -395,6 +395,13 @@ func plausibleIdentifier(f phiproxy.Field, m ident.Match) bool {
 			return false
 		}
 	case phiproxy.KindName:
+		// Only a bare "name" belongs to whatever holds it (product.name,
+		// sdk.name); first_name or patient_name is a person's under any
+		// parent (extra.form_state.first_name). A name found in free text
+		// is judged by its context, not its key.
+		if !ident.NeedsParent(innerKey(f.Key)) || !whole {
+			break
+		}
 		if parent := parentKeys(f); parent != "" && anyWordIn(parent, objectKeyWords) {
 			return false
 		}

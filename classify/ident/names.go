@@ -49,8 +49,7 @@ var wordNames = wordSet(`will may grace hope rose mark joy faith april june summ
 	west ford young love glass hall cook baker page penny sandy misty candy brandy ginger honey star melody
 	charity heaven justice legend lyric blue sunny rocky dusty rusty buck eve kitty jewel august sterling
 	earnest noble liberty serenity patience prudence mercy guy lance wade clay cliff glen heath dale forrest
-	rod norm nick sherry brook ace max joe sam tom don jack dean van sonny trinity carol jean reese ella
-	cole gage knox lincoln jordan`)
+	rod norm nick sherry brook ace max joe sam tom don jack dean van trinity carol jean ella`)
 
 // placeNames are given names that are also US places; with a place word
 // after them ("Lincoln Park", "Virginia Beach") they are the place.
@@ -396,7 +395,31 @@ func nameAfter(v string, ws []word, i int, ctx context) (Match, int, bool) {
 		base = 0.7
 	}
 	return Match{Kind: phiproxy.KindName, Text: text, Normalized: normalizeName(text), Start: start, End: stop,
-		Score: score(base, false), Reason: why, Provider: ctx == ctxProvider}, end, true
+		Score: score(base, false), Reason: why, Provider: ctx == ctxProvider || credentialAfter(v, stop)}, end, true
+}
+
+// credentials are the degrees and licences written after a clinician's
+// name: "Sarah Chen, MD", "Alan Chu DO", "Maria Lopez, PsyD".
+var credentials = wordSet(`md do np pa pa-c rn phd psyd lcsw lmft lpc lmhc dds dmd od dpm fnp aprn cnm msw dnp
+	facp mbbs crnp lcpc ma-cp pharmd ccc-slp dc`)
+
+// credentialAfter reports whether a clinical credential follows the name
+// ending at end: ", MD", " DO", ", PsyD".
+func credentialAfter(v string, end int) bool {
+	i := end
+	for i < len(v) && (v[i] == ',' || v[i] == ' ') && i < end+3 {
+		i++
+	}
+	j := i
+	for j < len(v) && (isLetter(v[j]) || v[j] == '-' || v[j] == '.') {
+		j++
+	}
+	if j == i || j-i > 8 {
+		return false
+	}
+	tok := strings.ToLower(strings.ReplaceAll(v[i:j], ".", ""))
+	// Capitals as written: "do" and "od" are words, "DO" and "OD" titles.
+	return credentials[tok] && v[i] >= 'A' && v[i] <= 'Z' && (len(tok) > 2 || strings.ToUpper(v[i:j]) == v[i:j])
 }
 
 func contextWord(c context) string {
@@ -442,7 +465,7 @@ func barePair(v string, ws []word, i int) (Match, int, bool) {
 	if i > 0 && ws[i].brk == 0 && readWord(v, ws[i-1]).title && !greeting(v, ws[i-1]) {
 		return Match{}, 0, false
 	}
-	if last+1 < len(ws) && ws[last+1].brk == 0 {
+	if last+1 < len(ws) && ws[last+1].brk == 0 && !credentialAfter(v, ws[last].end) {
 		n := readWord(v, ws[last+1])
 		if n.title || placeWords[strings.ToLower(n.text)] {
 			return Match{}, 0, false
@@ -454,7 +477,7 @@ func barePair(v string, ws []word, i int) (Match, int, bool) {
 	start, stop := ws[i].start, ws[last].end
 	text := v[start:stop]
 	return Match{Kind: phiproxy.KindName, Text: text, Normalized: normalizeName(text), Start: start, End: stop,
-		Score: score(0.6, false), Reason: "listed given name and surname"}, last + 1, true
+		Score: score(0.6, false), Reason: "listed given name and surname", Provider: credentialAfter(v, stop)}, last + 1, true
 }
 
 // greeting reports whether w is a word that may precede a name in

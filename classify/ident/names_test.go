@@ -50,6 +50,10 @@ func TestFindTextNames(t *testing.T) {
 		{"provider surname", "Dr Patel prescribed it", "dr:patel"},
 		{"provider doctor word", "Doctor Alvarez said to wait", "dr:alvarez"},
 		{"provider title", "Dr. Alan Chu, MD | Cardiology", "dr:alan chu"},
+		{"provider by credential", "Sarah Johnson, MD - Cardiology | Cedar Clinic", "dr:sarah johnson"},
+		{"provider by credential no comma", "Your therapist is Maria Lopez PsyD", "dr:maria lopez"},
+		{"patient before a word do", "I told Jennifer Walsh do not call", "jennifer walsh"},
+		{"I'm Jordan", "I'm Jordan, I booked for Tuesday", "jordan"},
 
 		// A listed pair standing alone.
 		{"bare pair", "Call back Margaret Brown tomorrow", "margaret brown"},
