@@ -8,8 +8,15 @@
 // validation fails, then scored; the field's key ("dob", "ud[em]") or a
 // context word just before the candidate ("MRN:", "date of birth") raises
 // the score. Identifiers whose shape alone says nothing (a bare nine-digit
-// SSN, a ZIP, an MRN, a name, a date of birth, an NPI, a DEA number) are
+// SSN, a ZIP, an MRN, a date of birth, an NPI, a DEA number) are
 // reported only with such context.
+//
+// Names come from name keys (each SDK's own: first_name, $name,
+// displayName, traits.name...) and from free text: a name introduced by
+// context ("my name is", "Patient:", "I'm", "Mrs."), or a capitalised
+// given name and surname both in the embedded frequency lists
+// (data/first_names.txt, data/surnames.txt) and standing alone. A name
+// after "Dr." or before "MD" is a clinician's and carries Provider.
 package ident
 
 import (

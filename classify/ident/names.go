@@ -77,7 +77,10 @@ var englishWords = wordSet(`a an the and or but nor so yet for of in on at to fr
 	required optional information info details detail here below above same other another following
 	feeling feel felt hurting sick tired worried anxious afraid scared happy sad glad ready able unable
 	having getting going coming looking trying calling writing reaching asking wondering hoping
-	currently recently still also pregnant diabetic allergic taking seeing`)
+	currently recently still also pregnant diabetic allergic taking seeing
+	treatment treatments screening care therapy options services service clinic center visit visits
+	appointment appointments results result test tests testing exam office team staff portal online
+	who says said told recommended prescribed`)
 
 // honorifics introduce a patient's or any person's name.
 var honorifics = wordSet("mr", "mrs", "ms", "miss", "mx")
@@ -274,6 +277,11 @@ func findTextNames(v string, kc keyCtx, out []Match) []Match {
 	return out
 }
 
+// isAllCaps reports whether a word of two letters or more is in capitals.
+func isAllCaps(w string) bool {
+	return len(w) > 1 && strings.ToUpper(w) == w
+}
+
 // mayHoldName is a cheap gate: every name found here starts with a
 // capital (ASCII or not) or follows "name" ("my name is rosalind").
 func mayHoldName(v string) bool {
@@ -320,12 +328,13 @@ func contextBefore(v string, ws []word, i int) context {
 		return ctxWeak
 	case brk == 0 && pt == "is" && is(v, ws, i-2, "this") && ws[i-1].brk == 0:
 		return ctxWeak
-	case (brk == 0 || brk == '.' && p.dot) && providerTitles[pt]:
+	case (brk == 0 || brk == '.' && p.dot) && !isAllCaps(v[p.start:p.end]) && providerTitles[pt]:
+		// "DR screening" and "MS treatment" are abbreviations, not titles.
 		if pt == "doctor" && brk != 0 {
 			return ctxNone
 		}
 		return ctxProvider
-	case (brk == 0 || brk == '.' && p.dot) && honorifics[pt]:
+	case (brk == 0 || brk == '.' && p.dot) && !isAllCaps(v[p.start:p.end]) && honorifics[pt]:
 		return ctxHonorific
 	}
 	return ctxNone

@@ -81,6 +81,9 @@ func TestFindTextNames(t *testing.T) {
 		{"url", "https://example.com/Margaret-Brown", ""},
 		{"doctor lower", "the doctor visit went fine", ""},
 		{"all caps", "MARGARET BROWN", ""},
+		{"MS abbreviation", "MS Treatment Options | Cedar Clinic", ""},
+		{"DR abbreviation", "DR Screening for diabetics", ""},
+		{"doctor visit title", "Doctor Visit Summary", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
