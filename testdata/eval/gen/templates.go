@@ -34,6 +34,9 @@ func (s *scenario) metaUserData() query {
 		for _, p := range []person{pEmail, pPhone, pFirst, pLast, pDOB, pCity, pState, pZIP} {
 			q.add("ud["+p.Key+"]", sha256Hex(s.takeHashed(p)))
 		}
+		s.useKeyedHash(label{"email", "sha256(email)"}, label{"phone", "sha256(phone)"}, label{"name", "sha256(first_name)"},
+			label{"name", "sha256(last_name)"}, label{"dob", "sha256(dob)"}, label{"address", "sha256(city)"},
+			label{"address", "sha256(state)"}, label{"zip", "sha256(zip)"})
 		return q
 	}
 	q.add("ud[em]", sha256Hex(fmt.Sprintf("visitor%d@example.net", s.rng.IntN(100000))))
@@ -136,6 +139,7 @@ var templates = []template{
 		q.add("tiba", s.title())
 		if s.persona {
 			q.add("em", "tv.1~em."+sha256B64URL(s.takeHashed(pEmail)))
+			s.useKeyedHash(label{"email", "sha256(email)"})
 		} else {
 			q.add("em", "tv.1~em."+sha256B64URL(fmt.Sprintf("shopper%d@example.org", s.rng.IntN(9999))))
 			s.useKeyedHash(label{"email", "sha256(email)"})
@@ -151,6 +155,7 @@ var templates = []template{
 			user["email"] = sha256Hex(s.takeHashed(pEmail))
 			user["phone_number"] = sha256Hex("+" + s.takeHashed(pPhone))
 			user["external_id"] = sha256Hex(s.takeHashed(pMember))
+			s.useKeyedHash(label{"email", "sha256(email)"}, label{"phone", "sha256(phone)"}, label{"member_id", "sha256(external_id)"})
 		} else {
 			user["email"] = sha256Hex(s.uuid() + "@example.net")
 			s.useKeyedHash(label{"email", "sha256(email)"})
@@ -200,6 +205,7 @@ var templates = []template{
 		}
 		if s.persona {
 			body["hem"] = sha256Hex(s.takeHashed(pEmail))
+			s.useKeyedHash(label{"email", "sha256(email)"})
 		}
 		payload := base64.StdEncoding.EncodeToString(encoded.Gzip([]byte(mustJSON(body))))
 		r := request{Method: "POST", URL: "https://px.ads.linkedin.com/wa/", Body: []byte(payload)}
