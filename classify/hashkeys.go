@@ -27,7 +27,8 @@ type hashedKey struct {
 	// is the JSON member the key must sit in.
 	key, parent string
 	kind        phiproxy.Kind
-	// field names the identifier in the finding's term: "sha256(email)".
+	// field says what the key carries ("first_name", "city"); the
+	// finding's term names the kind: "sha256(name)".
 	field string
 	doc   string
 }
@@ -175,24 +176,20 @@ type hashedValue struct {
 	start, end int
 	alg, form  string // "sha256", "hex" | "base64" | "base64url"
 	kind       phiproxy.Kind
-	field      string
 }
 
 // googleSegments maps the codes of Google's user-provided data parameter
-// ("tv.1~em.<hash>~pn.<hash>") to kinds and field names.
-var googleSegments = map[string]struct {
-	kind  phiproxy.Kind
-	field string
-}{
-	"em": {phiproxy.KindEmail, "email"},
-	"pn": {phiproxy.KindPhone, "phone"},
-	"fn": {phiproxy.KindName, "first_name"},
-	"ln": {phiproxy.KindName, "last_name"},
-	"sa": {phiproxy.KindAddress, "street"},
-	"ct": {phiproxy.KindAddress, "city"},
-	"rg": {phiproxy.KindAddress, "region"},
-	"pc": {phiproxy.KindZIP, "postal_code"},
-	"co": {phiproxy.KindAddress, "country"},
+// ("tv.1~em.<hash>~pn.<hash>") to kinds. The country ("co") is no
+// identifier.
+var googleSegments = map[string]phiproxy.Kind{
+	"em": phiproxy.KindEmail,
+	"pn": phiproxy.KindPhone,
+	"fn": phiproxy.KindName,
+	"ln": phiproxy.KindName,
+	"sa": phiproxy.KindAddress,
+	"ct": phiproxy.KindAddress,
+	"rg": phiproxy.KindAddress,
+	"pc": phiproxy.KindZIP,
 }
 
 // hashedValues appends to out the digests in a value under a
@@ -208,13 +205,13 @@ func hashedValues(row hashedKey, v string, out []hashedValue) []hashedValue {
 			start := off
 			off += len(seg) + 1
 			code, h, ok := strings.Cut(seg, ".")
-			g, known := googleSegments[code]
+			kind, known := googleSegments[code]
 			if !ok || !known || code == "tv" {
 				continue
 			}
 			if alg, form, ok := digestShape(h); ok {
 				s := start + len(code) + 1
-				out = append(out, hashedValue{start: s, end: s + len(h), alg: alg, form: form, kind: g.kind, field: g.field})
+				out = append(out, hashedValue{start: s, end: s + len(h), alg: alg, form: form, kind: kind})
 			}
 		}
 		return out
@@ -225,7 +222,7 @@ func hashedValues(row hashedKey, v string, out []hashedValue) []hashedValue {
 		return out
 	}
 	s := strings.Index(v, t)
-	return append(out, hashedValue{start: s, end: s + len(t), alg: alg, form: form, kind: row.kind, field: row.field})
+	return append(out, hashedValue{start: s, end: s + len(t), alg: alg, form: form, kind: row.kind})
 }
 
 // digestShape reports whether s has the shape of an MD5, SHA-1, SHA-256 or
@@ -309,8 +306,9 @@ func digestAlg(n int) string {
 
 // detectHashedKeys reports digests under keys that the receiving platform
 // documents as hashed identifiers (see data/hashed_keys.tsv): a finding of
-// that identifier's kind, Source shape, Term like "sha256(email)", the
-// digest as Value. A digest a persona hit already covers is the persona's
+// that identifier's kind, Source shape, Term "<algorithm>(<kind>)"
+// ("sha256(email)", "sha256(name)" for ud[fn] and ud[ln]), the digest as
+// Value. A digest a persona hit already covers is the persona's
 // finding, which says whose value it is. The findings wait for health
 // information in the same flow (see detect): a hash says nothing about the
 // visitor's health, and ad pixels send one on every page of every site.
@@ -329,14 +327,14 @@ func detectHashedKeys(fc *fieldContext, host string, hits []persona.Hit, add fun
 			return // the whole value is a persona value: the persona's finding
 		}
 	}
-	var buf [9]hashedValue // one per Google segment code
+	var buf [8]hashedValue // one per Google segment code
 	for _, h := range hashedValues(row, f.Value, buf[:0]) {
 		if overlapsHit(h.start, h.end, hits) {
 			continue
 		}
 		d := detection{Finding: phiproxy.Finding{
 			Kind:   h.kind,
-			Term:   h.alg + "(" + h.field + ")",
+			Term:   h.alg + "(" + string(h.kind) + ")",
 			Value:  f.Value[h.start:h.end],
 			Path:   fc.path() + " > " + h.alg + "-" + h.form,
 			Field:  f.Value,

@@ -27,21 +27,20 @@ func (s *scenario) plainIDs() []person {
 
 // metaUserData returns Meta Advanced Matching ud[...] values: the
 // persona's normalised values hashed, or another person's (recognised
-// by their documented keys alone: sha256(email), sha256(external_id)).
+// by their documented keys alone: sha256(email), sha256(member_id)).
 func (s *scenario) metaUserData() query {
 	var q query
 	if s.persona {
 		for _, p := range []person{pEmail, pPhone, pFirst, pLast, pDOB, pCity, pState, pZIP} {
 			q.add("ud["+p.Key+"]", sha256Hex(s.takeHashed(p)))
 		}
-		s.useKeyedHash(label{"email", "sha256(email)"}, label{"phone", "sha256(phone)"}, label{"name", "sha256(first_name)"},
-			label{"name", "sha256(last_name)"}, label{"dob", "sha256(dob)"}, label{"address", "sha256(city)"},
-			label{"address", "sha256(state)"}, label{"zip", "sha256(zip)"})
+		s.useKeyedHash(label{"email", "sha256(email)"}, label{"phone", "sha256(phone)"}, label{"name", "sha256(name)"},
+			label{"dob", "sha256(dob)"}, label{"address", "sha256(address)"}, label{"zip", "sha256(zip)"})
 		return q
 	}
 	q.add("ud[em]", sha256Hex(fmt.Sprintf("visitor%d@example.net", s.rng.IntN(100000))))
 	q.add("ud[external_id]", sha256Hex(s.uuid()))
-	s.useKeyedHash(label{"email", "sha256(email)"}, label{"member_id", "sha256(external_id)"})
+	s.useKeyedHash(label{"email", "sha256(email)"}, label{"member_id", "sha256(member_id)"})
 	return q
 }
 
@@ -155,7 +154,7 @@ var templates = []template{
 			user["email"] = sha256Hex(s.takeHashed(pEmail))
 			user["phone_number"] = sha256Hex("+" + s.takeHashed(pPhone))
 			user["external_id"] = sha256Hex(s.takeHashed(pMember))
-			s.useKeyedHash(label{"email", "sha256(email)"}, label{"phone", "sha256(phone)"}, label{"member_id", "sha256(external_id)"})
+			s.useKeyedHash(label{"email", "sha256(email)"}, label{"phone", "sha256(phone)"}, label{"member_id", "sha256(member_id)"})
 		} else {
 			user["email"] = sha256Hex(s.uuid() + "@example.net")
 			s.useKeyedHash(label{"email", "sha256(email)"})
