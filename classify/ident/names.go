@@ -366,6 +366,11 @@ func nameAfter(v string, ws []word, i int, ctx context) (Match, int, bool) {
 		if !w.title {
 			return Match{}, 0, false
 		}
+		// "Doctor" and "Dr" without the abbreviation's dot are words too
+		// ("Plague Doctor Skin"): only a listed name after them counts.
+		if ctx == ctxProvider && !ws[i-1].dot && !w.first && !w.surname {
+			return Match{}, 0, false
+		}
 	}
 	end := i + 1
 	lowerStart := w.lower

@@ -84,6 +84,7 @@ func TestFindTextNames(t *testing.T) {
 		{"MS abbreviation", "MS Treatment Options | Cedar Clinic", ""},
 		{"DR abbreviation", "DR Screening for diabetics", ""},
 		{"doctor visit title", "Doctor Visit Summary", ""},
+		{"doctor in a game title", "Patch 14.3: Healer Buffs, Plague Doctor Skin | RiftQuest", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
