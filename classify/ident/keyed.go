@@ -235,10 +235,10 @@ func hasListedName(t string) bool {
 	var buf [24]byte
 	for _, w := range strings.Fields(t) {
 		if k, ok := lowerKey(strings.Trim(w, ".,"), &buf); ok {
-			if _, f := firstNames[k]; f {
+			if _, f := firstNames[string(k)]; f {
 				return true
 			}
-			if _, s := surnames[k]; s {
+			if _, s := surnames[string(k)]; s {
 				return true
 			}
 		}

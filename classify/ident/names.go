@@ -171,11 +171,12 @@ func isLetterRune(r rune) bool {
 	return unicode.IsLetter(r)
 }
 
-// lowerKey lower-cases an ASCII word into buf for a map lookup; ok is
-// false for a word too long or with other bytes (then it is no listed name).
-func lowerKey(s string, buf *[24]byte) (string, bool) {
+// lowerKey lower-cases an ASCII word into buf for a map lookup
+// (m[string(k)] does not allocate); ok is false for a word too long or
+// with other bytes (then it is no listed name).
+func lowerKey(s string, buf *[24]byte) ([]byte, bool) {
 	if len(s) > len(buf) {
-		return "", false
+		return nil, false
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -184,11 +185,11 @@ func lowerKey(s string, buf *[24]byte) (string, bool) {
 			c += 'a' - 'A'
 		case c >= 'a' && c <= 'z', c == '\'', c == '-':
 		default:
-			return "", false
+			return nil, false
 		}
 		buf[i] = c
 	}
-	return string(buf[:len(s)]), true
+	return buf[:len(s)], true
 }
 
 // nameText is what a scan knows about one word.
@@ -214,11 +215,11 @@ func readWord(v string, w word) nameText {
 	nt.lower = upper == 0
 	var buf [24]byte
 	if k, ok := lowerKey(t, &buf); ok {
-		_, nt.first = firstNames[k]
-		_, nt.surname = surnames[k]
-		nt.common = wordNames[k]
-		nt.english = englishWords[k]
-		nt.filler = uiWords[k]
+		_, nt.first = firstNames[string(k)]
+		_, nt.surname = surnames[string(k)]
+		nt.common = wordNames[string(k)]
+		nt.english = englishWords[string(k)]
+		nt.filler = uiWords[string(k)]
 	} else {
 		lk := strings.ToLower(t)
 		nt.english = englishWords[lk]
@@ -279,7 +280,15 @@ func findTextNames(v string, kc keyCtx, out []Match) []Match {
 
 // isAllCaps reports whether a word of two letters or more is in capitals.
 func isAllCaps(w string) bool {
-	return len(w) > 1 && strings.ToUpper(w) == w
+	if len(w) < 2 {
+		return false
+	}
+	for _, r := range w {
+		if unicode.IsLower(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // mayHoldName is a cheap gate: every name found here starts with a
@@ -309,9 +318,14 @@ func contextBefore(v string, ws []word, i int) context {
 	}
 	p := ws[i-1]
 	brk := ws[i].brk
+	if p.end-p.start > 9 {
+		return ctxNone // every context word is shorter
+	}
 	var buf [24]byte
-	pt, ok := lowerKey(v[p.start:p.end], &buf)
-	if !ok {
+	var pt string
+	if k, ok := lowerKey(v[p.start:p.end], &buf); ok {
+		pt = string(k)
+	} else {
 		pt = strings.ToLower(v[p.start:p.end]) // "I’m" with a typographic apostrophe
 	}
 	switch {
@@ -328,13 +342,13 @@ func contextBefore(v string, ws []word, i int) context {
 		return ctxWeak
 	case brk == 0 && pt == "is" && is(v, ws, i-2, "this") && ws[i-1].brk == 0:
 		return ctxWeak
-	case (brk == 0 || brk == '.' && p.dot) && !isAllCaps(v[p.start:p.end]) && providerTitles[pt]:
+	case (brk == 0 || brk == '.' && p.dot) && providerTitles[pt] && !isAllCaps(v[p.start:p.end]):
 		// "DR screening" and "MS treatment" are abbreviations, not titles.
 		if pt == "doctor" && brk != 0 {
 			return ctxNone
 		}
 		return ctxProvider
-	case (brk == 0 || brk == '.' && p.dot) && !isAllCaps(v[p.start:p.end]) && honorifics[pt]:
+	case (brk == 0 || brk == '.' && p.dot) && honorifics[pt] && !isAllCaps(v[p.start:p.end]):
 		return ctxHonorific
 	}
 	return ctxNone
