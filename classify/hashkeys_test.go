@@ -241,26 +241,15 @@ func TestMetaPixelHashedNoPersona(t *testing.T) {
 	}
 }
 
-// corpusPersonaInspector is an Inspector with the evaluation corpus's
-// persona loaded, and that persona.
-func corpusPersonaInspector(t *testing.T) (*Inspector, *persona.Persona) {
-	t.Helper()
-	p, err := persona.Load(filepath.Join(evalDir, "persona.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := New(Options{Persona: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return in, p
-}
-
 // TestHashedKeyPersonaNotTwice: a digest of a persona value is the
 // persona's finding only; a digest of someone else's value beside it is
 // still found by its key.
 func TestHashedKeyPersonaNotTwice(t *testing.T) {
-	in, p := corpusPersonaInspector(t)
+	in := evalPersonaInspector(t, "persona.json")
+	p, err := persona.Load(filepath.Join(evalDir, "persona.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	f := request("https://www.facebook.com/tr/?"+query("dl", conditionPage, "ud[em]", sha256Hex(p.Email), "ud[ph]", sha256Hex("14155550134")), conditionPage, "", "")
 	var emails, phones []phiproxy.Finding
 	for _, fd := range in.Inspect(f).Findings {
@@ -287,7 +276,7 @@ func TestEvalNegativesStayClean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withPersona, _ := corpusPersonaInspector(t)
+	withPersona := evalPersonaInspector(t, "persona.json")
 	n := 0
 	for _, rec := range loadEvalRecords(t) {
 		if !rec.Negative {
