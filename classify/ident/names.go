@@ -467,8 +467,11 @@ func contextWord(c context) string {
 // barePair reads a capitalised given name and surname at word i, with an
 // optional middle initial, standing alone.
 func barePair(v string, ws []word, i int) (Match, int, bool) {
-	if i+1 >= len(ws) {
+	if i+1 >= len(ws) || ws[i+1].brk != 0 && ws[i+1].brk != '.' {
 		return Match{}, 0, false
+	}
+	if c := v[ws[i].start]; c < 'A' || c > 'Z' && c < utf8.RuneSelf {
+		return Match{}, 0, false // not capitalised: the common case, decided without reading the word
 	}
 	f := readWord(v, ws[i])
 	if !f.title || !f.first || f.common || f.ordinary() {
