@@ -26,6 +26,10 @@ type detection struct {
 	needsContext bool
 	// healthKey records whether the field's key or path announces health.
 	healthKey bool
+	// needsHealth is set for a hashed identifier recognised by its key
+	// alone (hashkeys.go): it counts only when the flow carries health
+	// information.
+	needsHealth bool
 }
 
 // flowSignals is what the whole flow says about health context.
@@ -33,6 +37,9 @@ type flowSignals struct {
 	// healthPath is set when a URL path of the flow (request, page,
 	// or a URL inside a parameter) names a health page.
 	healthPath bool
+	// host is the request's host, which says what a generic key such as
+	// "em" means (hashkeys.go). detect reads it from the fields when empty.
+	host string
 }
 
 // detect runs every detector over fields and applies the context rules.
@@ -65,6 +72,9 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		return paths[i]
 	}
 	containers := decodedContainers(fields)
+	if sig.host == "" {
+		sig.host = hostOfFields(fields)
+	}
 	// Keys and parent keys repeat across fields (every leaf under
 	// "query:dl" shares it): scan each distinct step once per flow.
 	scannedSteps := make(map[string]bool)
@@ -85,7 +95,7 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		}
 		fc := &fieldContext{f: f, i: i, pathOf: pathOfField}
 
-		in.detectPeople(fc, add)
+		in.detectPeople(fc, sig.host, add)
 		if !isHostField(f) {
 			// A host name is the site's name, not a health fact about
 			// the visitor: "telehealth.clinic.example".
@@ -133,13 +143,36 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		}
 	}
 	kept := out[:0]
+	health := false
 	for _, d := range out {
 		if d.needsContext && !d.healthKey && !context {
 			continue
 		}
+		health = health || d.Kind.IsHealth()
 		kept = append(kept, d)
 	}
+	if !health {
+		n := 0
+		for _, d := range kept {
+			if !d.needsHealth {
+				kept[n] = d
+				n++
+			}
+		}
+		kept = kept[:n]
+	}
 	return kept, limited
+}
+
+// hostOfFields returns the request's own host: the field the decoder emits
+// first, with the chain ["url:host"].
+func hostOfFields(fields []phiproxy.Field) string {
+	for i := range fields {
+		if c := fields[i].Chain; len(c) == 1 && c[0] == "url:host" {
+			return strings.ToLower(fields[i].Value)
+		}
+	}
+	return ""
 }
 
 type findingKey struct {
@@ -152,13 +185,18 @@ type findingKey struct {
 // ("jordan" in jordan.whitfield@example.com) is part of that email, not a
 // finding of its own. Persona findings come first so that, where both
 // detectors see the same value, the finding says persona.
-func (in *Inspector) detectPeople(fc *fieldContext, add func(detection)) {
+func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detection)) {
 	f := fc.f
 	if f.Value == "" {
 		return
 	}
 	var emails [][2]int
-	ids := ident.Find(innerKey(f.Key), f.Value)
+	key := innerKey(f.Key)
+	parent := ""
+	if ident.NeedsParent(key) {
+		parent = memberParent(f.Chain)
+	}
+	ids := ident.FindUnder(parent, key, f.Value)
 	for _, m := range ids {
 		if m.Kind == phiproxy.KindEmail {
 			emails = append(emails, [2]int{m.Start, m.End})
@@ -199,6 +237,7 @@ func (in *Inspector) detectPeople(fc *fieldContext, add func(detection)) {
 		}
 		add(d)
 	}
+	detectHashedKeys(fc, host, hits, add)
 	for _, m := range ids {
 		if !plausibleIdentifier(*f, m) {
 			continue
@@ -219,11 +258,35 @@ func (in *Inspector) detectPeople(fc *fieldContext, add func(detection)) {
 			Source: phiproxy.SourcePattern,
 			Score:  m.Score,
 		}}
+		if m.Provider {
+			d.Category = CategoryProvider
+		}
 		if m.Start >= 0 && m.End <= len(f.Value) && m.Start < m.End && (m.Start != 0 || m.End != len(f.Value)) {
 			d.Start, d.End = m.Start, m.End
 		}
 		add(d)
 	}
+}
+
+// CategoryProvider is the Category of a name finding that names a
+// clinician ("Dr. Sarah Chen", a "provider_name" key) rather than a
+// patient: rated like NPI and DEA numbers, it never makes a flow critical.
+const CategoryProvider = "provider"
+
+// memberParent names the member or parameter that holds a field: the
+// JSON parent ("traits" for json:$.traits.name), or for a member at the
+// root of a JSON document, the key the document was found under
+// ("user_data" for form:user_data > json:$.name).
+func memberParent(chain []string) string {
+	if p := jsonParent(chain); p != "" {
+		return p
+	}
+	for i := len(chain) - 2; i >= 0; i-- {
+		if name := stepName(chain[i]); name != "" {
+			return innerKey(name)
+		}
+	}
+	return ""
 }
 
 // within reports whether [start,end) lies inside one of spans.
@@ -316,7 +379,10 @@ var objectKeyWords = wordSet(
 	"file", "company", "organization", "org", "library", "lib", "sdk",
 	"browser", "os", "device", "form", "field", "input", "campaign", "plan",
 	"category", "feature", "experiment", "variant", "step", "section",
-	"schema", "os_name", "tag", "nodes",
+	"schema", "os_name", "tag", "nodes", "notifier", "framework", "runtime",
+	"platform", "integration", "integrations", "plugin", "plugins", "package",
+	"packages", "module", "modules", "dependency", "dependencies", "engine",
+	"service", "vendor", "merchant", "store", "shop", "brand",
 )
 
 // plausibleIdentifier applies the field context the identifier detectors
@@ -329,6 +395,13 @@ func plausibleIdentifier(f phiproxy.Field, m ident.Match) bool {
 			return false
 		}
 	case phiproxy.KindName:
+		// Only a bare "name" belongs to whatever holds it (product.name,
+		// sdk.name); first_name or patient_name is a person's under any
+		// parent (extra.form_state.first_name). A name found in free text
+		// is judged by its context, not its key.
+		if !ident.NeedsParent(innerKey(f.Key)) || !whole {
+			break
+		}
 		if parent := parentKeys(f); parent != "" && anyWordIn(parent, objectKeyWords) {
 			return false
 		}

@@ -43,6 +43,9 @@ type evalRecord struct {
 	Negative bool        `json:"negative"`
 	// Hashed are the expected persona values the flow sends only hashed.
 	Hashed []evalLabel `json:"hashed"`
+	// Keyed are what an inspector without the persona finds in their
+	// place: digests under documented keys ("sha256(email)").
+	Keyed []evalLabel `json:"keyed"`
 	// Alt gives, for an expected item that has one, another term as
 	// correct as its own (the item's "alt" in labels.jsonl).
 	Alt map[evalLabel]string `json:"-"`
@@ -262,6 +265,14 @@ func scoreEval(t *testing.T, recs []evalRecord, withPersona bool) evalRun {
 				continue
 			}
 			want = append(want, l)
+		}
+		for _, l := range rec.Keyed {
+			switch {
+			case withPersona:
+				ignored[key{l.Kind, l.Term}] = true
+			case !noPersonaKinds[l.Kind]:
+				want = append(want, l)
+			}
 		}
 		named := map[key]bool{}
 		for _, l := range want {

@@ -57,7 +57,7 @@
 //	third    no   health information (terms, condition pages, event names)   high
 //	third    no   persona value hashed, to an ad platform                     high
 //	third    no   person identifier alone                                     medium
-//	third    no   provider identifier (NPI, DEA)                              low
+//	third    no   provider identifier (NPI, DEA, a clinician's name)         low
 //	unknown  no   the third-party rank one level lower (never below info)
 //
 // "Unknown" is a destination nothing placed: no --site, no Referer or
@@ -271,7 +271,7 @@ func rate(ds []detection, dest phiproxy.Destination, authenticated bool) []phipr
 	}
 	var hasHealth, hasPerson bool
 	for _, d := range ds {
-		switch classOf(d.Kind) {
+		switch classOfFinding(d.Finding) {
 		case classHealth:
 			hasHealth = true
 		case classPerson:
@@ -282,7 +282,7 @@ func rate(ds []detection, dest phiproxy.Destination, authenticated bool) []phipr
 	for i, d := range ds {
 		out[i] = d.Finding
 		out[i].Severity = severityOf(severityFacts{
-			Class:         classOf(d.Kind),
+			Class:         classOfFinding(d.Finding),
 			Hashed:        d.hashed,
 			FlowHasHealth: hasHealth,
 			FlowHasPerson: hasPerson,

@@ -13,8 +13,9 @@ const (
 	// ZIP, address, name, MRN, member ID, card, IP address, and any test
 	// persona value (free text included) in any disguise.
 	classPerson
-	// classProvider identifies a clinician or prescriber (NPI, DEA): public
-	// registry numbers that say nothing about a patient on their own.
+	// classProvider identifies a clinician or prescriber (NPI, DEA, a
+	// clinician's name): public facts that say nothing about a patient on
+	// their own.
 	classProvider
 )
 
@@ -27,6 +28,16 @@ func classOf(k phiproxy.Kind) findingClass {
 		return classProvider
 	}
 	return classPerson
+}
+
+// classOfFinding places one finding: by its kind, except that a name
+// found as a clinician's (Category CategoryProvider: "Dr. Sarah Chen", a
+// "provider_name" key) is a provider identifier, like an NPI.
+func classOfFinding(f phiproxy.Finding) findingClass {
+	if f.Kind == phiproxy.KindName && f.Category == CategoryProvider {
+		return classProvider
+	}
+	return classOf(f.Kind)
 }
 
 // severityFacts is everything the severity of one finding depends on: the

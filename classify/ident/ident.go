@@ -8,8 +8,15 @@
 // validation fails, then scored; the field's key ("dob", "ud[em]") or a
 // context word just before the candidate ("MRN:", "date of birth") raises
 // the score. Identifiers whose shape alone says nothing (a bare nine-digit
-// SSN, a ZIP, an MRN, a name, a date of birth, an NPI, a DEA number) are
+// SSN, a ZIP, an MRN, a date of birth, an NPI, a DEA number) are
 // reported only with such context.
+//
+// Names come from name keys (each SDK's own: first_name, $name,
+// displayName, traits.name...) and from free text: a name introduced by
+// context ("my name is", "Patient:", "I'm", "Mrs."), or a capitalised
+// given name and surname both in the embedded frequency lists
+// (data/first_names.txt, data/surnames.txt) and standing alone. A name
+// after "Dr." or before "MD" is a clinician's and carries Provider.
 package ident
 
 import (
@@ -39,6 +46,9 @@ type Match struct {
 	// Reason says in a few words why it matched ("NANP phone, separators;
 	// key context").
 	Reason string
+	// Provider is set on a name that is a clinician's (after "Dr.", under
+	// a key such as "provider_name"), not a patient's.
+	Provider bool
 }
 
 // maxValue bounds the text examined: values beyond it are scanned only in
@@ -50,6 +60,14 @@ const maxValue = 256 << 10
 // context; it may be empty. Find never panics and returns nil when nothing
 // is found.
 func Find(key, value string) []Match {
+	return FindUnder("", key, value)
+}
+
+// FindUnder is Find for a field whose key sits in a parent member:
+// "name" under "traits", "user", "$set" or "user_data" is a person's
+// name, where "name" alone is any thing's name. parent matters only for
+// the keys NeedsParent reports.
+func FindUnder(parent, key, value string) []Match {
 	if value == "" {
 		return nil
 	}
@@ -57,6 +75,9 @@ func Find(key, value string) []Match {
 		value = value[:maxValue]
 	}
 	kc := cachedKeyContext(key)
+	if parent != "" && kc.name {
+		kc = underParent(kc, parent)
+	}
 	var out []Match
 	if strings.IndexByte(value, '@') >= 0 {
 		out = findEmails(value, kc, out)
@@ -71,6 +92,7 @@ func Find(key, value string) []Match {
 		out = findWordDates(value, kc, out)
 	}
 	out = findKeyed(value, kc, out)
+	out = findTextNames(value, kc, out)
 	return resolve(out)
 }
 
@@ -134,6 +156,7 @@ type keyCtx struct {
 	email, phone, ssn, dob, zip, address bool
 	mrn, member, npi, dea, card, ip      bool
 	firstName, lastName, fullName, name  bool
+	providerName                         bool // a clinician's name: "provider_name", "doctor.name"
 	version                              bool // a version/build key: dotted numbers are not IPs or dates
 }
 
@@ -225,15 +248,101 @@ func keyContext(key string) keyCtx {
 	kc.dea = has("dea") || contains("deanumber") || gluedToRole(compact, "dea")
 	kc.card = has("card", "cc", "pan", "ccnum", "cardnumber", "creditcard") || contains("cardnumber", "creditcard", "ccnumber")
 	kc.ip = has("ip", "ipv4", "ipv6", "ipaddress", "uip", "cip") || contains("ipaddress", "clientip", "remoteaddr", "xforwardedfor", "xrealip", "ipoverride")
-	switch compact {
-	case "firstname", "fn", "fname", "givenname", "forename":
+	switch {
+	case firstNameKeys[compact]:
 		kc.firstName = true
-	case "lastname", "ln", "lname", "surname", "familyname":
+	case lastNameKeys[compact]:
 		kc.lastName = true
-	case "fullname", "patientname", "membername", "contactname", "customername", "legalname", "subscribername":
+	case providerNameKeys[compact]:
+		kc.providerName = true
+	case fullNameKeys[compact] || key == "$name":
+		// Mixpanel's and Klaviyo's reserved "$name" is the profile's
+		// person, unlike a bare "name".
 		kc.fullName = true
-	case "name":
+	case compact == "name":
 		kc.name = true
+	}
+	return kc
+}
+
+// Keys that hold a person's given name, surname or whole name, compacted
+// (separators dropped, lower case): first_name, firstName, FirstName,
+// $first_name and HubSpot's firstname are all "firstname". They cover the
+// SDKs' reserved traits (Segment firstName/lastName/name, Mixpanel and
+// Klaviyo $first_name/$last_name/$name, HubSpot firstname/lastname, Braze
+// first_name/last_name, FullStory displayName, Sentry username, Zendesk
+// display_name) and common form field names.
+var (
+	firstNameKeys = wordSet(`firstname fn fname givenname forename first given preferredname nickname
+		middlename namefirst firstnm`)
+	lastNameKeys = wordSet(`lastname ln lname surname familyname last maidenname namelast lastnm`)
+	fullNameKeys = wordSet(`fullname patientname membername contactname customername legalname
+		subscribername displayname username realname personname clientname visitorname recipientname
+		cardholdername cardholder nameoncard billingname shippingname guardianname parentname insuredname
+		policyholdername policyholder accountholder accountholdername sendername callername yourname
+		emergencycontactname contactperson spousename beneficiaryname dependentname caregivername
+		applicantname requestername respondentname participantname attendeename studentname
+		employeename buyername namefull`)
+	providerNameKeys = wordSet(`doctorname providername physicianname clinicianname practitionername
+		therapistname prescribername drname referringphysician referringprovider pcpname
+		attendingphysician nursename counselorname psychiatristname`)
+)
+
+// personParentWords name the members whose "name" is a person's: Segment
+// traits, Sentry and Datadog user/usr, PostHog and Mixpanel $set,
+// Amplitude user_properties, Intercom user_data, identify calls.
+var personParentWords = wordSet(`user users usr traits identity identify profile person people customer
+	customers patient patients member members contact contacts visitor visitors lead leads subscriber
+	recipient sender requester caller applicant insured policyholder guardian spouse dependent
+	beneficiary cardholder billing shipping set setonce guest`)
+
+// providerParentWords name the members whose "name" is a clinician's.
+var providerParentWords = wordSet(`doctor doctors provider providers physician physicians clinician clinicians
+	practitioner practitioners therapist therapists prescriber pcp nurse counselor psychiatrist`)
+
+// NeedsParent reports whether FindUnder reads the parent member for key:
+// only a bare "name" depends on what holds it.
+//
+// It is called for every field, so it reads the key itself rather than
+// the key cache: a bare "name" is four letters among separators ("name",
+// "Name", "_name").
+func NeedsParent(key string) bool {
+	if len(key) < 4 || len(key) > 8 {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if isAlnum(c) {
+			if n == 4 || c|0x20 != "name"[n] {
+				return false
+			}
+			n++
+		}
+	}
+	return n == 4
+}
+
+// underParent turns a bare "name" key into a person's or clinician's
+// name key when its parent member says so.
+func underParent(kc keyCtx, parent string) keyCtx {
+	ws := splitWords(parent)
+	if len(ws) == 0 {
+		return kc
+	}
+	for _, w := range ws {
+		if providerParentWords[w] {
+			kc.name, kc.providerName = false, true
+			return kc
+		}
+	}
+	// The nearest word decides: "user_data" and "$set" are people,
+	// "user_agent"... is not a member that holds a "name".
+	for _, w := range ws {
+		if personParentWords[w] {
+			kc.name, kc.fullName = false, true
+			return kc
+		}
 	}
 	return kc
 }

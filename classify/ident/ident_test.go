@@ -279,6 +279,8 @@ func FuzzFind(f *testing.F) {
 		{"", "4111 1111 1111 1111"}, {"", "2001:db8::1"}, {"mrn", "00123456"}, {"", "MRN: 0012"},
 		{"", "742 Evergreen Terrace"}, {"name", "Jane Doe"}, {"", "a@b.co"}, {"", "((((1"}, {"", "+"},
 		{"", "born March 14, 1962"}, {"dea", "AB1234563"}, {"", "\xff@\xfe.com"},
+		{"", "my name is Rosalind Featherstone and I"}, {"", "Dr. J. Smith."}, {"", "I’m Will Brown"},
+		{"", "Patient: Jane Q. Public"}, {"provider_name", "Dr. "}, {"", "Mrs. \xc3"}, {"", "Margaret J. "},
 	}
 	for _, s := range seeds {
 		f.Add(s[0], s[1])

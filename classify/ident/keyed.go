@@ -199,14 +199,51 @@ func findKeyed(v string, kc keyCtx, out []Match) []Match {
 		if looksLikeName(t, 1, 4, false) {
 			out = append(out, nameMatch(t, start, end, 0.7))
 		}
+	case kc.providerName:
+		t = strings.TrimSpace(trimTitle(t))
+		if looksLikeName(t, 1, 4, false) {
+			start = strings.Index(v, t)
+			m := nameMatch(t, start, start+len(t), 0.7)
+			m.Provider = true
+			out = append(out, m)
+		}
 	case kc.name:
-		// "name" is the most generic key there is ("name":"Add to Cart"):
-		// only two or three capitalised words that are not UI words.
-		if looksLikeName(t, 2, 3, true) {
+		// "name" is the most generic key there is ("name":"Add to Cart",
+		// {"notifier":{"name":"Bugsnag JavaScript"}}): only two or three
+		// capitalised words that are not UI words, one of them a listed
+		// given name or surname.
+		if looksLikeName(t, 2, 3, true) && hasListedName(t) {
 			out = append(out, nameMatch(t, start, end, 0.5))
 		}
 	}
 	return out
+}
+
+// trimTitle drops a leading "Dr." or "Doctor" from a clinician's name.
+func trimTitle(t string) string {
+	for _, p := range []string{"Dr. ", "Dr ", "DR. ", "dr. ", "Doctor "} {
+		if strings.HasPrefix(t, p) {
+			return t[len(p):]
+		}
+	}
+	return t
+}
+
+// hasListedName reports whether a word of t is a listed given name or
+// surname.
+func hasListedName(t string) bool {
+	var buf [24]byte
+	for _, w := range strings.Fields(t) {
+		if k, ok := lowerKey(strings.Trim(w, ".,"), &buf); ok {
+			if _, f := firstNames[string(k)]; f {
+				return true
+			}
+			if _, s := surnames[string(k)]; s {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func nameMatch(t string, start, end int, base float64) Match {
@@ -227,7 +264,8 @@ func init() {
 		success started start step event scroll video play pause download share subscribe newsletter account profile
 		settings screen app web mobile desktop main header footer link banner modal popup dialog error warning info
 		value label title text field input email phone address city state zip country date time none empty blank
-		hello world lorem ipsum foo bar baz`) {
+		hello world lorem ipsum foo bar baz website site visitor visitors friend someone somebody client
+		support team agent bot system service staff care help desk live chat unknown anonymous`) {
 		uiWords[w] = true
 	}
 }

@@ -39,6 +39,11 @@ type record struct {
 	// Hashed lists the expected persona values the flow carries only as
 	// hashes: without the persona no inspector can recognise them.
 	Hashed []outLabel `json:"hashed,omitempty"`
+	// Keyed lists what an inspector without the persona finds instead of
+	// those hashed persona values: digests under keys the platform
+	// documents (sha256(email) for Meta ud[em]), in flows with health
+	// information.
+	Keyed []outLabel `json:"keyed,omitempty"`
 }
 
 // wsMessage is one WebSocket message in a .ws.json sidecar.
@@ -100,7 +105,27 @@ type scenario struct {
 	// fullReferer sends the page URL as Referer instead of its origin.
 	fullReferer bool
 	cookie      bool
+	// keyedHashes are the labels of identifiers hashed under a key the
+	// receiving platform documents (Meta ud[em], TikTok
+	// context.user.email): what an inspector without a persona finds,
+	// only when the flow also carries health information. For another
+	// person's values they are expected findings; for the persona's they
+	// are the record's Keyed labels.
+	keyedHashes map[label]bool
 }
+
+// useKeyedHash registers identifiers hashed under a documented key.
+func (s *scenario) useKeyedHash(ls ...label) {
+	if s.keyedHashes == nil {
+		s.keyedHashes = map[label]bool{}
+	}
+	for _, l := range ls {
+		s.keyedHashes[l] = true
+	}
+}
+
+// healthKinds are the label kinds of health information.
+var healthKinds = map[string]bool{"medication": true, "condition": true, "procedure": true, "specialty": true}
 
 func (s *scenario) use(ls ...label) {
 	for _, l := range ls {
@@ -298,9 +323,21 @@ func generate(dir string, perTemplate int) error {
 				return err
 			}
 		}
+		health := false
+		for l := range s.labels {
+			health = health || healthKinds[l.Kind]
+		}
+		if health && !s.persona {
+			for h := range s.keyedHashes {
+				s.labels[h] = true
+			}
+		}
 		rec := record{File: "flows/" + name + ".http", Template: tname, Expected: sortedLabels(s.labels), Negative: negative}
 		if s.persona {
 			rec.Persona = "persona.json"
+			if health && len(s.keyedHashes) > 0 {
+				rec.Keyed = sortedLabels(s.keyedHashes)
+			}
 		}
 		if h := s.hashedOnly(); len(h) > 0 {
 			rec.Hashed = sortedLabels(h)

@@ -26,18 +26,21 @@ func (s *scenario) plainIDs() []person {
 }
 
 // metaUserData returns Meta Advanced Matching ud[...] values: the
-// persona's normalised values hashed, or another person's (which no
-// inspector can recognise, so they carry no label).
+// persona's normalised values hashed, or another person's (recognised
+// by their documented keys alone: sha256(email), sha256(member_id)).
 func (s *scenario) metaUserData() query {
 	var q query
 	if s.persona {
 		for _, p := range []person{pEmail, pPhone, pFirst, pLast, pDOB, pCity, pState, pZIP} {
 			q.add("ud["+p.Key+"]", sha256Hex(s.takeHashed(p)))
 		}
+		s.useKeyedHash(label{"email", "sha256(email)"}, label{"phone", "sha256(phone)"}, label{"name", "sha256(name)"},
+			label{"dob", "sha256(dob)"}, label{"address", "sha256(address)"}, label{"zip", "sha256(zip)"})
 		return q
 	}
 	q.add("ud[em]", sha256Hex(fmt.Sprintf("visitor%d@example.net", s.rng.IntN(100000))))
 	q.add("ud[external_id]", sha256Hex(s.uuid()))
+	s.useKeyedHash(label{"email", "sha256(email)"}, label{"member_id", "sha256(member_id)"})
 	return q
 }
 
@@ -135,8 +138,10 @@ var templates = []template{
 		q.add("tiba", s.title())
 		if s.persona {
 			q.add("em", "tv.1~em."+sha256B64URL(s.takeHashed(pEmail)))
+			s.useKeyedHash(label{"email", "sha256(email)"})
 		} else {
 			q.add("em", "tv.1~em."+sha256B64URL(fmt.Sprintf("shopper%d@example.org", s.rng.IntN(9999))))
+			s.useKeyedHash(label{"email", "sha256(email)"})
 		}
 		q.add("data", "event=conversion;value="+s.eventName("purchase"))
 		r := request{Method: "GET", URL: "https://googleads.g.doubleclick.net/pagead/viewthroughconversion/987654321/?" + q.String()}
@@ -149,8 +154,10 @@ var templates = []template{
 			user["email"] = sha256Hex(s.takeHashed(pEmail))
 			user["phone_number"] = sha256Hex("+" + s.takeHashed(pPhone))
 			user["external_id"] = sha256Hex(s.takeHashed(pMember))
+			s.useKeyedHash(label{"email", "sha256(email)"}, label{"phone", "sha256(phone)"}, label{"member_id", "sha256(member_id)"})
 		} else {
 			user["email"] = sha256Hex(s.uuid() + "@example.net")
+			s.useKeyedHash(label{"email", "sha256(email)"})
 		}
 		props := map[string]any{"content_name": s.title(), "currency": "USD", "value": 49}
 		if s.text != nil {
@@ -197,6 +204,7 @@ var templates = []template{
 		}
 		if s.persona {
 			body["hem"] = sha256Hex(s.takeHashed(pEmail))
+			s.useKeyedHash(label{"email", "sha256(email)"})
 		}
 		payload := base64.StdEncoding.EncodeToString(encoded.Gzip([]byte(mustJSON(body))))
 		r := request{Method: "POST", URL: "https://px.ads.linkedin.com/wa/", Body: []byte(payload)}
