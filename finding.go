@@ -51,14 +51,17 @@ const (
 	KindCondition  Kind = "condition"
 	KindProcedure  Kind = "procedure"
 	KindSpecialty  Kind = "specialty"
-	KindFreeText   Kind = "free_text"
+	// KindSymptom is a symptom or complaint as a patient writes it
+	// ("trouble sleeping", "feeling hopeless", "blood in stool").
+	KindSymptom  Kind = "symptom"
+	KindFreeText Kind = "free_text"
 )
 
 // IsHealth reports whether the kind is health information (as opposed to an
 // identifier of a person).
 func (k Kind) IsHealth() bool {
 	switch k {
-	case KindMedication, KindCondition, KindProcedure, KindSpecialty:
+	case KindMedication, KindCondition, KindProcedure, KindSpecialty, KindSymptom:
 		return true
 	}
 	return false
