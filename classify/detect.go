@@ -83,6 +83,10 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 			// ("Cf", "MS" inside base64).
 			continue
 		}
+		if splitFromOpaque(f) {
+			// The words of a path segment that was a token ("/u/Xk9fQ2...").
+			continue
+		}
 		fc := &fieldContext{f: f, i: i, pathOf: pathOfField}
 
 		in.detectPeople(fc, add)
@@ -199,8 +203,16 @@ func (in *Inspector) detectPeople(fc *fieldContext, add func(detection)) {
 		}
 		add(d)
 	}
+	var opaque [][2]int
+	if len(ids) > 0 {
+		opaque = opaqueSpans(f.Value)
+	}
 	for _, m := range ids {
 		if !plausibleIdentifier(*f, m) {
+			continue
+		}
+		if m.Kind != phiproxy.KindEmail && within(m.Start, m.End, opaque) {
+			// Digits inside a token or hash are not a phone or a card.
 			continue
 		}
 		if m.Kind != phiproxy.KindEmail && within(m.Start, m.End, emails) {
@@ -410,7 +422,8 @@ func isDigits(s string) bool {
 
 // detectTerms finds dictionary terms in text (a value, or the keys along
 // the field's path). Ambiguous terms are skipped under a vetoing key or
-// when skipAmbiguous is set, and otherwise wait for context.
+// when skipAmbiguous is set, and otherwise wait for context. Opaque
+// tokens (random base64, hex, UUIDs; see opaqueSpans) are not searched.
 func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbiguous bool, score float64, add func(detection)) {
 	if text == "" {
 		return
@@ -419,7 +432,22 @@ func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbig
 	if strings.Contains(text, "://") {
 		hosts = hostSpans(text)
 	}
-	for _, m := range in.matcher.FindNested(text) {
+	opaque := opaqueSpans(text)
+	if len(opaque) == 0 {
+		in.detectTermsIn(text, 0, hosts, field, fc, skipAmbiguous, score, add)
+		return
+	}
+	eachClearPart(text, opaque, func(part string, off int) {
+		in.detectTermsIn(part, off, hosts, field, fc, skipAmbiguous, score, add)
+	})
+}
+
+// detectTermsIn is detectTerms over part, which starts at byte off of the
+// searched text.
+func (in *Inspector) detectTermsIn(part string, off int, hosts [][2]int, field string, fc *fieldContext, skipAmbiguous bool, score float64, add func(detection)) {
+	for _, m := range in.matcher.FindNested(part) {
+		m.Start += off
+		m.End += off
 		t := m.Term
 		if t == nil {
 			continue
