@@ -102,6 +102,11 @@ type Finding struct {
 	// "oncology", "genetic", "general"), empty for identifiers.
 	Category string
 	Source   Source
+	// Negated is set for an intake answer that says no under a key naming
+	// a health term ({"has_diabetes": false}, smoker=no): the receiver
+	// learns which health question was answered, not that the person has
+	// the condition. Such a finding ranks one severity level lower.
+	Negated bool
 	// Score is the detector's confidence in [0,1].
 	Score    float64
 	Severity Severity

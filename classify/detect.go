@@ -95,6 +95,16 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 			// the visitor: "telehealth.clinic.example".
 			in.detectTerms(f.Value, f.Value, fc, false, 0.9, add)
 		}
+		answer := intakeAnswer(f.Key, f.Value)
+		// A key scanned below names the question a yes/no value answers:
+		// with a no, its terms are reported negated.
+		keyAdd := add
+		if answer == answerNo {
+			keyAdd = func(d detection) {
+				d.Negated = true
+				add(d)
+			}
+		}
 		keyInChain := false
 		for _, step := range f.Chain {
 			name := stepName(step)
@@ -109,14 +119,15 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 			// Keys are short and abbreviated ("pid", "duration_ms"): an
 			// ambiguous term in a key is almost never health, so only
 			// unambiguous terms count there.
-			in.detectTerms(name, name, fc, true, 0.7, add)
+			in.detectTerms(name, name, fc, true, 0.7, keyAdd)
 		}
 		if f.Key != "" && !keyInChain && !scannedSteps["key:"+f.Key] {
 			scannedSteps["key:"+f.Key] = true
-			in.detectTerms(f.Key, f.Key, fc, true, 0.7, add)
+			in.detectTerms(f.Key, f.Key, fc, true, 0.7, keyAdd)
 		}
-		if f.Key != "" && isAffirmative(f.Value) {
-			in.detectKeyAnswer(fc, add)
+		if answer != answerNone {
+			in.detectKeyAnswer(fc, keyAdd)
+			detectIntakeKey(fc, keyAdd)
 		}
 		in.detectCodes(fc, add)
 	}
@@ -492,16 +503,87 @@ func termDetection(t *dict.Term, kind phiproxy.Kind, text, field string, start, 
 }
 
 // affirmativeValues are the answers a form or SDK sends for a ticked box
-// or a "yes".
-var affirmativeValues = wordSet("yes", "y", "true", "1", "checked", "on", "selected")
+// or a "yes"; negativeValues those for an unticked box or a "no".
+var (
+	affirmativeValues = wordSet("yes", "y", "true", "1", "checked", "on", "selected")
+	negativeValues    = wordSet("no", "n", "false", "0", "unchecked", "none", "off")
+)
 
-// isAffirmative reports whether a value is a yes-like answer.
-func isAffirmative(v string) bool {
-	v = strings.TrimSpace(v)
-	if len(v) > 8 {
-		return false
+// answer is what a yes/no value says.
+type answer int
+
+const (
+	answerNone answer = iota // not a yes/no value
+	answerYes
+	answerNo
+)
+
+// intakeAnswer reads a field as a yes/no intake answer: a yes-like or
+// no-like value under a key, or a count under a key that asks how much
+// ("alcohol_per_week": "3" is a yes, "0" a no).
+func intakeAnswer(key, v string) answer {
+	if key == "" {
+		return answerNone
 	}
-	return affirmativeValues[strings.ToLower(v)]
+	v = strings.ToLower(strings.TrimSpace(v))
+	if len(v) > 9 {
+		return answerNone
+	}
+	switch {
+	case affirmativeValues[v]:
+		return answerYes
+	case negativeValues[v]:
+		return answerNo
+	case isDigits(v) && len(v) <= 3 && anyWordIn(key, quantityKeyWords):
+		return answerYes
+	}
+	return answerNone
+}
+
+// quantityKeyWords mark a key that asks for a count.
+var quantityKeyWords = wordSet("per", "week", "weekly", "day", "daily", "month", "count", "amount", "frequency", "times", "drinks", "packs")
+
+// intakeTerm is what a health question named by a key word is about.
+type intakeTerm struct {
+	term, category string
+}
+
+// intakeKeyWords are words of intake-form keys that ask a health
+// question without naming a dictionary term: "smoker", "pregnant",
+// "tobacco_use", "alcohol_per_week". They count only with a yes/no answer.
+var intakeKeyWords = map[string]intakeTerm{
+	"smoker": {"tobacco use", "substance_use"}, "smokers": {"tobacco use", "substance_use"},
+	"smoking": {"tobacco use", "substance_use"}, "smokes": {"tobacco use", "substance_use"},
+	"tobacco": {"tobacco use", "substance_use"}, "cigarettes": {"tobacco use", "substance_use"},
+	"nicotine": {"tobacco use", "substance_use"}, "vape": {"tobacco use", "substance_use"},
+	"vaping": {"tobacco use", "substance_use"}, "vapes": {"tobacco use", "substance_use"},
+	"alcohol": {"alcohol use", "substance_use"}, "drinker": {"alcohol use", "substance_use"},
+	"drinking": {"alcohol use", "substance_use"}, "drinks": {"alcohol use", "substance_use"},
+	"cannabis": {"cannabis use", "substance_use"}, "marijuana": {"cannabis use", "substance_use"},
+	"pregnant": {"pregnancy", "reproductive"}, "pregnancy": {"pregnancy", "reproductive"},
+	"breastfeeding": {"breastfeeding", "reproductive"}, "lactating": {"breastfeeding", "reproductive"},
+	"sexually": {"sexual activity", "sexual_health"},
+}
+
+// detectIntakeKey reports the health question a yes/no answer's key asks
+// when the key names no dictionary term: smoker=no, {"pregnant": true}.
+// The finding is a condition with the key as its field.
+func detectIntakeKey(fc *fieldContext, add func(detection)) {
+	key := innerKey(fc.f.Key)
+	if fc.vetoKey() {
+		return
+	}
+	eachWord(key, 16, func(w string) bool {
+		it, ok := intakeKeyWords[w]
+		if !ok {
+			return true
+		}
+		add(detection{Finding: phiproxy.Finding{
+			Kind: phiproxy.KindCondition, Term: it.term, Value: key, Path: fc.path(), Field: key,
+			Category: it.category, Source: phiproxy.SourceDictionary, Score: 0.7,
+		}})
+		return false
+	})
 }
 
 // detectKeyAnswer reads an intake answer carried in a key name:

@@ -289,3 +289,55 @@ func TestOrdinaryProseGivesNoSymptom(t *testing.T) {
 	}
 	t.Logf("%d texts, %d words besides %d sentences", len(texts), words, len(everydaySentences))
 }
+
+func TestIntakeAnswersThatSayNo(t *testing.T) {
+	in, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(body string) phiproxy.Inspection {
+		h := http.Header{}
+		h.Set("Referer", "https://www.example-shop.com/intake")
+		h.Set("Content-Type", "application/json")
+		return in.Inspect(&phiproxy.Flow{Request: phiproxy.Request{Method: "POST", URL: "https://api.segment.io/v1/t", Header: h, Body: []byte(body)}})
+	}
+	tests := []struct {
+		body    string
+		want    string // kind:term
+		negated bool
+	}{
+		{`{"properties":{"has_diabetes":false}}`, "condition:diabetes", true},
+		{`{"properties":{"has_diabetes":true}}`, "condition:diabetes", false},
+		{`{"properties":{"has_diabetes":"unchecked"}}`, "condition:diabetes", true},
+		{`{"properties":{"smoker":"no"}}`, "condition:tobacco use", true},
+		{`{"properties":{"smoker":"yes"}}`, "condition:tobacco use", false},
+		{`{"properties":{"pregnant":0}}`, "condition:pregnancy", true},
+		{`{"properties":{"tobacco_use":"n"}}`, "condition:tobacco use", true},
+		{`{"properties":{"alcohol_per_week":"0"}}`, "condition:alcohol use", true},
+		{`{"properties":{"alcohol_per_week":"4"}}`, "condition:alcohol use", false},
+	}
+	for _, tt := range tests {
+		ins := post(tt.body)
+		got := termsOf(ins)
+		f, ok := got[tt.want]
+		if !ok {
+			t.Errorf("%s: %s not found; got %v", tt.body, tt.want, keys(got))
+			continue
+		}
+		if f.Negated != tt.negated {
+			t.Errorf("%s: negated %v, want %v", tt.body, f.Negated, tt.negated)
+		}
+	}
+	// One level lower than the same term answered yes.
+	yes := termsOf(post(`{"properties":{"has_diabetes":true}}`))["condition:diabetes"]
+	no := termsOf(post(`{"properties":{"has_diabetes":false}}`))["condition:diabetes"]
+	if no.Severity != yes.Severity-1 {
+		t.Errorf("severity: no %v, yes %v, want no one level below yes", no.Severity, yes.Severity)
+	}
+	// Keys that ask nothing about health stay quiet whatever the answer.
+	for _, body := range []string{`{"smoke_test":false,"newsletter":"no","dark_mode":"off"}`, `{"drink_menu":"no","dayCount":"3"}`} {
+		if got := post(body).Findings; len(got) != 0 {
+			t.Errorf("%s: got %d findings, want none", body, len(got))
+		}
+	}
+}
