@@ -48,6 +48,11 @@ func TestNegatedFindingRoundTrip(t *testing.T) {
 	if len(lines) != 2 || strings.Count(strings.Join(lines, "\n"), `"negated":true`) != 1 {
 		t.Errorf("JSON rows: want one with \"negated\":true, got\n%s", strings.Join(lines, "\n"))
 	}
+	// The live JSON Lines output goes through Row.
+	live, err := json.Marshal(Row(rec.Flow, rec.Inspection.Destination, rec.Inspection.Findings[0]))
+	if err != nil || !strings.Contains(string(live), `"negated":true`) {
+		t.Errorf("Row of a negated finding: %s (%v), want \"negated\":true", live, err)
+	}
 	var view int
 	if err := s.read.QueryRow(`SELECT count(*) FROM finding_rows WHERE negated = 1 AND kind = 'condition'`).Scan(&view); err != nil || view != 1 {
 		t.Errorf("finding_rows negated: got %d (%v), want 1", view, err)

@@ -108,6 +108,10 @@ func (v detailView) render() string {
 		if fd.Category != "" {
 			cat = "  " + esc(fd.Category)
 		}
+		if fd.Negated {
+			// An intake answer that said no: the question, not the condition.
+			cat += "  [yellow]answered no[-]"
+		}
 		line("  %s%-8s[-:-:-] [::b]%s[::-] %s%s  [teal]%s %.2f[-]", severityTag(fd.Severity), fd.Severity,
 			esc(string(fd.Kind)), esc(term), cat, esc(string(fd.Source)), fd.Score)
 		line("    [teal]path[-]  %s", esc(fd.Path))
