@@ -214,9 +214,10 @@ func (in *Inspector) detectPeople(fc *fieldContext, add func(detection)) {
 		}
 		add(d)
 	}
-	var opaque [][2]int
+	var buf [4][2]int
+	opaque := buf[:0]
 	if len(ids) > 0 {
-		opaque = opaqueSpans(f.Value)
+		opaque = opaqueSpans(f.Value, opaque)
 	}
 	for _, m := range ids {
 		if !plausibleIdentifier(*f, m) {
@@ -443,14 +444,22 @@ func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbig
 	if strings.Contains(text, "://") {
 		hosts = hostSpans(text)
 	}
-	opaque := opaqueSpans(text)
+	var buf [4][2]int
+	opaque := opaqueSpans(text, buf[:0])
 	if len(opaque) == 0 {
 		in.detectTermsIn(text, 0, hosts, field, fc, skipAmbiguous, score, add)
 		return
 	}
-	eachClearPart(text, opaque, func(part string, off int) {
-		in.detectTermsIn(part, off, hosts, field, fc, skipAmbiguous, score, add)
-	})
+	at := 0
+	for _, sp := range opaque {
+		if sp[0] > at {
+			in.detectTermsIn(text[at:sp[0]], at, hosts, field, fc, skipAmbiguous, score, add)
+		}
+		at = sp[1]
+	}
+	if at < len(text) {
+		in.detectTermsIn(text[at:], at, hosts, field, fc, skipAmbiguous, score, add)
+	}
 }
 
 // detectTermsIn is detectTerms over part, which starts at byte off of the
@@ -525,10 +534,11 @@ func intakeAnswer(key, v string) answer {
 	if key == "" {
 		return answerNone
 	}
-	v = strings.ToLower(strings.TrimSpace(v))
+	v = strings.TrimSpace(v)
 	if len(v) > 9 {
 		return answerNone
 	}
+	v = strings.ToLower(v)
 	switch {
 	case affirmativeValues[v]:
 		return answerYes

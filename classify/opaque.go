@@ -127,11 +127,15 @@ func switched(a, b int) bool {
 // In a run with an opaque segment, the other segments are opaque too
 // unless they read as words (a path around an ID: "/u/<uuid>/symptoms"
 // keeps "symptoms").
-func opaqueSpans(s string) [][2]int {
+//
+// Spans are appended to dst, which callers may back with an array on
+// their stack: most fields have none or one.
+func opaqueSpans(s string, dst [][2]int) [][2]int {
 	if len(s) < minOpaque {
-		return nil
+		return dst
 	}
-	var segs []segment
+	var buf [8]segment // most texts have few long runs
+	segs := buf[:0]
 	tokenBytes, opaqueBytes := 0, 0
 	for i := 0; i < len(s); {
 		if !isTokenByte(s[i]) {
@@ -160,11 +164,11 @@ func opaqueSpans(s string) [][2]int {
 		i = j
 	}
 	if opaqueBytes == 0 {
-		return nil
+		return dst
 	}
 	// In text that is mostly tokens, a borderline one is a token too.
 	dominated := opaqueBytes*2 >= tokenBytes
-	var spans [][2]int
+	spans := dst
 	for k := 0; k < len(segs); {
 		// One run's segments are contiguous ('/' between them).
 		r := k + 1
@@ -264,21 +268,6 @@ func appendOpaque(spans [][2]int, segs []segment, dominated bool) [][2]int {
 	return spans
 }
 
-// eachClearPart calls fn with every part of s outside the spans, with its
-// offset in s.
-func eachClearPart(s string, spans [][2]int, fn func(part string, off int)) {
-	at := 0
-	for _, sp := range spans {
-		if sp[0] > at {
-			fn(s[at:sp[0]], at)
-		}
-		at = sp[1]
-	}
-	if at < len(s) {
-		fn(s[at:], at)
-	}
-}
-
 // splitFromOpaque reports whether f holds the words the decoder split a
 // URL path segment into (chain step "words") and that segment, rejoined,
 // is an opaque token: "Ms ED Vr Ng93u" from a base64 segment is noise.
@@ -288,6 +277,7 @@ func splitFromOpaque(f *phiproxy.Field) bool {
 		return false
 	}
 	joined := strings.ReplaceAll(f.Value, " ", "")
-	spans := opaqueSpans(joined)
+	var buf [2][2]int
+	spans := opaqueSpans(joined, buf[:0])
 	return len(spans) == 1 && spans[0][0] == 0 && spans[0][1] == len(joined)
 }

@@ -180,7 +180,7 @@ func TestOpaqueSpans(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var got []string
-		for _, sp := range opaqueSpans(tt.s) {
+		for _, sp := range opaqueSpans(tt.s, nil) {
 			got = append(got, tt.s[sp[0]:sp[1]])
 		}
 		if strings.Join(got, "|") != strings.Join(tt.opaque, "|") {
