@@ -478,6 +478,11 @@ func (in *Inspector) detectTermsIn(part string, off int, hosts [][2]int, field s
 		if t.Ambiguous && (skipAmbiguous || fc.vetoKey()) {
 			continue
 		}
+		if t.Ambiguous && m.Enclosed && t.Kind == phiproxy.KindSymptom {
+			// An everyday symptom word takes the sense of the term
+			// around it: "Pain Medicine" is a specialty, not pain.
+			continue
+		}
 		if isAbbreviation(t.Term) && isMixedCase(m.Text) {
 			// "Ed", "Cf", "Tb" are names, units and encoding noise, not
 			// ED, CF, TB.

@@ -59,24 +59,28 @@ func TestInspectSymptomSpellings(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct{ text, want string }{
-		{"I can't sleep at all", "symptom:trouble sleeping"},
-		{"I cannot sleep at all", "symptom:trouble sleeping"},
-		{"i am unable to sleep", "symptom:trouble sleeping"},
+		{"I can't sleep at all", "symptom:can't sleep"},
+		{"I cannot sleep at all", "symptom:can't sleep"},
+		{"i am unable to sleep", "symptom:can't sleep"},
 		{"I've been feeling hopeless", "symptom:feeling hopeless"},
 		{"I have been feeling so hopeless lately", "symptom:feeling hopeless"},
-		{"I felt really worthless yesterday", "symptom:low self-esteem"},
-		{"there was blood in my stool this morning", "symptom:blood in stool"},
+		{"I felt really worthless yesterday", "symptom:feeling worthless"},
+		{"there was blood in my stool this morning", "symptom:blood in my stool"},
 		{"I keep having panic attacks", "condition:panic attack"},
-		{"I don't want to live anymore", "symptom:suicidal thoughts"},
-		{"I do not want to live anymore", "symptom:suicidal thoughts"},
-		{"Trouble falling or staying asleep, or sleeping too much", "symptom:trouble sleeping"},
-		{"my period is late and I think I'm pregnant", "symptom:missed period"},
+		{"I don't want to live anymore", "symptom:don't want to live"},
+		{"I do not want to live anymore", "symptom:don't want to live"},
+		{"Trouble falling or staying asleep, or sleeping too much", "symptom:trouble falling or staying asleep or sleeping too much"},
+		{"my period is late and I think I'm pregnant", "symptom:my period is late"}, {"I think I'm pregnant", "symptom:think i'm pregnant"},
 	}
 	for _, tt := range tests {
 		got := termsOf(in.Inspect(chatFlow("https://www.example-shop.com/help", tt.text)))
 		if _, ok := got[tt.want]; !ok {
 			t.Errorf("%q: %s not found; got %v", tt.text, tt.want, keys(got))
 		}
+	}
+	// An everyday word enclosed in a longer term takes its sense.
+	if _, ok := termsOf(in.Inspect(chatFlow("https://www.example-shop.com/help", "book a visit with Pain Medicine about my sertraline")))["symptom:pain"]; ok {
+		t.Error("\"Pain Medicine\": symptom:pain found, want only the specialty")
 	}
 	// "pain" alone is an everyday word: it needs health context.
 	if got := termsOf(in.Inspect(chatFlow("https://www.example-shop.com/help", "the checkout is a pain"))); len(got) != 0 {
