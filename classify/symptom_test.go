@@ -345,3 +345,20 @@ func TestIntakeAnswersThatSayNo(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOpaqueSpans: on any text the spans are in order, inside the text,
+// apart from each other, and each ends a token run.
+func FuzzOpaqueSpans(f *testing.F) {
+	for _, s := range []string{"", "id 8f14e45f-ceea-467f-a0e6-3b5d1c2a9e7d", "x Q0Ff3kZ9/ADHDaP1x+Lm7T2qRvW8yBn4Kc0= y", "/a/b/c//", "====", "aB1aB1aB1aB1aB1aB1aB1/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		at := 0
+		for _, sp := range opaqueSpans(s, nil) {
+			if sp[0] < at || sp[1] <= sp[0] || sp[1] > len(s) {
+				t.Fatalf("opaqueSpans(%q): span %v after %d out of order or bounds", s, sp, at)
+			}
+			at = sp[1]
+		}
+	})
+}
