@@ -51,14 +51,17 @@ const (
 	KindCondition  Kind = "condition"
 	KindProcedure  Kind = "procedure"
 	KindSpecialty  Kind = "specialty"
-	KindFreeText   Kind = "free_text"
+	// KindSymptom is a symptom or complaint as a patient writes it
+	// ("trouble sleeping", "feeling hopeless", "blood in stool").
+	KindSymptom  Kind = "symptom"
+	KindFreeText Kind = "free_text"
 )
 
 // IsHealth reports whether the kind is health information (as opposed to an
 // identifier of a person).
 func (k Kind) IsHealth() bool {
 	switch k {
-	case KindMedication, KindCondition, KindProcedure, KindSpecialty:
+	case KindMedication, KindCondition, KindProcedure, KindSpecialty, KindSymptom:
 		return true
 	}
 	return false
@@ -99,6 +102,11 @@ type Finding struct {
 	// "oncology", "genetic", "general"), empty for identifiers.
 	Category string
 	Source   Source
+	// Negated is set for an intake answer that says no under a key naming
+	// a health term ({"has_diabetes": false}, smoker=no): the receiver
+	// learns which health question was answered, not that the person has
+	// the condition. Such a finding ranks one severity level lower.
+	Negated bool
 	// Score is the detector's confidence in [0,1].
 	Score    float64
 	Severity Severity

@@ -138,7 +138,7 @@ func TestIntakeAnswersInKeys(t *testing.T) {
 	tests := []termCase{
 		{"ambiguous term, yes", postJSON(page, `{"previously_in_therapy":"yes"}`), []string{"procedure:psychotherapy"}, nil},
 		{"ambiguous term, checked form box", beacon(page, "previously_in_therapy", "on"), []string{"procedure:psychotherapy"}, nil},
-		{"ambiguous term, no", postJSON(page, `{"previously_in_therapy":"no"}`), nil, []string{"procedure:psychotherapy"}},
+		{"ambiguous term, no (reported negated)", postJSON(page, `{"previously_in_therapy":"no"}`), []string{"procedure:psychotherapy"}, nil},
 		{"boolean", postJSON(page, `{"has_diabetes":true}`), []string{"condition:diabetes"}, nil},
 		{"one", postJSON(page, `{"hiv_positive":1}`), []string{"condition:hiv"}, nil},
 		{"camelCase key", postJSON(page, `{"hasAsthma":"Y"}`), []string{"condition:asthma"}, nil},
@@ -147,6 +147,13 @@ func TestIntakeAnswersInKeys(t *testing.T) {
 		{"no health term", postJSON(page, `{"newsletter_opt_in":true}`), nil, []string{"procedure:psychotherapy"}},
 	}
 	checkTerms(t, in, tests)
+
+	// A "no" says which question was answered, not the answer.
+	for _, fd := range in.Inspect(postJSON(page, `{"previously_in_therapy":"no"}`)).Findings {
+		if fd.Term == "psychotherapy" && !fd.Negated {
+			t.Errorf("previously_in_therapy=no: finding not negated: %+v", fd)
+		}
+	}
 
 	// The finding names the key as its field.
 	ins := in.Inspect(postJSON(page, `{"previously_in_therapy":"yes"}`))

@@ -93,6 +93,10 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 			// ("Cf", "MS" inside base64).
 			continue
 		}
+		if splitFromOpaque(f) {
+			// The words of a path segment that was a token ("/u/Xk9fQ2...").
+			continue
+		}
 		fc := &fieldContext{f: f, i: i, pathOf: pathOfField}
 
 		in.detectPeople(fc, sig.host, add)
@@ -100,6 +104,16 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 			// A host name is the site's name, not a health fact about
 			// the visitor: "telehealth.clinic.example".
 			in.detectTerms(f.Value, f.Value, fc, false, 0.9, add)
+		}
+		answer := intakeAnswer(f.Key, f.Value)
+		// A key scanned below names the question a yes/no value answers:
+		// with a no, its terms are reported negated.
+		keyAdd := add
+		if answer == answerNo {
+			keyAdd = func(d detection) {
+				d.Negated = true
+				add(d)
+			}
 		}
 		keyInChain := false
 		for _, step := range f.Chain {
@@ -115,14 +129,15 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 			// Keys are short and abbreviated ("pid", "duration_ms"): an
 			// ambiguous term in a key is almost never health, so only
 			// unambiguous terms count there.
-			in.detectTerms(name, name, fc, true, 0.7, add)
+			in.detectTerms(name, name, fc, true, 0.7, keyAdd)
 		}
 		if f.Key != "" && !keyInChain && !scannedSteps["key:"+f.Key] {
 			scannedSteps["key:"+f.Key] = true
-			in.detectTerms(f.Key, f.Key, fc, true, 0.7, add)
+			in.detectTerms(f.Key, f.Key, fc, true, 0.7, keyAdd)
 		}
-		if f.Key != "" && isAffirmative(f.Value) {
-			in.detectKeyAnswer(fc, add)
+		if answer != answerNone {
+			in.detectKeyAnswer(fc, keyAdd)
+			detectIntakeKey(fc, keyAdd)
 		}
 		in.detectCodes(fc, add)
 	}
@@ -238,8 +253,17 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 		add(d)
 	}
 	detectHashedKeys(fc, host, hits, add)
+	var buf [4][2]int
+	opaque := buf[:0]
+	if len(ids) > 0 {
+		opaque = opaqueSpans(f.Value, opaque)
+	}
 	for _, m := range ids {
 		if !plausibleIdentifier(*f, m) {
+			continue
+		}
+		if m.Kind != phiproxy.KindEmail && within(m.Start, m.End, opaque) {
+			// Digits inside a token or hash are not a phone or a card.
 			continue
 		}
 		if m.Kind != phiproxy.KindEmail && within(m.Start, m.End, emails) {
@@ -483,7 +507,8 @@ func isDigits(s string) bool {
 
 // detectTerms finds dictionary terms in text (a value, or the keys along
 // the field's path). Ambiguous terms are skipped under a vetoing key or
-// when skipAmbiguous is set, and otherwise wait for context.
+// when skipAmbiguous is set, and otherwise wait for context. Opaque
+// tokens (random base64, hex, UUIDs; see opaqueSpans) are not searched.
 func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbiguous bool, score float64, add func(detection)) {
 	if text == "" {
 		return
@@ -492,7 +517,30 @@ func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbig
 	if strings.Contains(text, "://") {
 		hosts = hostSpans(text)
 	}
-	for _, m := range in.matcher.FindNested(text) {
+	var buf [4][2]int
+	opaque := opaqueSpans(text, buf[:0])
+	if len(opaque) == 0 {
+		in.detectTermsIn(text, 0, hosts, field, fc, skipAmbiguous, score, add)
+		return
+	}
+	at := 0
+	for _, sp := range opaque {
+		if sp[0] > at {
+			in.detectTermsIn(text[at:sp[0]], at, hosts, field, fc, skipAmbiguous, score, add)
+		}
+		at = sp[1]
+	}
+	if at < len(text) {
+		in.detectTermsIn(text[at:], at, hosts, field, fc, skipAmbiguous, score, add)
+	}
+}
+
+// detectTermsIn is detectTerms over part, which starts at byte off of the
+// searched text.
+func (in *Inspector) detectTermsIn(part string, off int, hosts [][2]int, field string, fc *fieldContext, skipAmbiguous bool, score float64, add func(detection)) {
+	for _, m := range in.matcher.FindNested(part) {
+		m.Start += off
+		m.End += off
 		t := m.Term
 		if t == nil {
 			continue
@@ -501,6 +549,11 @@ func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbig
 			continue
 		}
 		if t.Ambiguous && (skipAmbiguous || fc.vetoKey()) {
+			continue
+		}
+		if t.Ambiguous && m.Enclosed && t.Kind == phiproxy.KindSymptom {
+			// An everyday symptom word takes the sense of the term
+			// around it: "Pain Medicine" is a specialty, not pain.
 			continue
 		}
 		if isAbbreviation(t.Term) && isMixedCase(m.Text) {
@@ -537,16 +590,88 @@ func termDetection(t *dict.Term, kind phiproxy.Kind, text, field string, start, 
 }
 
 // affirmativeValues are the answers a form or SDK sends for a ticked box
-// or a "yes".
-var affirmativeValues = wordSet("yes", "y", "true", "1", "checked", "on", "selected")
+// or a "yes"; negativeValues those for an unticked box or a "no".
+var (
+	affirmativeValues = wordSet("yes", "y", "true", "1", "checked", "on", "selected")
+	negativeValues    = wordSet("no", "n", "false", "0", "unchecked", "none", "off")
+)
 
-// isAffirmative reports whether a value is a yes-like answer.
-func isAffirmative(v string) bool {
-	v = strings.TrimSpace(v)
-	if len(v) > 8 {
-		return false
+// answer is what a yes/no value says.
+type answer int
+
+const (
+	answerNone answer = iota // not a yes/no value
+	answerYes
+	answerNo
+)
+
+// intakeAnswer reads a field as a yes/no intake answer: a yes-like or
+// no-like value under a key, or a count under a key that asks how much
+// ("alcohol_per_week": "3" is a yes, "0" a no).
+func intakeAnswer(key, v string) answer {
+	if key == "" {
+		return answerNone
 	}
-	return affirmativeValues[strings.ToLower(v)]
+	v = strings.TrimSpace(v)
+	if len(v) > 9 {
+		return answerNone
+	}
+	v = strings.ToLower(v)
+	switch {
+	case affirmativeValues[v]:
+		return answerYes
+	case negativeValues[v]:
+		return answerNo
+	case isDigits(v) && len(v) <= 3 && anyWordIn(key, quantityKeyWords):
+		return answerYes
+	}
+	return answerNone
+}
+
+// quantityKeyWords mark a key that asks for a count.
+var quantityKeyWords = wordSet("per", "week", "weekly", "day", "daily", "month", "count", "amount", "frequency", "times", "drinks", "packs")
+
+// intakeTerm is what a health question named by a key word is about.
+type intakeTerm struct {
+	term, category string
+}
+
+// intakeKeyWords are words of intake-form keys that ask a health
+// question without naming a dictionary term: "smoker", "pregnant",
+// "tobacco_use", "alcohol_per_week". They count only with a yes/no answer.
+var intakeKeyWords = map[string]intakeTerm{
+	"smoker": {"tobacco use", "substance_use"}, "smokers": {"tobacco use", "substance_use"},
+	"smoking": {"tobacco use", "substance_use"}, "smokes": {"tobacco use", "substance_use"},
+	"tobacco": {"tobacco use", "substance_use"}, "cigarettes": {"tobacco use", "substance_use"},
+	"nicotine": {"tobacco use", "substance_use"}, "vape": {"tobacco use", "substance_use"},
+	"vaping": {"tobacco use", "substance_use"}, "vapes": {"tobacco use", "substance_use"},
+	"alcohol": {"alcohol use", "substance_use"}, "drinker": {"alcohol use", "substance_use"},
+	"drinking": {"alcohol use", "substance_use"}, "drinks": {"alcohol use", "substance_use"},
+	"cannabis": {"cannabis use", "substance_use"}, "marijuana": {"cannabis use", "substance_use"},
+	"pregnant": {"pregnancy", "reproductive"}, "pregnancy": {"pregnancy", "reproductive"},
+	"breastfeeding": {"breastfeeding", "reproductive"}, "lactating": {"breastfeeding", "reproductive"},
+	"sexually": {"sexual activity", "sexual_health"},
+}
+
+// detectIntakeKey reports the health question a yes/no answer's key asks
+// when the key names no dictionary term: smoker=no, {"pregnant": true}.
+// The finding is a condition with the key as its field.
+func detectIntakeKey(fc *fieldContext, add func(detection)) {
+	key := innerKey(fc.f.Key)
+	if fc.vetoKey() {
+		return
+	}
+	eachWord(key, 16, func(w string) bool {
+		it, ok := intakeKeyWords[w]
+		if !ok {
+			return true
+		}
+		add(detection{Finding: phiproxy.Finding{
+			Kind: phiproxy.KindCondition, Term: it.term, Value: key, Path: fc.path(), Field: key,
+			Category: it.category, Source: phiproxy.SourceDictionary, Score: 0.7,
+		}})
+		return false
+	})
 }
 
 // detectKeyAnswer reads an intake answer carried in a key name:

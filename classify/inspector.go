@@ -30,6 +30,16 @@
 //     intake answer (previously_in_therapy=yes, {"has_diabetes": true}):
 //     it is searched again, and ambiguous terms count too when the key or
 //     a parent says health. Such findings have the key as their Field.
+//     A no-like answer (no, n, false, 0, unchecked, none, off) gives the
+//     same findings marked Negated ({"has_diabetes": false} still says
+//     which question was answered), rated one severity level lower. Keys
+//     that ask a health question without naming a dictionary term
+//     (smoker, pregnant, tobacco_use, alcohol_per_week) are intake answers
+//     too; a count under a key that asks how much ("alcohol_per_week": 3)
+//     is a yes.
+//   - Opaque tokens are not searched for words: random-looking base64,
+//     hex, UUIDs and IDs (see opaqueSpans), nor the words a URL path
+//     segment made of one is split into.
 //   - Not searched for terms: host names, whether the request's, a
 //     Referer's or Origin's, one of a URL inside a value or text, or a
 //     bare host name under a host key ("dh"): "telehealth.clinic.example"
@@ -58,6 +68,7 @@
 //	third    no   persona value hashed, to an ad platform                     high
 //	third    no   person identifier alone                                     medium
 //	third    no   provider identifier (NPI, DEA, a clinician's name)         low
+//	any      any  an intake answer that says no (Negated): one level lower
 //	unknown  no   the third-party rank one level lower (never below info)
 //
 // "Unknown" is a destination nothing placed: no --site, no Referer or
@@ -290,6 +301,7 @@ func rate(ds []detection, dest phiproxy.Destination, authenticated bool) []phipr
 			BAA:           dest.BAA,
 			Category:      dest.Category,
 			Authenticated: authenticated,
+			Negated:       d.Negated,
 		})
 	}
 	return out

@@ -7,7 +7,8 @@ type findingClass int
 
 const (
 	// classHealth is health information: medications, conditions,
-	// procedures, specialties (terms, condition-page URLs, event names).
+	// procedures, specialties, symptoms (terms, condition-page URLs,
+	// event names, intake answers).
 	classHealth findingClass = iota
 	// classPerson identifies a person: email, phone, SSN, date of birth,
 	// ZIP, address, name, MRN, member ID, card, IP address, and any test
@@ -59,6 +60,10 @@ type severityFacts struct {
 	// Authenticated is true when the request came from a page of a
 	// first-party origin that carried cookies or Authorization headers.
 	Authenticated bool
+	// Negated is true for an intake answer that says no: it tells which
+	// health question was answered, not that the person has the
+	// condition, so it ranks one level below the same answer as a yes.
+	Negated bool
 }
 
 // severityOf rates one finding by the table in the package documentation
@@ -68,13 +73,17 @@ func severityOf(s severityFacts) phiproxy.Severity {
 		return phiproxy.Info
 	}
 	if s.BAA {
+		if s.Negated {
+			return phiproxy.Info
+		}
 		return phiproxy.Low
 	}
 	sev := thirdPartySeverity(s)
-	if s.Party != phiproxy.ThirdParty {
-		if sev > phiproxy.Info {
-			sev--
-		}
+	if s.Party != phiproxy.ThirdParty && sev > phiproxy.Info {
+		sev--
+	}
+	if s.Negated && sev > phiproxy.Info {
+		sev--
 	}
 	return sev
 }

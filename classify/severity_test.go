@@ -42,6 +42,11 @@ func TestSeverityTable(t *testing.T) {
 		{"unknown provider id", severityFacts{Class: classProvider, Party: unknown}, phiproxy.Info},
 		{"unknown with BAA", severityFacts{Class: classHealth, FlowHasHealth: true, Party: unknown, BAA: true}, phiproxy.Low},
 		{"empty party is unknown", severityFacts{Class: classHealth, FlowHasHealth: true}, phiproxy.Medium},
+		{"negated health with identifier in flow", severityFacts{Class: classHealth, FlowHasHealth: true, FlowHasPerson: true, Party: third, Negated: true}, phiproxy.High},
+		{"negated health alone", severityFacts{Class: classHealth, FlowHasHealth: true, Party: third, Negated: true}, phiproxy.Medium},
+		{"negated health to unknown", severityFacts{Class: classHealth, FlowHasHealth: true, Party: unknown, Negated: true}, phiproxy.Low},
+		{"negated health with BAA", severityFacts{Class: classHealth, FlowHasHealth: true, Party: third, BAA: true, Negated: true}, phiproxy.Info},
+		{"negated health first party", severityFacts{Class: classHealth, FlowHasHealth: true, Party: first, Negated: true}, phiproxy.Info},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +66,7 @@ func TestClassOf(t *testing.T) {
 		{phiproxy.KindCondition, classHealth},
 		{phiproxy.KindProcedure, classHealth},
 		{phiproxy.KindSpecialty, classHealth},
+		{phiproxy.KindSymptom, classHealth},
 		{phiproxy.KindEmail, classPerson},
 		{phiproxy.KindIP, classPerson},
 		{phiproxy.KindFreeText, classPerson},

@@ -15,7 +15,7 @@ import (
 // csvColumns are the findings.csv header: the json names of
 // store.FindingRow, in the same order.
 var csvColumns = []string{"flow_id", "time", "method", "url", "host", "party", "vendor", "vendor_category", "baa",
-	"kind", "term", "value", "path", "category", "severity", "source", "score", "page", "phase", "authenticated", "consent", "consent_violation", "field", "match_start", "match_end"}
+	"kind", "term", "value", "path", "category", "severity", "source", "score", "page", "phase", "authenticated", "consent", "consent_violation", "field", "match_start", "match_end", "negated"}
 
 // findingsJSONWriter streams a JSON array of rows.
 type findingsJSONWriter struct {
@@ -65,7 +65,7 @@ func csvRecord(r store.FindingRow) []string {
 		cell(string(r.Party)), cell(r.Vendor), cell(r.VendorCategory), strconv.FormatBool(r.BAA),
 		cell(string(r.Kind)), cell(r.Term), cell(r.Value), cell(r.Path), cell(r.Category), r.Severity.String(),
 		cell(string(r.Source)), strconv.FormatFloat(r.Score, 'f', -1, 64), cell(r.Page), cell(r.Phase), strconv.FormatBool(r.Authenticated), cell(r.Consent), strconv.FormatBool(r.ConsentViolation), cell(r.Field),
-		strconv.Itoa(r.MatchStart), strconv.Itoa(r.MatchEnd),
+		strconv.Itoa(r.MatchStart), strconv.Itoa(r.MatchEnd), strconv.FormatBool(r.Negated),
 	}
 }
 

@@ -38,14 +38,16 @@ var kindNames = map[phiproxy.Kind]string{
 	phiproxy.KindName: "name", phiproxy.KindMRN: "medical record number", phiproxy.KindMemberID: "health-plan member ID",
 	phiproxy.KindNPI: "provider NPI number", phiproxy.KindDEA: "DEA number", phiproxy.KindCard: "payment card number",
 	phiproxy.KindIP: "IP address", phiproxy.KindMedication: "medication", phiproxy.KindCondition: "condition or diagnosis",
-	phiproxy.KindProcedure: "medical procedure", phiproxy.KindSpecialty: "provider specialty", phiproxy.KindFreeText: "free text",
+	phiproxy.KindProcedure: "medical procedure", phiproxy.KindSpecialty: "provider specialty", phiproxy.KindSymptom: "symptom or complaint",
+	phiproxy.KindFreeText: "free text",
 }
 
 // kindOrder puts identifiers before health information in tables.
 var kindOrder = []phiproxy.Kind{
 	phiproxy.KindName, phiproxy.KindEmail, phiproxy.KindPhone, phiproxy.KindAddress, phiproxy.KindZIP, phiproxy.KindDOB,
 	phiproxy.KindSSN, phiproxy.KindMRN, phiproxy.KindMemberID, phiproxy.KindCard, phiproxy.KindIP, phiproxy.KindNPI, phiproxy.KindDEA,
-	phiproxy.KindMedication, phiproxy.KindCondition, phiproxy.KindProcedure, phiproxy.KindSpecialty, phiproxy.KindFreeText,
+	phiproxy.KindMedication, phiproxy.KindCondition, phiproxy.KindProcedure, phiproxy.KindSpecialty, phiproxy.KindSymptom,
+	phiproxy.KindFreeText,
 }
 
 func kindName(k phiproxy.Kind) string {
@@ -292,6 +294,8 @@ type reportFinding struct {
 	Severity, Kind, Term, Field, Chain string
 	Category, Source, Score            string
 	Before, Match, After               string
+	// Negated marks an intake answer that said no.
+	Negated bool
 }
 
 // reportFlowFor builds a flow's section from the redacted flow.
@@ -340,6 +344,7 @@ func reportFindingFor(fd phiproxy.Finding) reportFinding {
 	rf := reportFinding{
 		Severity: fd.Severity.String(), Kind: kindName(fd.Kind), Term: fd.Term, Field: chain[len(chain)-1], Chain: fd.Path,
 		Category: strings.ReplaceAll(fd.Category, "_", " "), Source: string(fd.Source), Score: fmt.Sprintf("%.2f", fd.Score),
+		Negated: fd.Negated,
 	}
 	rf.Before, rf.Match, rf.After = inContext(fd)
 	return rf

@@ -186,3 +186,28 @@ func FuzzInContext(f *testing.F) {
 		}
 	})
 }
+
+// TestReportMarksNegated: an intake answer that said no is marked as such
+// in report.html, and a symptom is named in plain words.
+func TestReportMarksNegated(t *testing.T) {
+	no := phiproxy.Finding{Kind: phiproxy.KindCondition, Term: "diabetes", Value: "diabetes", Path: "body > json:$.has_diabetes", Field: "has_diabetes", Start: 4, End: 12, Severity: phiproxy.Medium, Negated: true}
+	yes := phiproxy.Finding{Kind: phiproxy.KindSymptom, Term: "trouble sleeping", Value: "trouble sleeping", Path: "body > form:blocks", Field: "I have trouble sleeping", Start: 7, End: 23, Severity: phiproxy.High}
+	render := func(fd phiproxy.Finding) string {
+		var b bytes.Buffer
+		rw := &reportWriter{w: &b}
+		if err := rw.add(reportFlow{ID: 1, Method: "POST", URL: "https://x.example/", Findings: []reportFinding{reportFindingFor(fd)}}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	if out := render(no); !strings.Contains(out, "answered no") {
+		t.Errorf("negated finding: no \"answered no\" marker in\n%s", out)
+	}
+	out := render(yes)
+	if strings.Contains(out, "answered no") {
+		t.Errorf("affirmed finding marked as answered no")
+	}
+	if !strings.Contains(out, "symptom or complaint") {
+		t.Errorf("symptom kind not named in plain words in\n%s", out)
+	}
+}

@@ -276,13 +276,13 @@ func (s *Store) attach(ctx context.Context, d *FlowDetail, min phiproxy.Severity
 	return wrows.Err()
 }
 
-const findingCols = `f.flow_id, f.kind, f.term, f.value, f.path, f.field, f.match_start, f.match_end, f.category, f.source, f.score, f.severity, f.consent_violation`
+const findingCols = `f.flow_id, f.kind, f.term, f.value, f.path, f.field, f.match_start, f.match_end, f.category, f.source, f.score, f.severity, f.consent_violation, f.negated`
 
 func scanFinding(rows *sql.Rows) (phiproxy.Finding, error) {
 	var fd phiproxy.Finding
 	var kind, source string
 	var sev int
-	err := rows.Scan(&fd.FlowID, &kind, &fd.Term, &fd.Value, &fd.Path, &fd.Field, &fd.Start, &fd.End, &fd.Category, &source, &fd.Score, &sev, &fd.ConsentViolation)
+	err := rows.Scan(&fd.FlowID, &kind, &fd.Term, &fd.Value, &fd.Path, &fd.Field, &fd.Start, &fd.End, &fd.Category, &source, &fd.Score, &sev, &fd.ConsentViolation, &fd.Negated)
 	if err != nil {
 		return fd, fmt.Errorf("read finding: %w", err)
 	}
@@ -324,6 +324,9 @@ type FindingRow struct {
 	Field      string `json:"field"`
 	MatchStart int    `json:"match_start"`
 	MatchEnd   int    `json:"match_end"`
+	// Negated marks an intake answer that says no (see
+	// phiproxy.Finding.Negated).
+	Negated bool `json:"negated"`
 }
 
 // Row joins a finding with the flow it belongs to.
@@ -336,7 +339,7 @@ func Row(f *phiproxy.Flow, d phiproxy.Destination, fd phiproxy.Finding) FindingR
 		FlowID: f.ID, Time: f.Start.UTC(), Method: f.Request.Method, URL: f.Request.URL, Host: host,
 		Party: d.Party, Vendor: d.Vendor, VendorCategory: d.Category, BAA: d.BAA,
 		Kind: fd.Kind, Term: fd.Term, Value: fd.Value, Path: fd.Path, Category: fd.Category,
-		Severity: fd.Severity, Source: fd.Source, Score: fd.Score, Page: f.Page, Phase: f.Phase, Authenticated: f.Authenticated, Consent: f.Consent, ConsentViolation: fd.ConsentViolation,
+		Severity: fd.Severity, Negated: fd.Negated, Source: fd.Source, Score: fd.Score, Page: f.Page, Phase: f.Phase, Authenticated: f.Authenticated, Consent: f.Consent, ConsentViolation: fd.ConsentViolation,
 		Field: fd.Field, MatchStart: fd.Start, MatchEnd: fd.End,
 	}
 }
@@ -367,7 +370,7 @@ func (s *Store) EachFinding(ctx context.Context, f Filter, fn func(FindingRow) e
 		var r FindingRow
 		var kind, source, start, party string
 		var sev int
-		if err := rows.Scan(&r.FlowID, &kind, &r.Term, &r.Value, &r.Path, &r.Field, &r.MatchStart, &r.MatchEnd, &r.Category, &source, &r.Score, &sev, &r.ConsentViolation,
+		if err := rows.Scan(&r.FlowID, &kind, &r.Term, &r.Value, &r.Path, &r.Field, &r.MatchStart, &r.MatchEnd, &r.Category, &source, &r.Score, &sev, &r.ConsentViolation, &r.Negated,
 			&start, &r.Method, &r.URL, &r.Host, &party, &r.Vendor, &r.VendorCategory, &r.BAA, &r.Page, &r.Phase, &r.Authenticated, &r.Consent); err != nil {
 			return fmt.Errorf("read finding: %w", err)
 		}

@@ -161,8 +161,8 @@ const (
 	) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?,?,?,?,?)`
 	insertMessageSQL = `INSERT INTO ws_messages (flow_id, seq, time, from_client, binary, data, truncated) VALUES (?,?,?,?,?,?,?)`
 	insertFindingSQL = `INSERT INTO findings (
-		flow_id, kind, term, value, path, field, match_start, match_end, category, source, score, severity, consent_violation
-	) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
+		flow_id, kind, term, value, path, field, match_start, match_end, category, source, score, severity, consent_violation, negated
+	) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	updateStatsSQL = `UPDATE runs SET seen = seen + ?, inspected = inspected + ?, flagged = flagged + ?, dropped = dropped + ? WHERE id = ?`
 )
 
@@ -269,7 +269,7 @@ func (in *inserts) flow(ctx context.Context, runID int64, rec Record) (int64, er
 	}
 	for _, fd := range ins.Findings {
 		a.reset()
-		a.add(id, string(fd.Kind), fd.Term, fd.Value, fd.Path, fd.Field, int64(fd.Start), int64(fd.End), fd.Category, string(fd.Source), fd.Score, int64(fd.Severity), fd.ConsentViolation)
+		a.add(id, string(fd.Kind), fd.Term, fd.Value, fd.Path, fd.Field, int64(fd.Start), int64(fd.End), fd.Category, string(fd.Source), fd.Score, int64(fd.Severity), fd.ConsentViolation, fd.Negated)
 		if _, err := in.findings.ExecContext(ctx, *a); err != nil {
 			return 0, fmt.Errorf("insert finding: %w", err)
 		}

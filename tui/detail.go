@@ -111,6 +111,10 @@ func (v detailView) render() string {
 		if fd.Category != "" {
 			cat = "  " + esc(fd.Category)
 		}
+		if fd.Negated {
+			// An intake answer that said no: the question, not the condition.
+			cat += "  [yellow]answered no[-]"
+		}
 		violation := ""
 		if fd.ConsentViolation {
 			violation = "  [red::b]CONSENT VIOLATION[-:-:-]"

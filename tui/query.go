@@ -31,7 +31,7 @@ var knownKinds = []phiproxy.Kind{
 	phiproxy.KindEmail, phiproxy.KindPhone, phiproxy.KindSSN, phiproxy.KindDOB, phiproxy.KindZIP,
 	phiproxy.KindAddress, phiproxy.KindName, phiproxy.KindMRN, phiproxy.KindMemberID, phiproxy.KindNPI,
 	phiproxy.KindDEA, phiproxy.KindCard, phiproxy.KindIP, phiproxy.KindMedication, phiproxy.KindCondition,
-	phiproxy.KindProcedure, phiproxy.KindSpecialty, phiproxy.KindFreeText,
+	phiproxy.KindProcedure, phiproxy.KindSpecialty, phiproxy.KindSymptom, phiproxy.KindFreeText,
 }
 
 // maxQueryLen bounds the filter text so a paste cannot build a huge query.

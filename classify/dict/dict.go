@@ -1,6 +1,6 @@
 // Package dict holds the health-term dictionaries of phiproxy
-// (medications, conditions, procedures, provider specialties) and matches
-// them in decoded field values.
+// (medications, conditions, procedures, provider specialties, symptoms)
+// and matches them in decoded field values.
 //
 // A Dictionary is a mutable collection of Terms loaded from the embedded
 // lists, user TSV files, RxNorm RXNCONSO.RRF or the CMS ICD-10-CM order
@@ -38,6 +38,7 @@ var kinds = map[string]phiproxy.Kind{
 	"condition":  phiproxy.KindCondition,
 	"procedure":  phiproxy.KindProcedure,
 	"specialty":  phiproxy.KindSpecialty,
+	"symptom":    phiproxy.KindSymptom,
 }
 
 // Term is one health term. Terms handed out by a Dictionary or Matcher are
@@ -46,7 +47,7 @@ type Term struct {
 	// Term is the name as written in its source ("Zoloft").
 	Term string
 	// Kind is one of the health kinds (medication, condition, procedure,
-	// specialty).
+	// specialty, symptom).
 	Kind phiproxy.Kind
 	// Canonical is the lower-case form findings report ("sertraline" for
 	// "Zoloft"). Never empty: it defaults to the lower-cased Term.
@@ -288,7 +289,7 @@ func parseRow(line string) (Term, error) {
 	}
 	kind, ok := kinds[strings.ToLower(cols[1])]
 	if !ok {
-		return Term{}, fmt.Errorf("unknown kind %q (want medication, condition, procedure or specialty)", cols[1])
+		return Term{}, fmt.Errorf("unknown kind %q (want medication, condition, procedure, specialty or symptom)", cols[1])
 	}
 	t := Term{
 		Term:        cols[0],

@@ -498,7 +498,7 @@ func TestEmbeddedContent(t *testing.T) {
 		t.Fatalf("Embedded: %v", err)
 	}
 	counts := d.Counts()
-	for _, k := range []phiproxy.Kind{phiproxy.KindMedication, phiproxy.KindCondition, phiproxy.KindProcedure, phiproxy.KindSpecialty} {
+	for _, k := range []phiproxy.Kind{phiproxy.KindMedication, phiproxy.KindCondition, phiproxy.KindProcedure, phiproxy.KindSpecialty, phiproxy.KindSymptom} {
 		if counts[k] == 0 {
 			t.Errorf("embedded %s terms: got 0", k)
 		}

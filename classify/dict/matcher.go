@@ -94,7 +94,10 @@ func pluralIes(key string) string {
 
 // Build compiles the dictionary into a Matcher. The Matcher keeps the
 // dictionary's Terms; later additions to d do not change it. Every term
-// name and alias is matched; "-y" terms also match their "-ies" plural.
+// name and alias is matched; "-y" terms also match their "-ies" plural;
+// symptoms also match their everyday variants ("cannot sleep" for "can't
+// sleep", "I feel so hopeless" for "feeling hopeless"; see
+// symptomVariants).
 // Not-health phrases are matched like terms and swallow what they enclose.
 func (d *Dictionary) Build() (*Matcher, error) {
 	if len(d.terms) >= math.MaxInt32-1 {
@@ -112,6 +115,7 @@ func (d *Dictionary) Build() (*Matcher, error) {
 		}
 		keys[key] = c
 	}
+	var symptomCodes []*Term
 	for i, t := range m.terms {
 		k := normalizeKey(t.Term)
 		put(k, candidate{int32(i), false})
@@ -121,15 +125,27 @@ func (d *Dictionary) Build() (*Matcher, error) {
 			put(ak, candidate{int32(i), true})
 			put(pluralIes(ak), candidate{int32(i), true})
 		}
-		if t.Kind == phiproxy.KindCondition {
-			for _, c := range t.Codes {
-				if !validICDCode(c) {
-					continue
+		switch t.Kind {
+		case phiproxy.KindSymptom:
+			for _, name := range append([]string{t.Term}, t.Aliases...) {
+				for _, v := range symptomVariants(normalizeKey(name)) {
+					put(v, candidate{int32(i), true})
 				}
-				ck := codeKey(c)
-				if old, ok := m.codes[ck]; !ok || preferForCode(t, old) {
-					m.codes[ck] = t
-				}
+			}
+			symptomCodes = append(symptomCodes, t)
+		case phiproxy.KindCondition:
+			m.addCodes(t)
+		}
+	}
+	// A code names a condition first; a symptom answers only the codes no
+	// condition carries (R45.2 "unhappiness", not R07.9 "chest pain").
+	for _, t := range symptomCodes {
+		for _, c := range t.Codes {
+			if !validICDCode(c) {
+				continue
+			}
+			if _, ok := m.codes[codeKey(c)]; !ok {
+				m.codes[codeKey(c)] = t
 			}
 		}
 	}
@@ -147,6 +163,20 @@ func (d *Dictionary) Build() (*Matcher, error) {
 		return nil, fmt.Errorf("build matcher: %w", err)
 	}
 	return m, nil
+}
+
+// addCodes makes the condition t answer its ICD-10-CM codes, unless
+// another condition is preferred for one (preferForCode).
+func (m *Matcher) addCodes(t *Term) {
+	for _, c := range t.Codes {
+		if !validICDCode(c) {
+			continue
+		}
+		ck := codeKey(c)
+		if old, ok := m.codes[ck]; !ok || preferForCode(t, old) {
+			m.codes[ck] = t
+		}
+	}
 }
 
 // preferForCode reports whether t should answer a code lookup instead of

@@ -55,12 +55,12 @@ var findingContract = []findingKey{
 	{key: "vendor", typ: jsonString},
 	{key: "vendor_category", typ: jsonString, values: []string{"advertising", "analytics", "session_replay", "chat", "tag_manager", "cdn", "error_monitoring", "marketing", "consent", ""}},
 	{key: "baa", typ: jsonBool},
-	{key: "kind", typ: jsonString, values: []string{"email", "phone", "ssn", "dob", "zip", "address", "name", "mrn", "member_id", "npi", "dea", "card", "ip", "medication", "condition", "procedure", "specialty", "free_text"}},
+	{key: "kind", typ: jsonString, values: []string{"email", "phone", "ssn", "dob", "zip", "address", "name", "mrn", "member_id", "npi", "dea", "card", "ip", "medication", "condition", "procedure", "specialty", "symptom", "free_text"}},
 	{key: "term", typ: jsonString},
 	{key: "value", typ: jsonString},
 	{key: "path", typ: jsonString},
 	// Empty for findings that are not health terms (an email).
-	{key: "category", typ: jsonString, values: []string{"mental_health", "substance_use", "reproductive", "sexual_health", "hiv_sti", "oncology", "genetic", "general", ""}},
+	{key: "category", typ: jsonString, values: []string{"mental_health", "substance_use", "reproductive", "sexual_health", "hiv_sti", "oncology", "genetic", "general", "provider", ""}},
 	{key: "severity", typ: jsonString, values: []string{"critical", "high", "medium", "low", "info"}},
 	{key: "source", typ: jsonString, values: []string{"dictionary", "pattern", "persona", "shape"}},
 	{key: "score", typ: jsonNumber},
@@ -70,6 +70,7 @@ var findingContract = []findingKey{
 	// Empty outside consent crawls.
 	{key: "consent", typ: jsonString, values: []string{"none", "reject", "accept", "gpc", ""}},
 	{key: "consent_violation", typ: jsonBool},
+	{key: "negated", typ: jsonBool},
 	{key: "field", typ: jsonString},
 	{key: "match_start", typ: jsonInt},
 	{key: "match_end", typ: jsonInt},
@@ -209,7 +210,7 @@ func (e *errorsOf) Errorf(format string, args ...any) {
 func TestFindingContractRejects(t *testing.T) {
 	good := `{"flow_id":7,"time":"2026-11-28T10:00:00.123Z","method":"GET","url":"https://t.test/p?e=a@b.co","host":"t.test",
 		"party":"third","vendor":"","vendor_category":"","baa":false,"kind":"email","term":"a@b.co","value":"a@b.co",
-		"path":"query:e","category":"","severity":"medium","source":"pattern","score":0.9,"authenticated":false,"consent":"","consent_violation":false,"field":"x a@b.co","match_start":2,"match_end":8}`
+		"path":"query:e","category":"","severity":"medium","source":"pattern","score":0.9,"authenticated":false,"consent":"","consent_violation":false,"negated":false,"field":"x a@b.co","match_start":2,"match_end":8}`
 	parse := func(s string) map[string]any {
 		dec := json.NewDecoder(strings.NewReader(s))
 		dec.UseNumber()

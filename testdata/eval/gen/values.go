@@ -20,6 +20,7 @@ func med(term string) label                       { return label{"medication", t
 func cond(term string) label                      { return label{"condition", term} }
 func proc(term string) label                      { return label{"procedure", term} }
 func spec(term string) label                      { return label{"specialty", term} }
+func sym(term string) label                       { return label{"symptom", term} }
 
 // pages are condition, service and doctor-search pages of health sites.
 var pages = []health{
@@ -104,7 +105,7 @@ var texts = []health{
 	h("I was diagnosed with bipolar disorder last spring", "", cond("bipolar disorder")),
 	h("previously in therapy for panic disorder", "", cond("panic disorder"), proc("psychotherapy")),
 	h("can I get mifepristone by mail", "", med("mifepristone")),
-	h("my lisinopril dose makes me dizzy", "", med("lisinopril")),
+	h("my lisinopril dose makes me dizzy", "", med("lisinopril"), sym("dizziness")),
 	h("question about my tamoxifen side effects", "", med("tamoxifen")),
 	h("I think I have chlamydia, can I be tested this week", "", cond("chlamydia")),
 	// "today" is also the Today contraceptive sponge: with chlamydia as
@@ -115,7 +116,7 @@ var texts = []health{
 	h("my son takes Abilify and Seroquel", "", med("aripiprazole"), med("quetiapine")),
 	h("I am struggling with opioid use disorder", "", cond("opioid use disorder")),
 	h("how long does chemotherapy take", "", proc("chemotherapy")),
-	h("need Plan B after a condom broke", "", med("levonorgestrel")),
+	h("need Plan B after a condom broke", "", med("levonorgestrel"), sym("condom broke")),
 	h("my atorvastatin prescription ran out", "", med("atorvastatin")),
 	h("Does Vyvanse interact with Ambien?", "", med("lisdexamfetamine"), med("zolpidem")),
 	h("I was prescribed Suboxone and keep Narcan at home", "", med("buprenorphine-naloxone"), med("naloxone")),
