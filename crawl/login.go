@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
@@ -107,24 +108,35 @@ func (c *crawler) signIn(l *Login) error {
 	if ok, err := evaluate[bool](c, fmt.Sprintf(submitLoginJS, form.Password)); err != nil || !ok {
 		return fmt.Errorf("crawl: login page %s: found no way to submit the form (%v)", l.URL, err)
 	}
-	c.settle(&res, "after signing in")
-	if shown, err := evaluate[bool](c, passwordVisibleJS); err == nil && !shown {
-		return nil
+	// The answer may take a while on a loaded machine or a slow portal:
+	// look again until it shows, for at most signInWait.
+	deadline := time.Now().Add(min(signInWait, c.cfg.PageTimeout))
+	for {
+		c.settle(&res, "after signing in")
+		if shown, err := evaluate[bool](c, passwordVisibleJS); err == nil && !shown {
+			return nil
+		}
+		if after, err := c.cookieNames(); err == nil && hasNew(before, after) && c.leftPage(res.FinalURL) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("crawl: signing in did not work: the login form is still shown (check the user, the password and --login-url)")
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
-	after, err := c.cookieNames()
-	if err != nil {
-		return err
-	}
-	newCookie := false
+}
+
+// signInWait bounds how long the crawl waits for a login to show.
+const signInWait = 10 * time.Second
+
+// hasNew reports whether after holds a name before does not.
+func hasNew(before, after []string) bool {
 	for _, n := range after {
 		if !slices.Contains(before, n) {
-			newCookie = true
+			return true
 		}
 	}
-	if c.leftPage(res.FinalURL) && newCookie {
-		return nil
-	}
-	return errors.New("crawl: signing in did not work: the login form is still shown (check the user, the password and --login-url)")
+	return false
 }
 
 // cookieNames lists the names of every cookie the browser holds.
