@@ -45,6 +45,9 @@ func TestConsentStates(t *testing.T) {
 				t.Fatal("no consent result")
 			}
 			t.Logf("%s: %+v", state, *res)
+			if res.TCString != chromiumtest.ConsentTCString || res.GPPString != chromiumtest.ConsentGPPString {
+				t.Errorf("consent strings: got TCF %q GPP %q, want the page's %q and %q", res.TCString, res.GPPString, chromiumtest.ConsentTCString, chromiumtest.ConsentGPPString)
+			}
 			if res.State != state || res.CMP != "cookieconsent3" || !res.PopupFound {
 				t.Errorf("consent result: got state %q CMP %q popup %v, want %q, cookieconsent3, a popup", res.State, res.CMP, res.PopupFound, state)
 			}

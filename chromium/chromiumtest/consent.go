@@ -111,7 +111,18 @@ func (s *ConsentSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// The consent strings the page's IAB TCF and GPP APIs report, as a
+// consent manager that implements them would.
+const (
+	ConsentTCString  = "CQHwzEAQHwzEAAHABBENBJFgAP_gAAAAAAAAIzQAAAAA"
+	ConsentGPPString = "DBABMA~CQHwzEAQHwzEAAHABBENBJFgAP_gAAAAAAAAIzQAAAAA"
+)
+
 const consentPage = `<!doctype html><html><head><title>Diabetes care</title>
+<script>
+window.__tcfapi = function (cmd, version, cb) { if (cmd === 'getTCData') cb({tcString: '` + ConsentTCString + `', gdprApplies: true}, true); };
+window.__gpp = function (cmd, cb) { const d = {gppString: '` + ConsentGPPString + `'}; if (cb) cb(d, true); return d; };
+</script>
 <link rel="stylesheet" href="/cc/cookieconsent.css">
 <script type="text/plain" data-category="analytics" src="https://` + ConsentGoodHost + `/a.js"></script>
 <script src="https://` + ConsentBadHost + `/px.js"></script>
