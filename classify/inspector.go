@@ -67,6 +67,7 @@
 //	third    no   health information (terms, condition pages, event names)   high
 //	third    no   persona value hashed, to an ad platform                     high
 //	third    no   person identifier alone                                     medium
+//	third    no   a name seen only by its shape in text, alone                low
 //	third    no   provider identifier (NPI, DEA, a clinician's name)         low
 //	any      any  an intake answer that says no (Negated): one level lower
 //	unknown  no   the third-party rank one level lower (never below info)
@@ -302,6 +303,7 @@ func rate(ds []detection, dest phiproxy.Destination, authenticated bool) []phipr
 			Category:      dest.Category,
 			Authenticated: authenticated,
 			Negated:       d.Negated,
+			WeakName:      d.Kind == phiproxy.KindName && d.Source == phiproxy.SourcePattern && d.Score < weakNameScore,
 		})
 	}
 	return out

@@ -60,11 +60,22 @@ type severityFacts struct {
 	// Authenticated is true when the request came from a page of a
 	// first-party origin that carried cookies or Authorization headers.
 	Authenticated bool
+	// WeakName is true for a name found only by its shape in free text
+	// (a listed given name and surname, with no "my name is", key or
+	// persona behind it): alone it is as likely a developer in release
+	// notes as a patient, so it ranks low unless health information goes
+	// with it.
+	WeakName bool
 	// Negated is true for an intake answer that says no: it tells which
 	// health question was answered, not that the person has the
 	// condition, so it ranks one level below the same answer as a yes.
 	Negated bool
 }
+
+// weakNameScore: ident scores a name standing alone in text, found by a
+// listed given name and surname only, below it (0.6); an introduced name
+// ("my name is …") or one under a name key scores above.
+const weakNameScore = 0.7
 
 // severityOf rates one finding by the table in the package documentation
 // (section Severity); TestSeverityTable pins every row.
@@ -102,6 +113,9 @@ func thirdPartySeverity(s severityFacts) phiproxy.Severity {
 		}
 		if s.Hashed && advertising {
 			return phiproxy.High
+		}
+		if s.WeakName {
+			return phiproxy.Low
 		}
 		return phiproxy.Medium
 	default:

@@ -19,6 +19,8 @@ func TestSeverityTable(t *testing.T) {
 		in   severityFacts
 		want phiproxy.Severity
 	}{
+		{"weak name alone", severityFacts{Class: classPerson, WeakName: true, FlowHasPerson: true, Party: third}, phiproxy.Low},
+		{"weak name with health", severityFacts{Class: classPerson, WeakName: true, FlowHasPerson: true, FlowHasHealth: true, Party: third}, phiproxy.Critical},
 		{"first party health+person", severityFacts{Class: classHealth, FlowHasHealth: true, FlowHasPerson: true, Party: first}, phiproxy.Info},
 		{"first party hashed persona to ads", severityFacts{Class: classPerson, Hashed: true, FlowHasPerson: true, Party: first, Category: "advertising"}, phiproxy.Info},
 		{"BAA health+person", severityFacts{Class: classHealth, FlowHasHealth: true, FlowHasPerson: true, Party: third, BAA: true}, phiproxy.Low},
