@@ -22,6 +22,20 @@ const (
 	DefaultMaxResponseBody int64 = 64 << 10
 )
 
+// Default time limits and connection cap, used when the corresponding
+// Config field is zero. They are generous for a browser on the same
+// machine and short enough that a client or origin that stops talking
+// cannot hold a connection, its file descriptor and its goroutines for
+// long.
+const (
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultHeaderTimeout    = 30 * time.Second
+	DefaultBodyIdleTimeout  = 30 * time.Second
+	DefaultIdleTimeout      = 2 * time.Minute
+	DefaultUpstreamTimeout  = 60 * time.Second
+	DefaultMaxConns         = 4096
+)
+
 // Config configures a Server. Only CA is required.
 type Config struct {
 	// CA issues the leaf certificates presented to the browser for
@@ -69,6 +83,31 @@ type Config struct {
 	// this way. It must be fast and safe for concurrent use; nil or an
 	// empty result adds nothing.
 	RequestHeaders func() http.Header
+	// HandshakeTimeout bounds an intercepted tunnel from the CONNECT's
+	// 200 to the end of the browser's TLS handshake (for a tunnel that
+	// speaks plain HTTP, to the end of its first request's headers).
+	// Zero means DefaultHandshakeTimeout (10 s).
+	HandshakeTimeout time.Duration
+	// HeaderTimeout bounds reading a request's headers, from its first
+	// byte, on a plain connection or inside a tunnel. Zero means
+	// DefaultHeaderTimeout (30 s).
+	HeaderTimeout time.Duration
+	// BodyIdleTimeout is how long a request body may send nothing before
+	// the exchange is abandoned: the browser gets a 408 and the flow an
+	// Error. Zero means DefaultBodyIdleTimeout (30 s).
+	BodyIdleTimeout time.Duration
+	// IdleTimeout is how long a keep-alive connection or an intercepted
+	// tunnel may wait for its next request before it is closed. Zero
+	// means DefaultIdleTimeout (2 min).
+	IdleTimeout time.Duration
+	// UpstreamTimeout bounds the wait for an origin's response headers
+	// once the request is sent; past it the browser gets a 504 and the
+	// flow an Error. Zero means DefaultUpstreamTimeout (60 s).
+	UpstreamTimeout time.Duration
+	// MaxConns caps the client connections open at once. A connection
+	// beyond it is answered 503 with the reason (for a CONNECT too) and
+	// closed. Zero means DefaultMaxConns (4096).
+	MaxConns int
 	// Logger receives the proxy's diagnostics, including goproxy's own.
 	// Nil discards them.
 	Logger *slog.Logger
@@ -102,6 +141,15 @@ func newSettings(cfg Config) (*settings, error) {
 	if cfg.MaxResponseBody == 0 {
 		cfg.MaxResponseBody = DefaultMaxResponseBody
 	}
+	if cfg.HandshakeTimeout < 0 || cfg.HeaderTimeout < 0 || cfg.BodyIdleTimeout < 0 || cfg.IdleTimeout < 0 || cfg.UpstreamTimeout < 0 || cfg.MaxConns < 0 {
+		return nil, fmt.Errorf("proxy: time limits and MaxConns must not be negative")
+	}
+	cfg.HandshakeTimeout = orDefault(cfg.HandshakeTimeout, DefaultHandshakeTimeout)
+	cfg.HeaderTimeout = orDefault(cfg.HeaderTimeout, DefaultHeaderTimeout)
+	cfg.BodyIdleTimeout = orDefault(cfg.BodyIdleTimeout, DefaultBodyIdleTimeout)
+	cfg.IdleTimeout = orDefault(cfg.IdleTimeout, DefaultIdleTimeout)
+	cfg.UpstreamTimeout = orDefault(cfg.UpstreamTimeout, DefaultUpstreamTimeout)
+	cfg.MaxConns = orDefault(cfg.MaxConns, DefaultMaxConns)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -129,6 +177,14 @@ func newSettings(cfg Config) (*settings, error) {
 		s.resolve[strings.ToLower(from)] = to
 	}
 	return s, nil
+}
+
+// orDefault is v, or def when v is zero.
+func orDefault[T time.Duration | int](v, def T) T {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 // checkResolveTarget accepts "ip" or "ip:port" (IPv6 in brackets with a
