@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
@@ -32,6 +34,7 @@ func newTransports(st *settings) (strict, loose *http.Transport) {
 			MaxIdleConnsPerHost:   256,
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   15 * time.Second,
+			ResponseHeaderTimeout: st.UpstreamTimeout,
 			ExpectContinueTimeout: time.Second,
 			// Bodies are forwarded as the origin encoded them.
 			DisableCompression: true,
@@ -55,6 +58,7 @@ type requestStart struct {
 	at            time.Time
 	connectTarget string
 	client        *trackedConn // inside a MITM'd tunnel only
+	conn          *trackedConn // the browser's connection, tunnelled or not; nil if unknown
 }
 
 // onRequest runs for every proxied request, plain or inside a MITM'd
@@ -63,7 +67,11 @@ func (s *Server) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Requ
 	start := requestStart{at: time.Now()}
 	if t, ok := ctx.UserData.(*tunnelInfo); ok {
 		start.connectTarget = t.target
-		start.client = t.client
+		start.client, start.conn = t.client, t.client
+		// Headers are read: the body's reader takes over the deadlines.
+		t.client.enter(stageBusy, 0)
+	} else {
+		start.conn = clientConn(req.Context())
 	}
 	// The ctx is per request (goproxy copies the tunnel's UserData into a
 	// fresh ctx for each request), so replacing UserData is safe.
@@ -135,9 +143,15 @@ func isUpgrade(h http.Header) bool {
 // are written by the transport's goroutines, hence mu; everything else is
 // written by the connection goroutine before or at finish.
 type exchange struct {
-	s    *Server
-	flow phiproxy.Flow
-	body *requestTap // nil when the request had no body
+	s      *Server
+	flow   phiproxy.Flow
+	body   *requestTap  // nil when the request had no body
+	tunnel *trackedConn // the MITM'd tunnel the request came through, or nil
+	// upgraded is set for a WebSocket, whose connection has no limits.
+	upgraded bool
+	// clientGone is set when the browser closed its tunnel before the
+	// origin answered.
+	clientGone atomic.Bool
 
 	mu         sync.Mutex
 	sent       time.Time // request fully written upstream
@@ -145,6 +159,7 @@ type exchange struct {
 	serverAddr string
 
 	rtStart time.Time
+	wrote   atomic.Bool // the request was written upstream whole
 	done    atomic.Bool
 	release func() // frees the upstream request's context; nil before RoundTrip
 }
@@ -158,7 +173,7 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	if start == nil {
 		start = &requestStart{at: time.Now()}
 	}
-	ex := &exchange{s: s}
+	ex := &exchange{s: s, tunnel: start.client}
 	s.active.Add(1)
 	ex.flow = phiproxy.Flow{
 		Start:         start.at,
@@ -177,6 +192,7 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	}
 	if req.Body != nil && req.Body != http.NoBody {
 		ex.body = newRequestTap(req.Body, s.s.MaxBody, req.ContentLength)
+		ex.body.conn, ex.body.idle = start.conn, s.s.BodyIdleTimeout
 		req.Body = ex.body
 		if small := req.ContentLength > 0 && req.ContentLength <= smallBody && req.ContentLength <= s.s.MaxBody; small && req.Header.Get("Expect") == "" {
 			// A small body the browser has already sent is read here, so
@@ -205,6 +221,7 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 			ex.mu.Lock()
 			ex.sent = time.Now()
 			ex.mu.Unlock()
+			ex.wrote.Store(true)
 		},
 		GotFirstResponseByte: func() {
 			ex.mu.Lock()
@@ -227,7 +244,17 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 		tr = s.loose
 	}
 	ex.rtStart = time.Now()
+	var watch *clientWatch
+	if start.client != nil {
+		watch = startWatch(start.client, ex.wrote.Load, func() {
+			ex.clientGone.Store(true)
+			cancel()
+		})
+	}
 	resp, err := tr.RoundTrip(out)
+	if watch != nil {
+		watch.stop()
+	}
 	if err != nil {
 		return ex.fail(req, err), nil
 	}
@@ -254,6 +281,8 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	switch {
 	case resp.StatusCode == http.StatusSwitchingProtocols:
 		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok && isUpgrade(resp.Header) {
+			ex.upgraded = true
+			start.client.unlimit()
 			resp.Body = s.newSocket(ex, resp, rwc)
 			return resp, nil
 		}
@@ -278,27 +307,77 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	return resp, nil
 }
 
-// fail emits the flow of a failed exchange and builds the browser's 502.
+// fail records why an exchange failed and builds the browser's answer:
+// 400 or 408 when the browser's own request body failed, 503 when
+// Shutdown abandoned the exchange, 504 when the origin timed out, 502
+// otherwise. The flow is emitted once the answer is written (see
+// answerBody). A connection whose request body was not read whole, or
+// that is shutting down, is closed after the answer.
 func (ex *exchange) fail(req *http.Request, err error) *http.Response {
-	reason := oneLine(err.Error())
+	status, closeConn := http.StatusBadGateway, false
+	var reason, body string
+	host := req.URL.Host
+	var ne net.Error
+	bodyErr := ex.body.readErr()
+	switch {
+	case bodyErr != nil:
+		closeConn = true
+		status = http.StatusBadRequest
+		reason = "reading the request body from the client: " + oneLine(bodyErr.Error())
+		if errors.As(bodyErr, &ne) && ne.Timeout() {
+			status = http.StatusRequestTimeout
+			reason = fmt.Sprintf("reading the request body from the client: nothing received for %v", ex.s.s.BodyIdleTimeout)
+		}
+		body = "phiproxy: " + reason + "\n"
+	case ex.clientGone.Load():
+		reason = "the client closed the connection before " + host + " answered"
+		body = "phiproxy: " + reason + "\n"
+	case ex.s.aborted.Err() != nil:
+		status, closeConn = http.StatusServiceUnavailable, true
+		reason = fmt.Sprintf("abandoned: %v", context.Cause(ex.s.aborted))
+		body = fmt.Sprintf("phiproxy: %v; the request to %s was abandoned\n", context.Cause(ex.s.aborted), host)
+	default:
+		if errors.As(err, &ne) && ne.Timeout() {
+			status = http.StatusGatewayTimeout
+		}
+		reason = oneLine(err.Error())
+		body = fmt.Sprintf("phiproxy: upstream %s: %s\n", host, reason)
+	}
 	ex.flow.Error = reason
-	ex.finish(0, nil, nil)
-	body := fmt.Sprintf("phiproxy: upstream %s: %s\n", req.URL.Host, reason)
 	h := http.Header{}
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("X-Content-Type-Options", "nosniff")
+	closeConn = closeConn || ex.s.closing.Load()
+	if closeConn {
+		// Outside tunnels, http.Server closes on this header.
+		h.Set("Connection", "close")
+	}
 	return &http.Response{
-		Status:        "502 Bad Gateway",
-		StatusCode:    http.StatusBadGateway,
+		Status:        fmt.Sprintf("%d %s", status, http.StatusText(status)),
+		StatusCode:    status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        h,
 		ContentLength: int64(len(body)),
-		Body:          io.NopCloser(strings.NewReader(body)),
+		Body:          &answerBody{Reader: strings.NewReader(body), ex: ex},
+		Close:         closeConn,
 		Request:       req,
 	}
+}
+
+// answerBody is the body of the proxy's own answer to a failed exchange.
+// goproxy closes it once the answer is written, which emits the flow:
+// Shutdown, waiting for every flow, so also waits for every answer.
+type answerBody struct {
+	*strings.Reader
+	ex *exchange
+}
+
+func (b *answerBody) Close() error {
+	b.ex.finish(0, nil, nil)
+	return nil
 }
 
 // oneLine keeps an error reason to a single line.
@@ -328,7 +407,14 @@ func (ex *exchange) finish(respSize int64, respPrefix []byte, bodyErr error) {
 		f.Response.Body = respPrefix
 	}
 	if bodyErr != nil && f.Error == "" {
+		if cause := context.Cause(ex.s.aborted); cause != nil {
+			bodyErr = fmt.Errorf("cut short, %w", cause)
+		}
 		f.Error = oneLine("reading response body: " + bodyErr.Error())
+	}
+	if ex.tunnel != nil && !ex.upgraded {
+		// The tunnel now waits for its next request.
+		ex.tunnel.enter(stageIdle, ex.s.s.IdleTimeout)
 	}
 	ex.mu.Lock()
 	f.ServerAddr = ex.serverAddr
@@ -354,12 +440,20 @@ func timings(start, sent, firstByte, end time.Time) phiproxy.Timings {
 // requestTap forwards a request body untouched while copying up to limit
 // bytes of it and counting them all. The transport may read it from its
 // own goroutine while finish snapshots it, hence mu.
+//
+// It also bounds how long the browser may send nothing: each read slides
+// a deadline on the browser's connection (conn; none when nil) and a
+// failed read is kept as the browser's fault (readErr).
 type requestTap struct {
 	rc    io.ReadCloser
 	limit int64
+	conn  *trackedConn
+	idle  time.Duration
+	until time.Time // the read deadline last set on conn
 	mu    sync.Mutex
 	buf   []byte
 	n     int64
+	err   error // a read from the browser failed (not io.EOF)
 }
 
 func newRequestTap(rc io.ReadCloser, limit, contentLength int64) *requestTap {
@@ -371,7 +465,7 @@ func newRequestTap(rc io.ReadCloser, limit, contentLength int64) *requestTap {
 }
 
 func (t *requestTap) Read(p []byte) (int, error) {
-	n, err := t.rc.Read(p)
+	n, err := t.read(p)
 	if n > 0 {
 		t.mu.Lock()
 		if room := t.limit - int64(len(t.buf)); room > 0 {
@@ -381,6 +475,41 @@ func (t *requestTap) Read(p []byte) (int, error) {
 		t.mu.Unlock()
 	}
 	return n, err
+}
+
+// read reads the browser's body under the idle deadline. At the body's
+// end the deadline is lifted: outside tunnels, http.Server then reads the
+// connection in the background to notice the browser leaving, and must
+// not time out while the origin thinks. A deadline that fired stays, so
+// that nothing else waits on that browser.
+func (t *requestTap) read(p []byte) (int, error) {
+	if t.conn != nil {
+		t.conn.bodyDeadline(&t.until, t.idle)
+	}
+	n, err := t.rc.Read(p)
+	switch {
+	case err == io.EOF:
+		if !t.until.IsZero() {
+			_ = t.conn.setReadDeadline(time.Time{})
+			t.until = time.Time{}
+		}
+	case err != nil:
+		t.mu.Lock()
+		t.err = err
+		t.mu.Unlock()
+	}
+	return n, err
+}
+
+// readErr is the browser's failure to send its body, if any. Safe on a
+// nil tap.
+func (t *requestTap) readErr() error {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
 }
 
 func (t *requestTap) Close() error { return t.rc.Close() }
@@ -393,12 +522,17 @@ func (t *requestTap) readWhole(n int64) ([]byte, error) {
 	if int64(cap(b)) < n {
 		b = make([]byte, 0, n)
 	}
-	k, err := io.ReadFull(t.rc, b[:n])
+	k, err := io.ReadFull(readerFunc(t.read), b[:n])
 	t.mu.Lock()
 	t.buf, t.n = b[:k], int64(k)
 	t.mu.Unlock()
 	return b[:k], err
 }
+
+// readerFunc adapts a read method to io.Reader.
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
 func (t *requestTap) snapshot() ([]byte, int64) {
 	t.mu.Lock()

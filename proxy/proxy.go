@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -54,7 +55,7 @@ type Server struct {
 	// aborted is cancelled when Shutdown gives up waiting; every upstream
 	// request is tied to it so stuck exchanges end (and emit their flow).
 	aborted context.Context
-	abort   context.CancelFunc
+	abort   context.CancelCauseFunc
 	tripper goproxy.RoundTripper // s.roundTrip, built once
 	// refusedBackground counts requests refused by PageTrafficOnly.
 	refusedBackground atomic.Int64
@@ -71,7 +72,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{s: st, wsFlush: wsFlushInterval}
-	s.aborted, s.abort = context.WithCancel(context.Background())
+	s.aborted, s.abort = context.WithCancelCause(context.Background())
 	s.tripper = goproxy.RoundTripperFunc(s.roundTrip)
 	s.strict, s.loose = newTransports(st)
 
@@ -94,16 +95,22 @@ func New(cfg Config) (*Server, error) {
 			st.Logger.Debug("tunnelling ignored host untouched", "host", host)
 			return tunnel, host
 		}
-		ctx.UserData = &tunnelInfo{target: host, client: s.conns.byRemoteAddr(ctx.Req.RemoteAddr)}
+		client := clientConn(ctx.Req.Context())
+		// From the 200 on, goproxy reads the tunnel with no deadline of
+		// its own: the connection enforces the limits (see connState).
+		client.enter(stagePending, 0)
+		ctx.UserData = &tunnelInfo{target: host, client: client}
 		return mitm, host
 	})
 	gp.OnRequest().DoFunc(s.onRequest)
 
 	s.http = &http.Server{
 		Handler:           gp,
-		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: st.HeaderTimeout,
+		IdleTimeout:       st.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(st.Logger.Handler(), slog.LevelDebug),
+		ConnContext:       withClientConn,
+		ConnState:         connState(st.HandshakeTimeout),
 	}
 	return s, nil
 }
@@ -112,26 +119,60 @@ func New(cfg Config) (*Server, error) {
 // http.Server.Serve it returns http.ErrServerClosed after Shutdown. The
 // caller chooses the address (phiproxy listens on 127.0.0.1).
 func (s *Server) Serve(ln net.Listener) error {
-	return s.http.Serve(&trackingListener{Listener: ln, reg: &s.conns})
+	return s.http.Serve(&trackingListener{Listener: ln, reg: &s.conns, s: s.s})
 }
+
+// abandonWait bounds how long Shutdown waits, once its grace period is
+// over, for the exchanges it abandoned to answer their browsers and emit
+// their flows. answerWithin bounds each write to a browser meanwhile, so
+// that one that stopped reading does not hold Shutdown for all of it.
+const (
+	abandonWait  = 5 * time.Second
+	answerWithin = time.Second
+)
+
+// errShuttingDown is why Shutdown abandons an exchange.
+var errShuttingDown = errors.New("phiproxy is shutting down")
 
 // Shutdown stops accepting connections, closes idle ones, and waits, bounded
 // by ctx, for in-flight exchanges to finish so that their flows are emitted.
-// Open WebSocket connections are closed (emitting their last Flow). Any
-// connection still open afterwards is closed. When ctx ends first, the
-// remaining upstream requests are cancelled (their flows follow shortly,
-// with Error set) and Shutdown returns an error wrapping ctx.Err().
+// Open WebSocket connections are closed (emitting their last Flow). When
+// ctx ends first, the exchanges still in flight are abandoned: their
+// upstream requests are cancelled, a browser still waiting for an answer
+// gets a 503 saying the proxy is shutting down, and each flow is emitted
+// with Error set; Shutdown waits (at most 5 s more) for that, and returns
+// nil if every exchange ended. Any connection still open afterwards is
+// closed.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
-	// Waits for plain-HTTP handlers; hijacked CONNECT tunnels are ours.
-	httpErr := s.http.Shutdown(ctx)
+	// http.Server.Shutdown stops the listener at once, then waits for
+	// plain-HTTP handlers (hijacked CONNECT tunnels are ours). It gets
+	// until the abandoned exchanges have answered, not only ctx, so that
+	// their 503s leave the server's buffers before the connections close.
+	httpCtx, httpStop := context.WithCancel(context.WithoutCancel(ctx))
+	defer httpStop()
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- s.http.Shutdown(httpCtx) }()
 	s.sockets.closeAll()
 	err := s.waitIdle(ctx)
-	if err == nil && httpErr != nil {
-		err = fmt.Errorf("proxy: shutdown: %w", httpErr)
-	}
+	last := ctx
 	if err != nil {
-		s.abort()
+		s.abort(errShuttingDown)
+		s.conns.setWriteDeadline(time.Now().Add(answerWithin))
+		var cancel context.CancelFunc
+		last, cancel = context.WithTimeout(context.Background(), abandonWait)
+		defer cancel()
+		if err = s.waitIdle(last); err == nil {
+			s.s.Logger.Warn("shutdown abandoned exchanges still in flight after the grace period; each got a 503 and its flow an error")
+		}
+	}
+	select {
+	case httpErr := <-httpDone:
+		if err == nil && httpErr != nil {
+			err = fmt.Errorf("proxy: shutdown: %w", httpErr)
+		}
+	case <-last.Done():
+		// Connections still busy now are closed below.
 	}
 	s.conns.closeAll()
 	s.strict.CloseIdleConnections()
@@ -168,10 +209,20 @@ type tunnelInfo struct {
 
 // leafConfig gives goproxy the TLS config for an intercepted tunnel: a leaf
 // for the SNI name, or the CONNECT host when the client sent no SNI.
-func (s *Server) leafConfig(host string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
+func (s *Server) leafConfig(host string, ctx *goproxy.ProxyCtx) (*tls.Config, error) {
 	fallback := hostOnly(host)
+	var client *trackedConn
+	if t, ok := ctx.UserData.(*tunnelInfo); ok {
+		client = t.client
+	}
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
+		// Called at the end of every handshake: the tunnel now waits for
+		// its first request, as an idle keep-alive connection does.
+		VerifyConnection: func(tls.ConnectionState) error {
+			client.enter(stageIdle, s.s.IdleTimeout)
+			return nil
+		},
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 			name := hello.ServerName
 			if name == "" {
@@ -225,46 +276,45 @@ func (g goproxyLogger) Printf(format string, v ...any) {
 }
 
 // connRegistry remembers accepted client connections so Shutdown can close
-// the ones http.Server no longer tracks (hijacked CONNECT tunnels), and so
-// a CONNECT request can find the connection it arrived on.
+// the ones http.Server no longer tracks (hijacked CONNECT tunnels), and
+// counts them for Config.MaxConns.
 type connRegistry struct {
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	byAddr map[string]*trackedConn
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
 }
 
-func (r *connRegistry) add(c *trackedConn) {
+// add registers c unless max connections are already open.
+func (r *connRegistry) add(c *trackedConn, max int) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.conns == nil {
 		r.conns = map[net.Conn]struct{}{}
-		r.byAddr = map[string]*trackedConn{}
+	}
+	if len(r.conns) >= max {
+		return false
 	}
 	r.conns[c] = struct{}{}
-	r.byAddr[c.remote] = c
+	return true
 }
 
 func (r *connRegistry) remove(c *trackedConn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.conns, c)
-	if r.byAddr[c.remote] == c {
-		delete(r.byAddr, c.remote)
-	}
 }
 
-// byRemoteAddr is the open connection from addr (a request's RemoteAddr),
-// or nil.
-func (r *connRegistry) byRemoteAddr(addr string) *trackedConn {
+func (r *connRegistry) setWriteDeadline(t time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.byAddr[addr]
+	for c := range r.conns {
+		_ = c.SetWriteDeadline(t)
+	}
 }
 
 func (r *connRegistry) closeAll() {
 	r.mu.Lock()
 	conns := r.conns
-	r.conns, r.byAddr = nil, nil
+	r.conns = nil
 	r.mu.Unlock()
 	for c := range conns {
 		_ = c.Close()
@@ -273,17 +323,26 @@ func (r *connRegistry) closeAll() {
 
 type trackingListener struct {
 	net.Listener
-	reg *connRegistry
+	reg     *connRegistry
+	s       *settings
+	refusal refusals
 }
 
+// Accept returns the next connection within Config.MaxConns; those
+// beyond it are answered and closed here (see refusals).
 func (l *trackingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		tc := &trackedConn{Conn: c, reg: l.reg}
+		tc.header = l.s.HeaderTimeout
+		if l.reg.add(tc, l.s.MaxConns) {
+			return tc, nil
+		}
+		l.refusal.refuse(c, l.s.MaxConns, l.s.HeaderTimeout)
 	}
-	tc := &trackedConn{Conn: c, reg: l.reg, remote: c.RemoteAddr().String()}
-	l.reg.add(tc)
-	return tc, nil
 }
 
 // corkLimit bounds what a corked connection holds back: a response bigger
@@ -303,9 +362,10 @@ const corkLimit = 64 << 10
 // response it belongs to.
 type trackedConn struct {
 	net.Conn
-	reg    *connRegistry
-	remote string
-	once   sync.Once
+	reg  *connRegistry
+	once sync.Once
+
+	readLimits // tunnel time limits and the client-close watch (limits.go)
 
 	wmu     sync.Mutex
 	corked  bool

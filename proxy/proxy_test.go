@@ -518,7 +518,10 @@ func TestShutdownWaitsForInFlightExchange(t *testing.T) {
 	}
 }
 
-func TestShutdownTimesOutOnStuckExchange(t *testing.T) {
+// TestShutdownCutsStuckExchangeShort: a response still streaming when the
+// grace period ends is cut short; its flow arrives with the reason, long
+// before the origin would have finished, and Shutdown reports success.
+func TestShutdownCutsStuckExchangeShort(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	started := make(chan struct{}, 1)
@@ -545,14 +548,12 @@ func TestShutdownTimesOutOnStuckExchange(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if err := r.srv.Shutdown(ctx); err == nil {
-		t.Errorf("Shutdown: got nil, want a deadline error")
+	if err := r.srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: got %v, want nil", err)
 	}
-	// Giving up cancels the upstream request, so its flow still arrives,
-	// long before the origin would have finished.
 	f := r.flows.waitURL(t, "https://tracker.example.com/stuck")
-	if !strings.Contains(f.Error, "canceled") {
-		t.Errorf("flow Error: got %q, want the cancellation", f.Error)
+	if !strings.Contains(f.Error, "cut short") || !strings.Contains(f.Error, "shutting down") {
+		t.Errorf("flow Error: got %q, want the response cut short by the shutdown", f.Error)
 	}
 }
 
