@@ -7,10 +7,12 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/classify"
 	"github.com/phiproxy/phiproxy/classify/persona"
+	"github.com/phiproxy/phiproxy/proxy"
 )
 
 const defaultDB = "phiproxy.db"
@@ -105,4 +107,44 @@ func (c *classifyFlags) inspector() (*classify.Inspector, error) {
 		opts.BAA = append(opts.BAA, p.BAA...)
 	}
 	return classify.New(opts)
+}
+
+// limitFlags bound what a client or an origin that stops talking can
+// hold, and how long shutting down waits for exchanges in flight.
+type limitFlags struct {
+	handshake, header, bodyIdle, idle, upstream, grace time.Duration
+	maxConns                                           int
+}
+
+func (l *limitFlags) register(fs *flag.FlagSet) {
+	fs.DurationVar(&l.handshake, "handshake-timeout", proxy.DefaultHandshakeTimeout, "`time` an intercepted tunnel gets from its CONNECT to the end of the browser's TLS handshake")
+	fs.DurationVar(&l.header, "header-timeout", proxy.DefaultHeaderTimeout, "`time` to read a request's headers, from their first byte, in or out of a tunnel")
+	fs.DurationVar(&l.bodyIdle, "body-idle-timeout", proxy.DefaultBodyIdleTimeout, "`time` a request body may send nothing before the browser gets a 408")
+	fs.DurationVar(&l.idle, "idle-timeout", proxy.DefaultIdleTimeout, "`time` a keep-alive connection or tunnel may wait for its next request before it is closed")
+	fs.DurationVar(&l.upstream, "upstream-timeout", proxy.DefaultUpstreamTimeout, "`time` to wait for an origin's response headers once the request is sent; then the browser gets a 504")
+	fs.IntVar(&l.maxConns, "max-conns", proxy.DefaultMaxConns, "client connections open at once; one more is answered 503 with the reason and closed")
+	fs.DurationVar(&l.grace, "shutdown-grace", 15*time.Second, "`time` a stopping proxy waits for exchanges in flight before answering them 503 (their flows are still stored)")
+}
+
+// check refuses a limit that is not positive.
+func (l *limitFlags) check() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"handshake-timeout", l.handshake}, {"header-timeout", l.header}, {"body-idle-timeout", l.bodyIdle}, {"idle-timeout", l.idle}, {"upstream-timeout", l.upstream}, {"shutdown-grace", l.grace}} {
+		if d.v <= 0 {
+			return fmt.Errorf("--%s %v: must be positive", d.name, d.v)
+		}
+	}
+	if l.maxConns <= 0 {
+		return fmt.Errorf("--max-conns %d: must be positive", l.maxConns)
+	}
+	return nil
+}
+
+// with is cfg with the limits set.
+func (l *limitFlags) with(cfg proxy.Config) proxy.Config {
+	cfg.HandshakeTimeout, cfg.HeaderTimeout, cfg.BodyIdleTimeout = l.handshake, l.header, l.bodyIdle
+	cfg.IdleTimeout, cfg.UpstreamTimeout, cfg.MaxConns = l.idle, l.upstream, l.maxConns
+	return cfg
 }

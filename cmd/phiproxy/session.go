@@ -40,6 +40,7 @@ type proxyFlags struct {
 	// requestHeaders, set by commands rather than flags, adds headers to
 	// every forwarded request (see proxy.Config.RequestHeaders).
 	requestHeaders func() http.Header
+	limits limitFlags
 }
 
 func (p *proxyFlags) register(fs *flag.FlagSet, defaultListen string) {
@@ -58,6 +59,7 @@ func (p *proxyFlags) register(fs *flag.FlagSet, defaultListen string) {
 	fs.IntVar(&p.queue, "queue", 4096, "flows waiting for inspection before new ones are counted as not inspected")
 	fs.Int64Var(&p.queueBytes, "queue-bytes", pipeline.DefaultMaxBytes, "memory `bytes` held by flows awaiting inspection and storage (captured payloads and inspection results) before new ones are counted as not inspected")
 	p.classifyFlags.register(fs)
+	p.limits.register(fs)
 }
 
 // session is a running proxy with its pipeline and store.
@@ -91,7 +93,10 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 			s.abort()
 		}
 	}()
-	var err error
+	err := pf.limits.check()
+	if err != nil {
+		return nil, err
+	}
 	if s.ca, err = loadCA(pf.caDir); err != nil {
 		return nil, err
 	}
@@ -138,7 +143,7 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 	}); err != nil {
 		return nil, err
 	}
-	if s.proxy, err = proxy.New(proxy.Config{
+	if s.proxy, err = proxy.New(pf.limits.with(proxy.Config{
 		CA: s.ca, MaxBody: pf.maxBody, IgnoreHosts: pf.ignore, UpstreamRoots: roots, InsecureHosts: pf.insecure,
 		Resolve: pf.resolve, UpstreamProxy: upstreamProxy, Logger: log,
 		// A crawl reports what the site caused: the browser's own update
@@ -151,7 +156,7 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 			}
 			s.pipe.Submit(f)
 		},
-	}); err != nil {
+	})); err != nil {
 		return nil, err
 	}
 	go func() { s.served <- s.proxy.Serve(s.ln) }()
@@ -167,7 +172,9 @@ func (s *session) Addr() string { return s.ln.Addr().String() }
 // accepted is lost.
 func (s *session) Close() error {
 	var errs []error
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	// In-flight exchanges get the grace period; those still waiting then
+	// are answered 503 and their flows stored with the reason.
+	ctx, cancel := context.WithTimeout(context.Background(), s.flags.limits.grace)
 	defer cancel()
 	if err := s.proxy.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("proxy shutdown: %w", err))
