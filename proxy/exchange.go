@@ -162,6 +162,7 @@ type exchange struct {
 	wrote   atomic.Bool // the request was written upstream whole
 	done    atomic.Bool
 	release func() // frees the upstream request's context; nil before RoundTrip
+	cancel  func() // cancels the upstream request
 }
 
 // roundTrip forwards req upstream and returns the response with its body
@@ -232,6 +233,7 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	reqCtx, cancel := context.WithCancel(httptrace.WithClientTrace(req.Context(), trace))
 	stopAbort := context.AfterFunc(s.aborted, cancel)
 	ex.release = func() { stopAbort(); cancel() }
+	ex.cancel = cancel
 	out := req.WithContext(reqCtx)
 	// "Connection: close" is hop-by-hop (RFC 9110 §7.6.1): the browser
 	// ending its connection to us says nothing about ours to the origin.
@@ -244,16 +246,12 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 		tr = s.loose
 	}
 	ex.rtStart = time.Now()
-	var watch *clientWatch
 	if start.client != nil {
-		watch = startWatch(start.client, ex.wrote.Load, func() {
-			ex.clientGone.Store(true)
-			cancel()
-		})
+		start.client.watch(ex)
 	}
 	resp, err := tr.RoundTrip(out)
-	if watch != nil {
-		watch.stop()
+	if start.client != nil {
+		start.client.unwatch()
 	}
 	if err != nil {
 		return ex.fail(req, err), nil

@@ -173,43 +173,49 @@ const maxHeld = 64 << 10
 // waits for the origin, and then cancels the upstream request, as
 // http.Server does for plain requests. Nothing reads the tunnel while
 // goproxy waits for the response, so the watch reads it, holding any
-// bytes for goproxy's next read.
+// bytes for goproxy's next read. A tunnel has one watch, its timer reused
+// by each request in turn.
 type clientWatch struct {
-	conn   *trackedConn
-	ready  func() bool // the request is written whole: its body is not being read
-	onGone func()
-
-	mu      sync.Mutex
-	timer   *time.Timer
-	stopped bool
-	done    chan struct{} // closed when a started watch returns
+	mu    sync.Mutex
+	timer *time.Timer
+	ex    *exchange     // the exchange being watched; nil between them
+	done  chan struct{} // closed when a started watch returns; nil if none started
 }
 
-func startWatch(c *trackedConn, ready func() bool, onGone func()) *clientWatch {
-	w := &clientWatch{conn: c, ready: ready, onGone: onGone}
+// watch starts watching for ex, after watchDelay.
+func (c *trackedConn) watch(ex *exchange) {
+	w := &c.clientWatch
 	w.mu.Lock()
-	w.timer = time.AfterFunc(watchDelay, w.fire)
+	w.ex = ex
+	if w.timer == nil {
+		w.timer = time.AfterFunc(watchDelay, c.watchNow)
+	} else {
+		w.timer.Reset(watchDelay)
+	}
 	w.mu.Unlock()
-	return w
 }
 
-func (w *clientWatch) fire() {
+// watchNow reads the tunnel until the browser closes it (cancelling the
+// exchange), sends something, or unwatch interrupts it.
+func (c *trackedConn) watchNow() {
+	w := &c.clientWatch
 	w.mu.Lock()
-	if w.stopped {
+	ex := w.ex
+	if ex == nil {
 		w.mu.Unlock()
 		return
 	}
-	if !w.ready() {
+	if !ex.wrote.Load() {
 		// The body is still being read from the browser: look again later.
 		w.timer.Reset(watchDelay)
 		w.mu.Unlock()
 		return
 	}
-	w.done = make(chan struct{})
+	done := make(chan struct{})
+	w.done = done
 	w.mu.Unlock()
-	defer close(w.done)
+	defer close(done)
 
-	c := w.conn
 	_ = c.setReadDeadline(time.Time{})
 	buf := make([]byte, 4<<10)
 	for {
@@ -218,13 +224,14 @@ func (w *clientWatch) fire() {
 			c.hold(buf[:n])
 		}
 		w.mu.Lock()
-		stopped := w.stopped
+		stopped := w.ex != ex
 		w.mu.Unlock()
 		if stopped {
 			return
 		}
 		if err != nil {
-			w.onGone()
+			ex.clientGone.Store(true)
+			ex.cancel()
 			return
 		}
 		c.hmu.Lock()
@@ -236,20 +243,22 @@ func (w *clientWatch) fire() {
 	}
 }
 
-// stop ends the watch once the response has come (or the exchange
+// unwatch ends the watch once the response has come (or the exchange
 // failed), interrupting a read in progress and waiting for it.
-func (w *clientWatch) stop() {
+func (c *trackedConn) unwatch() {
+	w := &c.clientWatch
 	w.mu.Lock()
-	w.stopped = true
+	w.ex = nil
 	w.timer.Stop()
 	done := w.done
+	w.done = nil
 	w.mu.Unlock()
 	if done == nil {
 		return
 	}
-	_ = w.conn.setReadDeadline(time.Unix(1, 0))
+	_ = c.setReadDeadline(time.Unix(1, 0))
 	<-done
-	_ = w.conn.setReadDeadline(time.Time{})
+	_ = c.setReadDeadline(time.Time{})
 }
 
 // maxRefusing bounds the connections being refused at once; beyond it a

@@ -365,7 +365,8 @@ type trackedConn struct {
 	reg  *connRegistry
 	once sync.Once
 
-	readLimits // tunnel time limits and the client-close watch (limits.go)
+	readLimits  // tunnel time limits (limits.go)
+	clientWatch // notices the browser leaving a tunnel (limits.go)
 
 	wmu     sync.Mutex
 	corked  bool
