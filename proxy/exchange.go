@@ -452,6 +452,9 @@ type requestTap struct {
 	buf   []byte
 	n     int64
 	err   error // a read from the browser failed (not io.EOF)
+	// closed is set by Close: a read failing after it failed because the
+	// transport gave up on the origin, not because of the browser.
+	closed atomic.Bool
 }
 
 func newRequestTap(rc io.ReadCloser, limit, contentLength int64) *requestTap {
@@ -491,7 +494,7 @@ func (t *requestTap) read(p []byte) (int, error) {
 			_ = t.conn.setReadDeadline(time.Time{})
 			t.until = time.Time{}
 		}
-	case err != nil:
+	case err != nil && !t.closed.Load():
 		t.mu.Lock()
 		t.err = err
 		t.mu.Unlock()
@@ -510,7 +513,10 @@ func (t *requestTap) readErr() error {
 	return t.err
 }
 
-func (t *requestTap) Close() error { return t.rc.Close() }
+func (t *requestTap) Close() error {
+	t.closed.Store(true)
+	return t.rc.Close()
+}
 
 // readWhole reads a body of n bytes (at most the limit, none read yet)
 // into the tap's own buffer and returns it, so that one copy serves both
