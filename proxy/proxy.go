@@ -33,8 +33,11 @@ const wsFlushInterval = 5 * time.Second
 // safe for concurrent use.
 //
 // Every intercepted or plain-HTTP exchange yields exactly one Flow, emitted
-// when goproxy has written the response and closed its body, or when the
-// exchange failed (then Flow.Error is set and the browser got a 502).
+// when goproxy has written the response and closed its body. When the
+// exchange failed, Flow.Error says why and the browser got the proxy's own
+// one-line answer: 400 or 408 for its own malformed or stalled request
+// body, 502 for an origin that failed, 504 for one that did not answer
+// within Config.UpstreamTimeout, 503 when Shutdown abandoned it.
 // CONNECT tunnels to Config.IgnoreHosts yield no Flow. An upgraded
 // WebSocket connection yields one Flow per flush interval (5 s) that saw
 // new messages, each carrying the upgrade Request and only those new
