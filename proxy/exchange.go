@@ -327,7 +327,9 @@ func (ex *exchange) fail(req *http.Request, err error) *http.Response {
 			reason = fmt.Sprintf("reading the request body from the client: nothing received for %v", ex.s.s.BodyIdleTimeout)
 		}
 		body = "phiproxy: " + reason + "\n"
-	case ex.clientGone.Load():
+	case ex.clientGone.Load() || req.Context().Err() != nil:
+		// (Outside tunnels http.Server cancels the request's context
+		// when the browser leaves.)
 		reason = "the client closed the connection before " + host + " answered"
 		body = "phiproxy: " + reason + "\n"
 	case ex.s.aborted.Err() != nil:

@@ -277,6 +277,9 @@ func TestBrowserGivingUpCancelsUpstream(t *testing.T) {
 	waitFor(t, got, "/plain-gone", waitLimit)
 	c.Close()
 	waitFor(t, gone, "/plain-gone", closedWithin)
+	if f := r.flows.waitURL(t, "http://tracker.example.com/plain-gone"); !strings.Contains(f.Error, "client closed") {
+		t.Errorf("plain flow Error: got %q, want the browser closing", f.Error)
+	}
 
 	_, tc := tlsTunnel(t, r)
 	io.WriteString(tc, "GET /tunnel-gone HTTP/1.1\r\nHost: tracker.example.com\r\n\r\n")
@@ -286,8 +289,8 @@ func TestBrowserGivingUpCancelsUpstream(t *testing.T) {
 	waitFor(t, gone, "/tunnel-gone", closedWithin)
 	t.Logf("tunnel: upstream cancelled %v after the browser closed", time.Since(start))
 	f := r.flows.waitURL(t, "https://tracker.example.com/tunnel-gone")
-	if !strings.Contains(f.Error, "client") {
-		t.Errorf("flow Error: got %q, want the browser closing", f.Error)
+	if !strings.Contains(f.Error, "client closed") {
+		t.Errorf("tunnel flow Error: got %q, want the browser closing", f.Error)
 	}
 }
 
