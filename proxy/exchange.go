@@ -79,6 +79,8 @@ func (s *Server) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Requ
 	if s.s.PageTrafficOnly && isBrowserBackground(req) {
 		s.refusedBackground.Add(1)
 		s.s.Logger.Debug("refused the browser's own request", "method", req.Method, "url", req.URL.String())
+		// No exchange follows: the tunnel waits for its next request.
+		start.client.enter(stageIdle, s.s.IdleTimeout)
 		return req, goproxy.NewResponse(req, "text/plain", http.StatusForbidden, "phiproxy: refused: the browser's own request, not caused by a page\n")
 	}
 	if s.s.RequestHeaders != nil {

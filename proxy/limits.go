@@ -35,8 +35,12 @@ const (
 	stageBusy
 	// Stages with one fixed deadline, from entering the stage:
 	stageHandshake // CONNECT answered, TLS handshake not finished
-	stageIdle      // between a tunnel's requests
-	stageHeader    // reading a request's headers, from its first byte
+	// stageShaken: the handshake is verified, but the browser's last
+	// handshake flight (its Finished) is still to be read; the idle limit
+	// runs. The data read next is that flight, not a request.
+	stageShaken
+	stageIdle   // between a tunnel's requests
+	stageHeader // reading a request's headers, from its first byte
 )
 
 // readLimits is the tunnel-stage state of a trackedConn.
@@ -88,9 +92,14 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 		c.arm()
 	}
 	n, err := c.Conn.Read(p)
-	if n > 0 && stage == stageIdle {
-		// The next request has begun: its headers have HeaderTimeout.
-		c.enter(stageHeader, c.header)
+	if n > 0 {
+		switch stage {
+		case stageShaken:
+			c.stage.CompareAndSwap(stageShaken, stageIdle)
+		case stageIdle:
+			// The next request has begun: its headers have HeaderTimeout.
+			c.enter(stageHeader, c.header)
+		}
 	}
 	return n, err
 }

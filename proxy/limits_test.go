@@ -432,3 +432,35 @@ func TestShutdownAnswersStuckExchanges(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedRequestTunnelStillIdlesOut: a tunnel whose request the proxy
+// answers itself (a crawl refusing the browser's own traffic) is still
+// closed when it then sits idle, and only then: not at the limit of the
+// refused request's headers.
+func TestRefusedRequestTunnelStillIdlesOut(t *testing.T) {
+	cfg := limitedConfig()
+	cfg.IdleTimeout = 5 * limit
+	cfg.PageTrafficOnly = true
+	r, _, _ := twoOrigins(t, cfg, nil)
+	c, tc := tlsTunnel(t, r)
+	// Idle for most of the limit first: the limit must start again after
+	// the answer, not run on from the handshake.
+	time.Sleep(cfg.IdleTimeout * 3 / 5)
+	io.WriteString(tc, "GET /update HTTP/1.1\r\nHost: tracker.example.com\r\nSec-Fetch-Site: none\r\nSec-Fetch-Mode: no-cors\r\n\r\n")
+	br := bufio.NewReader(tc)
+	c.SetReadDeadline(time.Now().Add(closedWithin))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("refused request: %v %v", resp, err)
+	}
+	readAll(t, resp)
+	idle := time.Now()
+	_, err = io.ReadAll(br)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("tunnel still open %v after its refused request (idle limit %v)", closedWithin, cfg.IdleTimeout)
+	}
+	if d := time.Since(idle); d < cfg.IdleTimeout*3/4 {
+		t.Errorf("closed after %v idle, before the %v idle limit", d, cfg.IdleTimeout)
+	}
+}

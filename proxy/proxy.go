@@ -220,10 +220,11 @@ func (s *Server) leafConfig(host string, ctx *goproxy.ProxyCtx) (*tls.Config, er
 	}
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
-		// Called at the end of every handshake: the tunnel now waits for
-		// its first request, as an idle keep-alive connection does.
+		// Called near the end of every handshake, before the browser's
+		// Finished is read: the tunnel then waits for its first request,
+		// as an idle keep-alive connection does.
 		VerifyConnection: func(tls.ConnectionState) error {
-			client.enter(stageIdle, s.s.IdleTimeout)
+			client.enter(stageShaken, s.s.IdleTimeout)
 			return nil
 		},
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
