@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -37,7 +38,7 @@ const (
 	stageHandshake // CONNECT answered, TLS handshake not finished
 	// stageShaken: the handshake is verified, but the browser's last
 	// handshake flight (its Finished) is still to be read; the idle limit
-	// runs. The data read next is that flight, not a request.
+	// runs. Bytes past that flight begin a request (see finishScan).
 	stageShaken
 	stageIdle   // between a tunnel's requests
 	stageHeader // reading a request's headers, from its first byte
@@ -51,6 +52,8 @@ type readLimits struct {
 
 	dmu   sync.Mutex // orders deadline changes between readers and http.Server
 	armed int64      // deadline set on the socket for the stage; 0 when unknown
+
+	finish finishScan // stageShaken only; goproxy's reading goroutine only
 
 	stashed atomic.Bool // held has bytes
 	hmu     sync.Mutex
@@ -95,13 +98,79 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 	if n > 0 {
 		switch stage {
 		case stageShaken:
-			c.stage.CompareAndSwap(stageShaken, stageIdle)
+			if used, done := c.finish.feed(p[:n]); done {
+				if used < n {
+					// A request came in the same read as the Finished.
+					c.enter(stageHeader, c.header)
+				} else {
+					c.stage.CompareAndSwap(stageShaken, stageIdle)
+				}
+			}
 		case stageIdle:
 			// The next request has begun: its headers have HeaderTimeout.
 			c.enter(stageHeader, c.header)
 		}
 	}
 	return n, err
+}
+
+// shaken enters stageShaken for a handshake of TLS version.
+func (c *trackedConn) shaken(version uint16, idle time.Duration) {
+	if c == nil {
+		return
+	}
+	c.finish = finishScan{tls13: version >= tls.VersionTLS13}
+	c.enter(stageShaken, idle)
+}
+
+// finishScan finds the end of the browser's last handshake flight in the
+// TLS records it sends, so that a request in the same read as its
+// Finished still gets the header limit. The flight ends with the first
+// application-data record in TLS 1.3 (the encrypted Finished; only a
+// ChangeCipherSpec may come before it), and with the first handshake
+// record after a ChangeCipherSpec in TLS 1.2.
+type finishScan struct {
+	tls13  bool
+	sawCCS bool
+	hdr    [5]byte
+	nhdr   int
+	remain int  // bytes left in the current record
+	last   bool // the current record ends the flight
+}
+
+// feed scans p; used is how many of its bytes belong to the handshake,
+// done whether the flight ended within them.
+func (f *finishScan) feed(p []byte) (used int, done bool) {
+	for used < len(p) {
+		if f.remain > 0 {
+			k := min(f.remain, len(p)-used)
+			f.remain -= k
+			used += k
+			if f.remain == 0 && f.last {
+				return used, true
+			}
+			continue
+		}
+		f.hdr[f.nhdr] = p[used]
+		f.nhdr++
+		used++
+		if f.nhdr < len(f.hdr) {
+			continue
+		}
+		f.nhdr = 0
+		typ := f.hdr[0]
+		f.remain = int(f.hdr[3])<<8 | int(f.hdr[4])
+		switch {
+		case typ == 0x14: // change_cipher_spec
+			f.sawCCS = true
+		case f.tls13 && typ == 0x17, !f.tls13 && typ == 0x16 && f.sawCCS:
+			f.last = true
+		}
+		if f.remain == 0 && f.last {
+			return used, true
+		}
+	}
+	return used, false
 }
 
 // arm sets the current fixed stage's deadline on the socket, once.

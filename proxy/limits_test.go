@@ -22,7 +22,7 @@ import (
 // limit is the time limit the tests configure for every stage: short, so
 // that a stage that is not enforced shows as a connection still open
 // many times later.
-const limit = 200 * time.Millisecond
+const limit = raceSlowdown * 200 * time.Millisecond
 
 // closedWithin is how long after its limit a connection may still be open
 // on a busy two-core machine.
@@ -463,4 +463,90 @@ func TestRefusedRequestTunnelStillIdlesOut(t *testing.T) {
 	if d := time.Since(idle); d < cfg.IdleTimeout*3/4 {
 		t.Errorf("closed after %v idle, before the %v idle limit", d, cfg.IdleTimeout)
 	}
+}
+
+// heldFlight passes a TLS client's first write (its ClientHello) and
+// holds the rest until flush, so that its Finished and its first request
+// leave in one write, as browsers often send them.
+type heldFlight struct {
+	net.Conn
+	passed bool
+	held   []byte
+}
+
+func (c *heldFlight) Write(p []byte) (int, error) {
+	if !c.passed {
+		c.passed = true
+		return c.Conn.Write(p)
+	}
+	c.held = append(c.held, p...)
+	return len(p), nil
+}
+
+func (c *heldFlight) flush() error {
+	_, err := c.Conn.Write(c.held)
+	return err
+}
+
+// TestHalfRequestWithTheFinished: half a request that arrives together
+// with the browser's TLS 1.3 Finished still has the header limit, not the
+// (longer) idle one. (A TLS 1.2 client waits for the server's Finished,
+// so only one with False Start could do the same.)
+func TestHalfRequestWithTheFinished(t *testing.T) {
+	cfg := limitedConfig()
+	cfg.IdleTimeout = closedWithin * 2
+	r, _, _ := twoOrigins(t, cfg, nil)
+	raw, _ := connectRaw(t, r, "tracker.example.com:443")
+	hf := &heldFlight{Conn: raw}
+	tc := tls.Client(hf, &tls.Config{RootCAs: r.caPool, ServerName: "tracker.example.com", MinVersion: tls.VersionTLS13})
+	raw.SetDeadline(time.Now().Add(waitLimit))
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	io.WriteString(tc, "GET /half HTTP/1.1\r\nHost: tracker.exa")
+	sent := time.Now()
+	if err := hf.flush(); err != nil {
+		t.Fatal(err)
+	}
+	raw.SetDeadline(time.Now().Add(closedWithin))
+	_, err := io.ReadAll(tc)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("half a request sent with the Finished: still open %v later (header limit %v)", closedWithin, limit)
+	}
+	if d := time.Since(sent); d > closedWithin/2 {
+		t.Errorf("closed after %v, want about the %v header limit", d, limit)
+	}
+}
+
+// FuzzFinishScan: scanning the browser's bytes never panics, never claims
+// more than it was given, and finds the same end of the handshake however
+// the bytes are split across reads.
+func FuzzFinishScan(f *testing.F) {
+	f.Add(true, []byte("\x14\x03\x03\x00\x01\x01\x17\x03\x03\x00\x02abGET / HTTP/1.1\r\n"), 3)
+	f.Add(false, []byte("\x16\x03\x03\x00\x01x\x14\x03\x03\x00\x01\x01\x16\x03\x03\x00\x02ab\x17\x03\x03\x00\x01c"), 7)
+	f.Add(true, []byte("\x17\x03\x03\xff\xff"), 0)
+	f.Fuzz(func(t *testing.T, tls13 bool, data []byte, cut int) {
+		whole := finishScan{tls13: tls13}
+		used, done := whole.feed(data)
+		if used > len(data) {
+			t.Fatalf("used %d of %d bytes", used, len(data))
+		}
+		if len(data) == 0 {
+			return
+		}
+		cut = (cut%len(data) + len(data)) % len(data)
+		split := finishScan{tls13: tls13}
+		u1, d1 := split.feed(data[:cut])
+		if d1 {
+			if !done || u1 != used {
+				t.Fatalf("split at %d: done after %d bytes; whole: %v after %d", cut, u1, done, used)
+			}
+			return
+		}
+		u2, d2 := split.feed(data[cut:])
+		if d2 != done || u1+u2 != used {
+			t.Fatalf("split at %d: %v after %d bytes; whole: %v after %d", cut, d2, u1+u2, done, used)
+		}
+	})
 }

@@ -223,8 +223,8 @@ func (s *Server) leafConfig(host string, ctx *goproxy.ProxyCtx) (*tls.Config, er
 		// Called near the end of every handshake, before the browser's
 		// Finished is read: the tunnel then waits for its first request,
 		// as an idle keep-alive connection does.
-		VerifyConnection: func(tls.ConnectionState) error {
-			client.enter(stageShaken, s.s.IdleTimeout)
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			client.shaken(cs.Version, s.s.IdleTimeout)
 			return nil
 		},
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
