@@ -40,7 +40,7 @@ type proxyFlags struct {
 	// requestHeaders, set by commands rather than flags, adds headers to
 	// every forwarded request (see proxy.Config.RequestHeaders).
 	requestHeaders func() http.Header
-	limits limitFlags
+	limits         limitFlags
 }
 
 func (p *proxyFlags) register(fs *flag.FlagSet, defaultListen string) {
