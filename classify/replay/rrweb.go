@@ -1,0 +1,253 @@
+package replay
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// rrweb event types (and Datadog record types, which share the numbers
+// that matter here).
+const (
+	eventFullSnapshot        = 2
+	eventIncrementalSnapshot = 3
+	eventMeta                = 4
+)
+
+// rrweb incremental sources.
+const (
+	sourceMutation = 0
+	sourceInput    = 5
+)
+
+// rrweb (and Datadog) serialized node types.
+const (
+	nodeDocument     = 0
+	nodeDocumentType = 1
+	nodeElement      = 2
+	nodeText         = 3
+	nodeCDATA        = 4
+	nodeComment      = 5
+	nodeFragment     = 11
+)
+
+// rrEvent is one rrweb event or Datadog record.
+type rrEvent struct {
+	Type *int            `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+// rrData is the union of the data of the events read here.
+type rrData struct {
+	Source *int    `json:"source"`
+	Node   *rrNode `json:"node"` // full snapshot
+	Href   string  `json:"href"` // meta
+
+	// Mutations.
+	Adds []struct {
+		ParentID int64  `json:"parentId"`
+		Node     rrNode `json:"node"`
+	} `json:"adds"`
+	Removes []struct {
+		ParentID int64 `json:"parentId"`
+		ID       int64 `json:"id"`
+	} `json:"removes"`
+	Texts []struct {
+		ID    int64   `json:"id"`
+		Value *string `json:"value"`
+	} `json:"texts"`
+	Attributes []struct {
+		ID         int64                      `json:"id"`
+		Attributes map[string]json.RawMessage `json:"attributes"`
+	} `json:"attributes"`
+
+	// Input.
+	ID        int64   `json:"id"`
+	Text      *string `json:"text"`
+	IsChecked *bool   `json:"isChecked"`
+}
+
+// rrNode is a serialized DOM node.
+type rrNode struct {
+	Type        int                        `json:"type"`
+	ID          int64                      `json:"id"`
+	TagName     string                     `json:"tagName"`
+	Attributes  map[string]json.RawMessage `json:"attributes"`
+	ChildNodes  []rrNode                   `json:"childNodes"`
+	TextContent *string                    `json:"textContent"`
+	IsStyle     bool                       `json:"isStyle"`
+}
+
+// looksLikeEvent reports whether a JSON object has rrweb's event shape:
+// a numeric type, a data object and a timestamp.
+func looksLikeEvent(m map[string]json.RawMessage) bool {
+	t, ok := m["type"]
+	if !ok || len(t) == 0 || t[0] < '0' || t[0] > '9' {
+		return false
+	}
+	d, ok := m["data"]
+	if !ok || len(bytes.TrimSpace(d)) == 0 || bytes.TrimSpace(d)[0] != '{' {
+		return false
+	}
+	_, ts := m["timestamp"]
+	return ts
+}
+
+// eventReader turns rrweb events into operations.
+type eventReader struct {
+	ops    []op
+	events int
+	notes  []string
+	page   string
+	full   bool // maxOps reached
+}
+
+func (r *eventReader) add(o op) {
+	if len(r.ops) >= maxOps {
+		if !r.full {
+			r.full = true
+			r.notes = append(r.notes, "replay: operation limit reached, rest of the recording skipped")
+		}
+		return
+	}
+	r.ops = append(r.ops, o)
+}
+
+// events reads a list of events, each a raw JSON value.
+func (r *eventReader) eventList(raw []json.RawMessage) {
+	for _, e := range raw {
+		r.event(e)
+	}
+}
+
+// event reads one event.
+func (r *eventReader) event(raw json.RawMessage) {
+	var e rrEvent
+	if json.Unmarshal(raw, &e) != nil || e.Type == nil || len(e.Data) == 0 {
+		return
+	}
+	switch *e.Type {
+	case eventFullSnapshot, eventIncrementalSnapshot, eventMeta:
+	default:
+		return
+	}
+	var d rrData
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		r.notes = appendNote(r.notes, "replay: event data: "+err.Error())
+		return
+	}
+	r.events++
+	switch *e.Type {
+	case eventMeta:
+		if d.Href != "" {
+			r.page = d.Href
+			r.add(op{kind: opPage, value: d.Href})
+		}
+	case eventFullSnapshot:
+		if d.Node != nil {
+			r.add(op{kind: opReset})
+			r.node(d.Node, 0, 0)
+		}
+	case eventIncrementalSnapshot:
+		if d.Source == nil {
+			return
+		}
+		switch *d.Source {
+		case sourceMutation:
+			for _, rm := range d.Removes {
+				r.add(op{kind: opRemove, id: rm.ID})
+			}
+			for i := range d.Adds {
+				r.node(&d.Adds[i].Node, d.Adds[i].ParentID, 0)
+			}
+			for _, t := range d.Texts {
+				if t.Value != nil {
+					r.add(op{kind: opText, id: t.ID, value: *t.Value})
+				}
+			}
+			for _, a := range d.Attributes {
+				for name, v := range a.Attributes {
+					s, isString, isNull := attrValue(v)
+					switch {
+					case isNull:
+						r.add(op{kind: opAttr, id: a.ID, name: strings.ToLower(name), remove: true})
+					case isString:
+						r.add(op{kind: opAttr, id: a.ID, name: strings.ToLower(name), value: s})
+					}
+				}
+			}
+		case sourceInput:
+			switch {
+			case d.IsChecked != nil && (d.Text == nil || *d.Text == "" || *d.Text == "on"):
+				r.add(op{kind: opInput, id: d.ID, value: strconv.FormatBool(*d.IsChecked)})
+			case d.Text != nil:
+				r.add(op{kind: opInput, id: d.ID, value: *d.Text})
+			}
+		}
+	}
+}
+
+// maxNodeDepth bounds the nesting of a snapshot's node tree.
+const maxNodeDepth = 512
+
+// node flattens a serialized node and its children into operations.
+func (r *eventReader) node(n *rrNode, parent int64, depth int) {
+	if depth > maxNodeDepth || r.full {
+		return
+	}
+	switch n.Type {
+	case nodeElement:
+		attrs := make(map[string]string, len(n.Attributes))
+		for k, v := range n.Attributes {
+			if s, ok, _ := attrValue(v); ok {
+				attrs[strings.ToLower(k)] = s
+			}
+		}
+		r.add(op{kind: opNode, id: n.ID, parent: parent, tag: strings.ToLower(n.TagName), attrs: attrs})
+	case nodeText, nodeCDATA:
+		text := ""
+		if n.TextContent != nil {
+			text = *n.TextContent
+		}
+		r.add(op{kind: opNode, id: n.ID, parent: parent, tag: "#text", value: text, style: n.IsStyle})
+		return
+	case nodeDocument, nodeFragment:
+		r.add(op{kind: opNode, id: n.ID, parent: parent, tag: "#document"})
+	default: // doctype, comment: nothing a visitor entered or read
+		return
+	}
+	for i := range n.ChildNodes {
+		r.node(&n.ChildNodes[i], n.ID, depth+1)
+	}
+}
+
+// attrValue reads an attribute: strings and numbers as text, null as a
+// removal; objects (rrweb's style diffs) and booleans are skipped.
+func attrValue(v json.RawMessage) (s string, ok, null bool) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "", false, false
+	}
+	switch c := v[0]; {
+	case c == '"':
+		if json.Unmarshal(v, &s) == nil {
+			return s, true, false
+		}
+	case c == 'n':
+		return "", false, true
+	case c == '-' || c >= '0' && c <= '9':
+		return string(v), true, false
+	}
+	return "", false, false
+}
+
+// maxNotesPerFlow bounds the notes one flow may add.
+const maxNotesPerFlow = 20
+
+func appendNote(notes []string, n string) []string {
+	if len(notes) >= maxNotesPerFlow {
+		return notes
+	}
+	return append(notes, n)
+}
