@@ -1,5 +1,7 @@
 package phiproxy
 
+import "strings"
+
 // Note prefixes of a flow that carries a session recording. The
 // inspection's Notes keep, after the decode problems, one summary line
 // per recording and one line per recorded form field, so that every
@@ -13,3 +15,34 @@ const (
 	NoteRecording     = "recording: "
 	NoteRecordedField = "recorded field: "
 )
+
+// RecordedField is one line of a recording's reconstructed form.
+type RecordedField struct {
+	// Field names the form field ("input[name=mrn] \"Medical record
+	// number\"").
+	Field string
+	// Value is what the recorder captured, as the note holds it.
+	Value string
+	// Masked is set when the recorder masked the value.
+	Masked bool
+}
+
+// SplitRecordingNotes separates an inspection's notes into the recording
+// summaries (without their prefix), the recorded form fields, and the
+// other notes, each in order.
+func SplitRecordingNotes(notes []string) (summaries []string, fields []RecordedField, other []string) {
+	for _, n := range notes {
+		switch {
+		case strings.HasPrefix(n, NoteRecording):
+			summaries = append(summaries, strings.TrimPrefix(n, NoteRecording))
+		case strings.HasPrefix(n, NoteRecordedField):
+			line := strings.TrimPrefix(n, NoteRecordedField)
+			field, value, _ := strings.Cut(line, " = ")
+			masked := strings.Contains(value, " (masked)")
+			fields = append(fields, RecordedField{Field: field, Value: value, Masked: masked})
+		default:
+			other = append(other, n)
+		}
+	}
+	return summaries, fields, other
+}

@@ -288,6 +288,10 @@ type reportFlow struct {
 	Findings                 []reportFinding
 	Body, BodyNote           string
 	Notes                    []string
+	// Recording and RecordedFields describe a session recording the
+	// request carried: its summary lines and reconstructed form.
+	Recording      []string
+	RecordedFields []phiproxy.RecordedField
 }
 
 type reportFinding struct {
@@ -304,8 +308,9 @@ func reportFlowFor(d *store.FlowDetail) reportFlow {
 	host := nonEmpty(in.Destination.Host, f.Request.URLHost())
 	rf := reportFlow{
 		ID: f.ID, Time: f.Start.UTC().Format("2006-01-02 15:04:05.000 MST"), Method: f.Request.Method, URL: f.Request.URL,
-		Host: host, Receiver: receiverPhrase(in.Destination, host), Severity: in.Severity.String(), Page: f.Page, Notes: in.Notes,
+		Host: host, Receiver: receiverPhrase(in.Destination, host), Severity: in.Severity.String(), Page: f.Page,
 	}
+	rf.Recording, rf.RecordedFields, rf.Notes = phiproxy.SplitRecordingNotes(in.Notes)
 	switch {
 	case f.Response != nil:
 		rf.Status = fmt.Sprintf("%d %s", f.Response.Status, http.StatusText(f.Response.Status))
