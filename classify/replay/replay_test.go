@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bytes"
+	"compress/gzip"
 	"compress/zlib"
 	"encoding/json"
 	"fmt"
@@ -278,4 +279,53 @@ func FuzzOpenReplayBatch(f *testing.F) {
 		r := NewRecorder(Limits{MaxNodes: 100, MaxPending: 4})
 		r.Observe(orFlow(data, "t"), t0)
 	})
+}
+
+// latin1Gzip compresses JSON the way posthog-js does before it puts it
+// in a string: gzip bytes, one character per byte.
+func latin1Gzip(t testing.TB, v string) string {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(v))
+	w.Close()
+	r := make([]rune, 0, b.Len())
+	for _, c := range b.Bytes() {
+		r = append(r, rune(c))
+	}
+	return string(r)
+}
+
+func TestPostHogCompressedEvents(t *testing.T) {
+	var events []json.RawMessage
+	json.Unmarshal([]byte(snapshotRecords), &events)
+	var full struct {
+		Data json.RawMessage `json:"data"`
+	}
+	json.Unmarshal(events[1], &full)
+	adds := `[{"parentId":3,"node":{"type":2,"id":40,"tagName":"p","attributes":{},"childNodes":[{"type":3,"id":41,"textContent":"Next visit: oncology follow-up"}]}}]`
+	batch := []map[string]any{
+		{"event": "$snapshot", "properties": map[string]any{"$session_id": "ph-1", "$snapshot_data": []any{
+			json.RawMessage(events[0]),
+			map[string]any{"type": 2, "timestamp": 2, "cv": "2024-10", "data": latin1Gzip(t, string(full.Data))},
+			map[string]any{"type": 3, "timestamp": 3, "cv": "2024-10", "data": map[string]any{"source": 0, "adds": latin1Gzip(t, adds), "texts": latin1Gzip(t, "[]"), "removes": latin1Gzip(t, "[]"), "attributes": latin1Gzip(t, "[]")}},
+			map[string]any{"type": 3, "timestamp": 4, "data": map[string]any{"source": 5, "id": 5, "text": "XGH4471"}},
+		}}},
+	}
+	js, _ := json.Marshal(batch)
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	obs := NewRecorder(Limits{}).Observe(&phiproxy.Flow{Request: phiproxy.Request{Method: "POST", URL: "https://us.i.posthog.com/s/", Header: h, Body: js}}, t0)
+	if obs == nil || obs.Vendor != VendorPostHog || obs.ID != "ph-1" {
+		t.Fatalf("got %+v", obs)
+	}
+	texts := map[string]string{}
+	for _, tx := range obs.Text {
+		texts[tx.Value] = tx.Path
+	}
+	if texts["Next visit: oncology follow-up"] != "body>p" || texts["Asthma care plan"] != "body>h2" {
+		t.Errorf("text of compressed events: got %v (notes %q)", texts, obs.Notes)
+	}
+	if len(obs.Inputs) != 1 || obs.Inputs[0].Label != "Member ID" {
+		t.Errorf("input against the compressed snapshot: got %+v", obs.Inputs)
+	}
 }

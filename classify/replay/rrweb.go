@@ -3,6 +3,7 @@ package replay
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -36,6 +37,10 @@ const (
 type rrEvent struct {
 	Type *int            `json:"type"`
 	Data json.RawMessage `json:"data"`
+	// CV marks PostHog's compressed events (cv "2024-10"): a full
+	// snapshot's data, and a mutation's adds, removes, texts and
+	// attributes, are gzip bytes written as a Latin-1 string.
+	CV string `json:"cv"`
 }
 
 // rrData is the union of the data of the events read here.
@@ -79,21 +84,6 @@ type rrNode struct {
 	IsStyle     bool                       `json:"isStyle"`
 }
 
-// looksLikeEvent reports whether a JSON object has rrweb's event shape:
-// a numeric type, a data object and a timestamp.
-func looksLikeEvent(m map[string]json.RawMessage) bool {
-	t, ok := m["type"]
-	if !ok || len(t) == 0 || t[0] < '0' || t[0] > '9' {
-		return false
-	}
-	d, ok := m["data"]
-	if !ok || len(bytes.TrimSpace(d)) == 0 || bytes.TrimSpace(d)[0] != '{' {
-		return false
-	}
-	_, ts := m["timestamp"]
-	return ts
-}
-
 // eventReader turns rrweb events into operations.
 type eventReader struct {
 	ops    []op
@@ -126,6 +116,14 @@ func (r *eventReader) event(raw json.RawMessage) {
 	var e rrEvent
 	if json.Unmarshal(raw, &e) != nil || e.Type == nil || len(e.Data) == 0 {
 		return
+	}
+	if e.CV != "" {
+		data, err := uncompressPostHog(e.Data)
+		if err != nil {
+			r.notes = appendNote(r.notes, "replay: compressed event ("+e.CV+"): "+err.Error())
+			return
+		}
+		e.Data = data
 	}
 	switch *e.Type {
 	case eventFullSnapshot, eventIncrementalSnapshot, eventMeta:
@@ -186,6 +184,64 @@ func (r *eventReader) event(raw json.RawMessage) {
 			}
 		}
 	}
+}
+
+// compressedMembers are the members of an event's data PostHog may
+// compress one by one.
+var compressedMembers = []string{"adds", "removes", "texts", "attributes"}
+
+// uncompressPostHog undoes PostHog's event compression: the whole data
+// as one compressed string, or some members of it.
+func uncompressPostHog(data json.RawMessage) (json.RawMessage, error) {
+	d := bytes.TrimSpace(data)
+	if len(d) > 0 && d[0] == '"' {
+		return gunzipLatin1(d)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(d, &m); err != nil {
+		return nil, err
+	}
+	changed := false
+	for _, k := range compressedMembers {
+		v := bytes.TrimSpace(m[k])
+		if len(v) == 0 || v[0] != '"' {
+			continue
+		}
+		out, err := gunzipLatin1(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		m[k] = out
+		changed = true
+	}
+	if !changed {
+		return data, nil
+	}
+	return json.Marshal(m)
+}
+
+// maxCompressedEvent bounds one decompressed event.
+const maxCompressedEvent = 16 << 20
+
+// gunzipLatin1 reads a JSON string whose characters are the bytes of a
+// gzip stream and returns the JSON it holds.
+func gunzipLatin1(quoted []byte) (json.RawMessage, error) {
+	var s string
+	if err := json.Unmarshal(quoted, &s); err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		if r > 0xff {
+			return nil, fmt.Errorf("not a Latin-1 byte string")
+		}
+		b = append(b, byte(r))
+	}
+	out, err := inflate(b, "gzip", maxCompressedEvent)
+	if err != nil {
+		return nil, err
+	}
+	return json.RawMessage(out), nil
 }
 
 // maxNodeDepth bounds the nesting of a snapshot's node tree.

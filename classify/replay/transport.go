@@ -439,7 +439,13 @@ func isEventObject(m map[string]any) bool {
 	if !ok {
 		return false
 	}
-	if _, ok := m["data"].(map[string]any); !ok {
+	switch m["data"].(type) {
+	case map[string]any:
+	case string: // PostHog's compressed events
+		if _, cv := m["cv"]; !cv {
+			return false
+		}
+	default:
 		return false
 	}
 	_, ts := m["timestamp"]
