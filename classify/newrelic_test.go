@@ -1,14 +1,13 @@
 package classify
 
 import (
-	"bytes"
-	"compress/gzip"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/encoded"
 )
 
 // TestNewRelicRefOnEveryEndpoint pins that the page URL New Relic's
@@ -19,10 +18,7 @@ func TestNewRelicRefOnEveryEndpoint(t *testing.T) {
 	in := newTestInspector(t, Options{})
 	page := "https://www.cedarclinic.com/conditions/crohns-disease"
 	errJSON := `[{"params":{"stackHash":1,"exceptionClass":"TypeError","message":"x is undefined","stack_trace":"TypeError: x\n at https://www.cedarclinic.com/static/app.js:1:2"},"metrics":{"count":1}}]`
-	var gz bytes.Buffer
-	w := gzip.NewWriter(&gz)
-	w.Write([]byte(`{"err":` + errJSON + `}`))
-	w.Close()
+	gz := encoded.Gzip([]byte(`{"err":` + errJSON + `}`))
 	big := `{"err":[` + strings.Repeat(strings.Trim(errJSON, "[]")+",", 400) + `{}]}`
 	q := "?a=1134&sa=1&v=1.260.1&t=Unnamed%20Transaction&rst=3471&ck=0&s=4f1c&ref="
 	for _, c := range []struct {
@@ -30,7 +26,7 @@ func TestNewRelicRefOnEveryEndpoint(t *testing.T) {
 	}{
 		{"page view", "GET", "https://bam.nr-data.net/1/NRJS-abc" + q + page + "&ap=204&be=512", "", ""},
 		{"errors, JSON", "POST", "https://bam.nr-data.net/jserrors/1/NRJS-abc" + q + page, `{"err":` + errJSON + `}`, ""},
-		{"errors, gzip", "POST", "https://bam.nr-data.net/jserrors/1/NRJS-abc" + q + page, gz.String(), "gzip"},
+		{"errors, gzip", "POST", "https://bam.nr-data.net/jserrors/1/NRJS-abc" + q + page, string(gz), "gzip"},
 		{"errors in the query", "GET", "https://bam.nr-data.net/jserrors/1/NRJS-abc" + q + page + "&err=" + url.QueryEscape(errJSON), "", ""},
 		{"errors, 400 of them", "POST", "https://bam.nr-data.net/jserrors/1/NRJS-abc" + q + page, big, ""},
 		{"errors, ref escaped", "POST", "https://bam.nr-data.net/jserrors/1/NRJS-abc" + q + url.QueryEscape(page), `{"err":` + errJSON + `}`, ""},

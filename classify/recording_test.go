@@ -2,8 +2,6 @@ package classify
 
 import (
 	"bytes"
-	"compress/gzip"
-	"compress/zlib"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/encoded"
 )
 
 // formSnapshot is an rrweb full snapshot of a booking form with labelled
@@ -75,14 +74,10 @@ func sentrySegment(t testing.TB, replayID string, segment int, events []map[stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
-	zw.Write(js)
-	zw.Close()
 	var body bytes.Buffer
 	fmt.Fprintf(&body, `{"event_id":%q,"sent_at":"2026-01-01T00:00:00Z"}`+"\n", replayID)
 	fmt.Fprintf(&body, `{"type":"replay_event"}`+"\n"+`{"replay_id":%q,"segment_id":%d,"urls":[]}`+"\n", replayID, segment)
-	payload := append([]byte(fmt.Sprintf(`{"segment_id":%d}`+"\n", segment)), z.Bytes()...)
+	payload := append([]byte(fmt.Sprintf(`{"segment_id":%d}`+"\n", segment)), encoded.Zlib(js)...)
 	fmt.Fprintf(&body, `{"type":"replay_recording","length":%d}`+"\n", len(payload))
 	body.Write(payload)
 	h := http.Header{}
@@ -99,15 +94,12 @@ func posthogBatch(t testing.TB, sessionID string, events []map[string]any) *phip
 			"$snapshot_data": e, "$session_id": sessionID, "$window_id": "w1", "token": "phc_test"}})
 	}
 	js, _ := json.Marshal(batch)
-	var gz bytes.Buffer
-	gw := gzip.NewWriter(&gz)
-	gw.Write(js)
-	gw.Close()
+	gz := encoded.Gzip(js)
 	h := http.Header{}
 	h.Set("Content-Type", "text/plain")
 	h.Set("Referer", "https://portal.cedarclinic.com/book")
 	// Routed through the site's own domain: recognised by shape.
-	return &phiproxy.Flow{Request: phiproxy.Request{Method: "POST", URL: "https://portal.cedarclinic.com/ingest/s/?compression=gzip-js", Header: h, Body: gz.Bytes(), BodySize: int64(gz.Len())}}
+	return &phiproxy.Flow{Request: phiproxy.Request{Method: "POST", URL: "https://portal.cedarclinic.com/ingest/s/?compression=gzip-js", Header: h, Body: gz, BodySize: int64(len(gz))}}
 }
 
 func findingAt(ins phiproxy.Inspection, kind phiproxy.Kind, path string) *phiproxy.Finding {

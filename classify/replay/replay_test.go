@@ -2,8 +2,6 @@ package replay
 
 import (
 	"bytes"
-	"compress/gzip"
-	"compress/zlib"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
@@ -13,17 +11,10 @@ import (
 	"time"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/encoded"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func zlibBytes(b []byte) []byte {
-	var z bytes.Buffer
-	w := zlib.NewWriter(&z)
-	w.Write(b)
-	w.Close()
-	return z.Bytes()
-}
 
 // snapshotRecords is a small page: a labelled input (node 5) and a
 // heading, as rrweb and Datadog serialise them.
@@ -48,7 +39,7 @@ func datadogFlow(t testing.TB, session string, records string) *phiproxy.Flow {
 	h.Set("Content-Disposition", `form-data; name="segment"; filename="s"`)
 	h.Set("Content-Type", "application/octet-stream")
 	pw, _ := mw.CreatePart(h)
-	pw.Write(zlibBytes([]byte(seg)))
+	pw.Write(encoded.Zlib([]byte(seg)))
 	ev, _ := mw.CreateFormField("event")
 	fmt.Fprintf(ev, `{"session":{"id":%q}}`, session)
 	mw.Close()
@@ -245,7 +236,7 @@ func FuzzRRWebEvents(f *testing.F) {
 }
 
 func FuzzSentryEnvelope(f *testing.F) {
-	events := zlibBytes([]byte(snapshotRecords))
+	events := encoded.Zlib([]byte(snapshotRecords))
 	env := append([]byte(`{"event_id":"abc"}`+"\n"+`{"type":"replay_recording","length":`+fmt.Sprint(len(events)+16)+`}`+"\n"+`{"segment_id":0}`+"\n"), events...)
 	f.Add(env)
 	f.Add([]byte(`{"event_id":"x"}` + "\n" + `{"type":"replay_recording"}` + "\n" + `{"segment_id":1}` + "\n[]"))
@@ -284,12 +275,9 @@ func FuzzOpenReplayBatch(f *testing.F) {
 // latin1Gzip compresses JSON the way posthog-js does before it puts it
 // in a string: gzip bytes, one character per byte.
 func latin1Gzip(t testing.TB, v string) string {
-	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
-	w.Write([]byte(v))
-	w.Close()
-	r := make([]rune, 0, b.Len())
-	for _, c := range b.Bytes() {
+	gz := encoded.Gzip([]byte(v))
+	r := make([]rune, 0, len(gz))
+	for _, c := range gz {
 		r = append(r, rune(c))
 	}
 	return string(r)
