@@ -62,6 +62,8 @@
 //	third,   yes  anything                                                    low
 //	unknown
 //	third    no   person identifier or persona value + health information     critical
+//	third    no   person identifier or health information in a session        critical
+//	              recording (typed into a field or shown on the page)
 //	third    no   health information from an authenticated page to an ad      critical
 //	              platform (vendor category "advertising")
 //	third    no   health information (terms, condition pages, event names)   high

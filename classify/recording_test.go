@@ -206,3 +206,28 @@ func TestRecordingInputBeforeSnapshotResolves(t *testing.T) {
 		t.Fatalf("input resolved when the snapshot arrived: not found; findings %+v", late.Findings)
 	}
 }
+
+func TestRecordingSeverityWithBAA(t *testing.T) {
+	for _, c := range []struct {
+		baa  []string
+		want phiproxy.Severity
+	}{
+		{nil, phiproxy.Critical},
+		{[]string{"Sentry"}, phiproxy.Low},                      // the host's vendor
+		{[]string{"Sentry Replay"}, phiproxy.Low},               // the recorder's name
+		{[]string{"ingest.sentry.io"}, phiproxy.Low},            // the domain
+		{[]string{"PostHog Session Replay"}, phiproxy.Critical}, // someone else
+	} {
+		in := newTestInspector(t, Options{BAA: c.baa})
+		id := "baa-replay"
+		in.Inspect(sentrySegment(t, id, 0, []map[string]any{formSnapshot(false)}))
+		ins := in.Inspect(sentrySegment(t, id, 1, typing(31, "XGH447120934", false)))
+		f := findingAt(ins, phiproxy.KindMemberID, "replay:input[name=member_id]")
+		if f == nil {
+			t.Fatalf("BAA %q: member ID not found: %+v", c.baa, ins.Findings)
+		}
+		if f.Severity != c.want {
+			t.Errorf("BAA %q: severity %v, want %v", c.baa, f.Severity, c.want)
+		}
+	}
+}
