@@ -46,3 +46,38 @@ func SplitRecordingNotes(notes []string) (summaries []string, fields []RecordedF
 	}
 	return summaries, fields, other
 }
+
+// unmaskedClause is how a recording summary states what a recorder
+// captured unmasked: "PostHog Session Replay records unmasked input on
+// /book".
+const unmaskedClause = " records unmasked "
+
+// UnmaskedStatements returns the clauses of a recording summary that say
+// a recorder captured something unmasked, for per-vendor audits.
+func UnmaskedStatements(summary string) []string {
+	var out []string
+	for _, c := range strings.Split(summary, "; ") {
+		if strings.Contains(c, unmaskedClause) {
+			out = append(out, strings.TrimSpace(c))
+		}
+	}
+	return out
+}
+
+// RedactRecordedValues returns notes with the value of every recorded
+// form field replaced by "[redacted]" (masked values stay: they are
+// masks), for exports that must not carry what was typed.
+func RedactRecordedValues(notes []string) []string {
+	out := make([]string, len(notes))
+	for i, n := range notes {
+		out[i] = n
+		if !strings.HasPrefix(n, NoteRecordedField) {
+			continue
+		}
+		field, value, ok := strings.Cut(n, " = ")
+		if ok && !strings.Contains(value, " (masked)") {
+			out[i] = field + " = [redacted]"
+		}
+	}
+	return out
+}

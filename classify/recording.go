@@ -175,6 +175,9 @@ func recordingNotes(obs *replay.Observation) []string {
 	if obs.Masking.InputsUnmasked > 0 {
 		fmt.Fprintf(&b, "; %s records unmasked input on %s", obs.Vendor, orUnknownPage(obs.Page))
 	}
+	if obs.Masking.TextUnmasked > 0 {
+		fmt.Fprintf(&b, "; %s records unmasked page text on %s", obs.Vendor, orUnknownPage(obs.Page))
+	}
 	if obs.Pending > 0 {
 		fmt.Fprintf(&b, "; %d input events wait for their field's snapshot", obs.Pending)
 	}

@@ -32,3 +32,29 @@ func TestReportShowsRecordedForm(t *testing.T) {
 		t.Errorf("recording summary listed as a decoding note")
 	}
 }
+
+func TestReportSummarisesRecordersAndRedactsRecordedValues(t *testing.T) {
+	d := &store.FlowDetail{Flow: phiproxy.Flow{ID: 8, Request: phiproxy.Request{Method: "POST", URL: "https://o1.ingest.sentry.io/api/1/envelope/"}},
+		Inspection: phiproxy.Inspection{Notes: []string{
+			phiproxy.NoteRecording + "Sentry Replay r1 on https://clinic.example/book: 9 events; inputs unmasked, text masked; Sentry Replay records unmasked input on /book",
+			phiproxy.NoteRecordedField + `input[name=notes] "Notes" = feeling low since March`,
+		}}}
+	s := newSummary()
+	s.add(d)
+	s.add(d)
+	h := s.head(&Manifest{}, nil)
+	if len(h.Recorders) != 1 || h.Recorders[0].Host != "Sentry Replay records unmasked input on /book" || h.Recorders[0].Flows != 2 {
+		t.Errorf("recorders: got %+v", h.Recorders)
+	}
+	r, err := newRedactor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.build()
+	red := r.flow(d)
+	for _, n := range red.Inspection.Notes {
+		if strings.Contains(n, "feeling low") {
+			t.Errorf("redacted flow keeps a recorded value: %q", n)
+		}
+	}
+}

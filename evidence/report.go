@@ -98,7 +98,10 @@ type summary struct {
 	kinds                       map[phiproxy.Kind]bool
 	sites                       map[string]int
 	consent                     *ConsentTally
-	MaxID                       int64
+	// recorders counts, per statement ("X records unmasked input on
+	// /book"), the requests whose session recording supports it.
+	recorders map[string]int
+	MaxID     int64
 }
 
 type receiverSummary struct {
@@ -110,7 +113,7 @@ type receiverSummary struct {
 }
 
 func newSummary() *summary {
-	return &summary{receivers: map[string]*receiverSummary{}, kinds: map[phiproxy.Kind]bool{}, sites: map[string]int{}, consent: NewConsentTally()}
+	return &summary{receivers: map[string]*receiverSummary{}, kinds: map[phiproxy.Kind]bool{}, sites: map[string]int{}, consent: NewConsentTally(), recorders: map[string]int{}}
 }
 
 func (s *summary) add(d *store.FlowDetail) {
@@ -133,6 +136,16 @@ func (s *summary) add(d *store.FlowDetail) {
 		s.sites[site]++
 	}
 	s.consent.Add(f, in)
+	recs, _, _ := phiproxy.SplitRecordingNotes(in.Notes)
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		for _, st := range phiproxy.UnmaskedStatements(rec) {
+			if !seen[st] {
+				seen[st] = true
+				s.recorders[st]++
+			}
+		}
+	}
 	if len(in.Findings) == 0 {
 		return
 	}
@@ -182,6 +195,9 @@ type reportHead struct {
 	Sites                                           []siteRow
 	// Consent is the consent matrix of consent crawls, empty otherwise.
 	Consent ConsentMatrix
+	// Recorders are the session recorders' masking statements, most
+	// requests first.
+	Recorders []siteRow
 }
 
 type severityRow struct {
@@ -259,13 +275,22 @@ func (s *summary) head(m *Manifest, r *redactor) reportHead {
 	for i := range h.Consent.Rows {
 		h.Consent.Rows[i].Receiver = r.Text(h.Consent.Rows[i].Receiver)
 	}
-	sort.Slice(h.Sites, func(i, j int) bool {
-		if h.Sites[i].Flows != h.Sites[j].Flows {
-			return h.Sites[i].Flows > h.Sites[j].Flows
-		}
-		return h.Sites[i].Host < h.Sites[j].Host
-	})
+	sortByFlows(h.Sites)
+	for st, n := range s.recorders {
+		h.Recorders = append(h.Recorders, siteRow{Host: r.Text(st), Flows: n})
+	}
+	sortByFlows(h.Recorders)
 	return h
+}
+
+// sortByFlows orders rows by request count, then name.
+func sortByFlows(rows []siteRow) {
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Flows != rows[j].Flows {
+			return rows[i].Flows > rows[j].Flows
+		}
+		return rows[i].Host < rows[j].Host
+	})
 }
 
 // joinWords renders "a, b and c".
