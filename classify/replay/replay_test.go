@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"sync"
 	"testing"
 	"time"
 
@@ -315,5 +316,62 @@ func TestPostHogCompressedEvents(t *testing.T) {
 	}
 	if len(obs.Inputs) != 1 || obs.Inputs[0].Label != "Member ID" {
 		t.Errorf("input against the compressed snapshot: got %+v", obs.Inputs)
+	}
+}
+
+func TestSentrySegmentCutShortKeepsEarlierEvents(t *testing.T) {
+	events := []byte(snapshotRecords)
+	cut := events[:len(events)-40] // inside the snapshot: only the meta event survives whole
+	payload := append([]byte(`{"segment_id":0}`+"\n"), encoded.Zlib(cut)...)
+	body := append([]byte(`{"event_id":"cut-1"}`+"\n"+`{"type":"replay_recording","length":`+fmt.Sprint(len(payload))+`}`+"\n"), payload...)
+	obs := NewRecorder(Limits{}).Observe(&phiproxy.Flow{Request: phiproxy.Request{Method: "POST", URL: "https://o1.ingest.sentry.io/api/1/envelope/", Body: body}}, t0)
+	if obs == nil || obs.Page != "https://clinic.test/book" || obs.Events != 1 {
+		t.Fatalf("got %+v", obs)
+	}
+	if len(obs.Notes) == 0 || !bytes.Contains([]byte(obs.Notes[0]), []byte("1 events read")) {
+		t.Errorf("notes: got %q", obs.Notes)
+	}
+}
+
+// TestRecorderConcurrentOutOfOrder observes the segments of many
+// recordings from many goroutines, inputs often before their snapshot,
+// and checks every input ends up attributed to its field.
+func TestRecorderConcurrentOutOfOrder(t *testing.T) {
+	r := NewRecorder(Limits{})
+	const recordings = 40
+	var wg sync.WaitGroup
+	named := make(chan string, 2*recordings)
+	for i := 0; i < recordings; i++ {
+		id := fmt.Sprintf("conc-%d", i)
+		segs := []string{snapshotRecords, `[{"type":3,"timestamp":3,"data":{"source":5,"id":5,"text":"XGH4471"}}]`}
+		for j, seg := range segs {
+			if i%2 == 1 {
+				seg = segs[1-j] // odd recordings: the input first
+			}
+			wg.Add(1)
+			go func(seg string) {
+				defer wg.Done()
+				obs := r.Observe(datadogFlow(t, id, seg), t0)
+				for _, in := range obs.Inputs {
+					if in.Label != "" {
+						named <- id + "=" + in.Label
+					}
+				}
+			}(seg)
+		}
+	}
+	wg.Wait()
+	close(named)
+	got := map[string]bool{}
+	for n := range named {
+		got[n] = true
+	}
+	for i := 0; i < recordings; i++ {
+		if want := fmt.Sprintf("conc-%d=Member ID", i); !got[want] {
+			t.Errorf("%s: input never attributed to its field", want)
+		}
+	}
+	if s := r.Stats(); s.Pending != 0 {
+		t.Errorf("pending inputs left: %d", s.Pending)
 	}
 }

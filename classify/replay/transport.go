@@ -241,10 +241,9 @@ func readSentryEnvelope(b []byte, max int64) *payload {
 				}
 				events = out
 			}
-			var list []json.RawMessage
-			if err := json.Unmarshal(events, &list); err != nil {
-				p.notes = appendNote(p.notes, "replay: replay_recording events: "+err.Error())
-				continue
+			list, err := eventList(events)
+			if err != nil {
+				p.notes = appendNote(p.notes, fmt.Sprintf("replay: replay_recording events: %v (%d events read)", err, len(list)))
 			}
 			r.eventList(list)
 		}
@@ -258,6 +257,27 @@ func readSentryEnvelope(b []byte, max int64) *payload {
 		p.page = r.page
 	}
 	return p
+}
+
+// eventList reads a JSON list of events one by one, so a list cut short
+// (a body over the capture limit, a stream that ended early) still gives
+// the events before the cut.
+func eventList(b []byte) ([]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil {
+		return nil, err
+	} else if d, ok := tok.(json.Delim); !ok || d != '[' {
+		return nil, fmt.Errorf("not a list of events")
+	}
+	var out []json.RawMessage
+	for dec.More() {
+		var e json.RawMessage
+		if err := dec.Decode(&e); err != nil {
+			return out, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func cutLine(b []byte) (line, rest []byte) {
