@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/classify/persona"
 	"github.com/phiproxy/phiproxy/internal/encoded"
 )
 
@@ -229,5 +230,26 @@ func TestRecordingSeverityWithBAA(t *testing.T) {
 		if f.Severity != c.want {
 			t.Errorf("BAA %q: severity %v, want %v", c.baa, f.Severity, c.want)
 		}
+	}
+}
+
+// An address typed in two bursts (a pause, then the rest) within one
+// PostHog batch is inspected as the final value, so the persona's address
+// is found whole.
+func TestRecordingPersonaAddressTypedInBursts(t *testing.T) {
+	in := newTestInspector(t, Options{Persona: &persona.Persona{Address: "742 Evergreen Terrace"}})
+	snap := formSnapshot(false)
+	in.Inspect(posthogBatch(t, "bursts", []map[string]any{snap}))
+	events := typing(22, "742 Ever", false)
+	for _, e := range typing(22, "742 Evergreen Terrace", false)[len("742 Ever"):] {
+		events = append(events, e)
+	}
+	ins := in.Inspect(posthogBatch(t, "bursts", events))
+	found := false
+	for _, f := range ins.Findings {
+		found = found || f.Source == phiproxy.SourcePersona && f.Kind == phiproxy.KindAddress && f.Path == "replay:input[name=mrn]"
+	}
+	if !found {
+		t.Errorf("persona address typed in two bursts: not found; findings %+v", ins.Findings)
 	}
 }
