@@ -367,7 +367,7 @@ func readJSONRecording(b []byte, host string) *payload {
 			return p
 		}
 	}
-	if !bytes.Contains(b, []byte(`"type"`)) || !bytes.Contains(b, []byte(`"data"`)) {
+	if !hasEventMarkers(b) {
 		return nil
 	}
 	var root any
@@ -394,6 +394,24 @@ func readJSONRecording(b []byte, host string) *payload {
 		return nil
 	}
 	return &payload{vendor: vendor, id: f.id, page: r.page, ops: r.ops, events: r.events, notes: r.notes}
+}
+
+// eventMarkers are how a snapshot, mutation, input or meta event's type
+// is written, compact or spaced: a body without one carries no event
+// worth reading, and is not decoded further (most JSON bodies a proxy
+// sees are not recordings).
+var eventMarkers = [][]byte{[]byte(`"type":2`), []byte(`"type":3`), []byte(`"type":4`), []byte(`"type": 2`), []byte(`"type": 3`), []byte(`"type": 4`)}
+
+func hasEventMarkers(b []byte) bool {
+	if !bytes.Contains(b, []byte(`"timestamp"`)) || !bytes.Contains(b, []byte(`"data"`)) {
+		return false
+	}
+	for _, m := range eventMarkers {
+		if bytes.Contains(b, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // eventFinder walks a JSON document for lists of rrweb events and the ID
