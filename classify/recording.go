@@ -99,7 +99,14 @@ func (in *Inspector) observeRecording(f *phiproxy.Flow) (*replay.Observation, []
 // placeRecording makes a flow that carries a recording a session
 // recorder's: recognised by its shape on any host, it goes to a third
 // party (the vendor) even when routed through the site's own domain.
+//
+// OpenReplay is the exception: it is self-hosted more often than not, so
+// a recording sent to the site's own domain stays first party.
 func (in *Inspector) placeRecording(d *phiproxy.Destination, obs *replay.Observation) {
+	if obs.Vendor == replay.VendorOpenReplay && d.Party == phiproxy.FirstParty && d.Vendor == "" {
+		d.Vendor, d.Category = obs.Vendor+" (self-hosted)", "session_replay"
+		return
+	}
 	if d.Vendor == "" {
 		if d.Party != phiproxy.ThirdParty {
 			d.Vendor = obs.Vendor + " (first-party route)"

@@ -253,3 +253,22 @@ func TestRecordingPersonaAddressTypedInBursts(t *testing.T) {
 		t.Errorf("persona address typed in two bursts: not found; findings %+v", ins.Findings)
 	}
 }
+
+func TestRecordingOpenReplaySelfHostedStaysFirstParty(t *testing.T) {
+	batch := []byte{81, 1, 0, 0, 0, 0} // batch metadata: version 1, no location
+	for _, host := range []struct {
+		url   string
+		party phiproxy.Party
+	}{
+		{"https://replay.cedarclinic.com/ingest/v1/web/i", phiproxy.FirstParty},
+		{"https://api.openreplay.example/ingest/v1/web/i", phiproxy.ThirdParty},
+	} {
+		in := newTestInspector(t, Options{Sites: []string{"cedarclinic.com"}})
+		h := http.Header{}
+		h.Set("Authorization", "Bearer tok")
+		ins := in.Inspect(&phiproxy.Flow{Request: phiproxy.Request{Method: "POST", URL: host.url, Header: h, Body: batch}})
+		if ins.Destination.Party != host.party || ins.Destination.Category != "session_replay" {
+			t.Errorf("%s: got %+v, want party %s", host.url, ins.Destination, host.party)
+		}
+	}
+}
