@@ -209,6 +209,9 @@ func recordingNotes(obs *replay.Observation) []string {
 		if in.Keystrokes > 1 {
 			line += fmt.Sprintf(" (%d keystrokes)", in.Keystrokes)
 		}
+		if in.Resolved {
+			line += " (typed before the field's snapshot arrived)"
+		}
 		notes = append(notes, line)
 	}
 	return append(notes, obs.Notes...)

@@ -206,6 +206,9 @@ func TestRecordingInputBeforeSnapshotResolves(t *testing.T) {
 	if f := findingAt(late, phiproxy.KindMRN, "replay:input[name=mrn]"); f == nil {
 		t.Fatalf("input resolved when the snapshot arrived: not found; findings %+v", late.Findings)
 	}
+	if notes := strings.Join(late.Notes, "\n"); !strings.Contains(notes, `input[name=mrn] "Medical record number" = PT-55208817 (11 keystrokes) (typed before the field's snapshot arrived)`) {
+		t.Errorf("late notes: %s", notes)
+	}
 }
 
 func TestRecordingSeverityWithBAA(t *testing.T) {
