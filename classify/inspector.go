@@ -273,7 +273,6 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 		fields = append(fields[:len(fields):len(fields)], recorded...)
 	}
 	detections, limited := in.detect(fields, sig)
-	detections = dropSoftwareNames(detections)
 	if obs != nil {
 		detections = mergeRecordingDetections(detections)
 	}

@@ -34,20 +34,3 @@ func TestSoftwareNamesAreNotPeople(t *testing.T) {
 		}
 	}
 }
-
-func TestIsSoftwareNamePath(t *testing.T) {
-	for path, want := range map[string]bool{
-		"body > json:$.notifier.name":       true,
-		"json:$.integrations[0].name":       true,
-		"body > json:$.sdk.name":            true,
-		"body > json:$.sdk.user.name":       false,
-		"body > json:$.patient.name":        false,
-		"body > json:$.notifier.user_name":  false,
-		"query:name":                        false,
-		"body > json:$.notifier.name > url": false,
-	} {
-		if got := isSoftwareNamePath(path); got != want {
-			t.Errorf("%s: got %v, want %v", path, got, want)
-		}
-	}
-}
