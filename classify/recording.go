@@ -103,6 +103,11 @@ func (in *Inspector) observeRecording(f *phiproxy.Flow) (*replay.Observation, []
 // OpenReplay is the exception: it is self-hosted more often than not, so
 // a recording sent to the site's own domain stays first party.
 func (in *Inspector) placeRecording(d *phiproxy.Destination, obs *replay.Observation) {
+	if obs.Vendor == replay.VendorRRWeb && d.Vendor != "" {
+		// rrweb events in a known vendor's payload (Hotjar's, say): the
+		// vendor is the recorder.
+		obs.Vendor = strings.TrimSuffix(d.Vendor, " (first-party route)")
+	}
 	if obs.Vendor == replay.VendorOpenReplay && d.Party == phiproxy.FirstParty && d.Vendor == "" {
 		d.Vendor, d.Category = obs.Vendor+" (self-hosted)", "session_replay"
 		return

@@ -275,3 +275,15 @@ func TestRecordingOpenReplaySelfHostedStaysFirstParty(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordingGenericEventsNamedAfterTheKnownVendor(t *testing.T) {
+	in := newTestInspector(t, Options{})
+	body, _ := json.Marshal(map[string]any{"session_id": "hj-1", "events": []any{
+		map[string]any{"t": "input", "d": metaEvent("https://portal.cedarclinic.com/book")},
+		map[string]any{"t": "input", "d": map[string]any{"type": 3, "timestamp": 2, "data": map[string]any{"source": 5, "id": 7, "text": "PT-55208817"}}},
+	}})
+	ins := in.Inspect(&phiproxy.Flow{Request: phiproxy.Request{Method: "POST", URL: "https://content.hotjar.io/api/v2/client/sites/1/recordings/content", Body: body}})
+	if !strings.Contains(strings.Join(ins.Notes, "\n"), phiproxy.NoteRecording+"Hotjar hj-1 on https://portal.cedarclinic.com/book") {
+		t.Errorf("notes: %q", ins.Notes)
+	}
+}

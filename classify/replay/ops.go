@@ -45,6 +45,9 @@ type op struct {
 	masked bool
 	// style marks text that is CSS, not content (opNode).
 	style bool
+	// checked is a checkbox or radio state sent with an input (opInput):
+	// 1 checked, -1 not checked, 0 not sent.
+	checked int8
 }
 
 // maxOps bounds the operations read from one flow: past it the rest of

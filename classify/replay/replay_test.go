@@ -375,3 +375,24 @@ func TestRecorderConcurrentOutOfOrder(t *testing.T) {
 		t.Errorf("pending inputs left: %d", s.Pending)
 	}
 }
+
+func TestCheckboxesAndRadios(t *testing.T) {
+	r := NewRecorder(Limits{})
+	snap := `[{"type":2,"timestamp":1,"data":{"node":{"type":0,"id":1,"childNodes":[{"type":2,"id":2,"tagName":"body","attributes":{},"childNodes":[
+	 {"type":2,"id":3,"tagName":"input","attributes":{"type":"radio","name":"condition","value":"diabetes"},"childNodes":[]},
+	 {"type":2,"id":4,"tagName":"input","attributes":{"type":"checkbox","name":"has_asthma"},"childNodes":[]},
+	 {"type":2,"id":5,"tagName":"input","attributes":{"type":"text","name":"notes"},"childNodes":[]}]}]}}}]`
+	r.Observe(datadogFlow(t, "boxes", snap), t0)
+	obs := r.Observe(datadogFlow(t, "boxes", `[
+	 {"type":3,"timestamp":2,"data":{"source":5,"id":3,"text":"diabetes","isChecked":true}},
+	 {"type":3,"timestamp":3,"data":{"source":5,"id":4,"text":"on","isChecked":true}},
+	 {"type":3,"timestamp":4,"data":{"source":5,"id":5,"text":"abc","isChecked":false}},
+	 {"type":3,"timestamp":5,"data":{"source":5,"id":5,"text":"","isChecked":false}}]`), t0)
+	got := map[string]string{}
+	for _, in := range obs.Inputs {
+		got[in.Name] = in.Value
+	}
+	if got["condition"] != "diabetes" || got["has_asthma"] != "true" || got["notes"] != "" {
+		t.Errorf("values: got %q", got)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -176,12 +175,22 @@ func (r *eventReader) event(raw json.RawMessage) {
 				}
 			}
 		case sourceInput:
-			switch {
-			case d.IsChecked != nil && (d.Text == nil || *d.Text == "" || *d.Text == "on"):
-				r.add(op{kind: opInput, id: d.ID, value: strconv.FormatBool(*d.IsChecked)})
-			case d.Text != nil:
-				r.add(op{kind: opInput, id: d.ID, value: *d.Text})
+			if d.Text == nil && d.IsChecked == nil {
+				return
 			}
+			o := op{kind: opInput, id: d.ID}
+			if d.Text != nil {
+				o.value = *d.Text
+			}
+			if d.IsChecked != nil {
+				// rrweb sends isChecked with every input, false for text
+				// fields: the node's type says whether it means anything.
+				o.checked = -1
+				if *d.IsChecked {
+					o.checked = 1
+				}
+			}
+			r.add(o)
 		}
 	}
 }

@@ -549,6 +549,7 @@ func (rec *recording) setAttr(o *op, fs *flowState) {
 }
 
 func (rec *recording) input(o *op, fs *flowState, lim Limits) {
+	o.value = rec.inputValue(o)
 	masked := o.masked || IsMaskedValue(o.value)
 	n := rec.nodes[o.id]
 	if n == nil {
@@ -586,6 +587,33 @@ func (rec *recording) input(o *op, fs *flowState, lim Limits) {
 	n.keystrokes++
 	rec.bytes += n.cost()
 	fs.touch(o.id)
+}
+
+// inputValue is what an input event says was entered: the text, or for
+// a checkbox or radio button its state, as the value of the chosen option
+// ("diabetes" for a ticked radio with that value) or "true"/"false".
+func (rec *recording) inputValue(o *op) string {
+	if o.checked == 0 {
+		return o.value
+	}
+	n := rec.nodes[o.id]
+	if n == nil {
+		if o.value == "" || o.value == "on" {
+			return strconv.FormatBool(o.checked > 0)
+		}
+		return o.value
+	}
+	switch strings.ToLower(n.attrs["type"]) {
+	case "checkbox", "radio":
+		if o.checked < 0 {
+			return "false"
+		}
+		if v := n.attrs["value"]; v != "" && v != "on" {
+			return v
+		}
+		return "true"
+	}
+	return o.value
 }
 
 // inputOf describes an input node as a form field.
