@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -394,5 +395,22 @@ func TestCheckboxesAndRadios(t *testing.T) {
 	}
 	if got["condition"] != "diabetes" || got["has_asthma"] != "true" || got["notes"] != "" {
 		t.Errorf("values: got %q", got)
+	}
+}
+
+func TestFieldPastNodeLimitStillInspected(t *testing.T) {
+	r := NewRecorder(Limits{MaxNodes: 3})
+	snap := `[{"type":2,"timestamp":1,"data":{"node":{"type":0,"id":1,"childNodes":[{"type":2,"id":2,"tagName":"body","attributes":{},"childNodes":[
+	 {"type":2,"id":3,"tagName":"p","attributes":{},"childNodes":[]},
+	 {"type":2,"id":4,"tagName":"input","attributes":{"type":"text","name":"mrn","value":"PT-55208817"},"childNodes":[]}]}]}}}]`
+	obs := r.Observe(datadogFlow(t, "limit", snap), t0)
+	if len(obs.Inputs) != 1 || obs.Inputs[0].Name != "mrn" || obs.Inputs[0].Value != "PT-55208817" {
+		t.Errorf("inputs: got %+v", obs.Inputs)
+	}
+	if len(obs.Notes) == 0 || !strings.Contains(obs.Notes[0], "node limit 3") {
+		t.Errorf("notes: got %q", obs.Notes)
+	}
+	if s := r.Stats(); s.Nodes != 3 {
+		t.Errorf("nodes kept: got %d, want 3", s.Nodes)
 	}
 }

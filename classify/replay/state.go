@@ -337,10 +337,7 @@ func (rec *recording) apply(ops []op, obs *Observation, lim Limits) {
 			obs.Masking.InputsUnmasked++
 		}
 	}
-	obs.Pending = 0
-	for range rec.pending {
-		obs.Pending++
-	}
+	obs.Pending = len(rec.pending)
 }
 
 func (fs *flowState) addText(t Text, vendor string) {
@@ -416,12 +413,21 @@ func (rec *recording) addNode(o *op, fs *flowState, lim Limits) {
 		}
 	case isField(o.tag):
 		v, hasValue := o.attrs["value"]
-		if t := strings.ToLower(o.attrs["type"]); hasValue && v != "" && isValueInput(t) && kept {
+		if t := strings.ToLower(o.attrs["type"]); hasValue && v != "" && isValueInput(t) {
 			// A value already in the field when the snapshot was taken:
 			// typed before, or filled in by the page.
-			n.value = v
-			n.masked = IsMaskedValue(v)
-			fs.touch(o.id)
+			if kept {
+				rec.bytes -= n.cost()
+				n.value, n.masked = clip(v, 64<<10), IsMaskedValue(v)
+				rec.bytes += n.cost()
+				fs.touch(o.id)
+			} else {
+				// Past the node limit the field is not kept, but its value
+				// is still inspected, described by its own attributes.
+				fs.obs.Inputs = append(fs.obs.Inputs, Input{Node: o.id, Tag: o.tag, Name: o.attrs["name"], ElementID: o.attrs["id"],
+					Type: o.attrs["type"], Autocomplete: o.attrs["autocomplete"], Placeholder: o.attrs["placeholder"],
+					Label: o.attrs["aria-label"], Value: v, Masked: IsMaskedValue(v)})
+			}
 		}
 	default:
 		for name, v := range o.attrs {
