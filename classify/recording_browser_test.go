@@ -192,6 +192,27 @@ func TestRecordingFromRealRRWebInChromium(t *testing.T) {
 					t.Errorf("notes lack %q:\n%s", s, joined)
 				}
 			}
+
+			// Workers may inspect the segments in any order: the same
+			// flows, last first, still name every field once the
+			// snapshot's segment is inspected.
+			reversed, err := classify.New(classify.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var last phiproxy.Inspection
+			for i := len(flows) - 1; i >= 0; i-- {
+				last = reversed.Inspect(flows[i])
+			}
+			for _, w := range want[:4] {
+				found := false
+				for _, f := range last.Findings {
+					found = found || f.Kind == w.kind && f.Path == w.path
+				}
+				if !found {
+					t.Errorf("segments inspected last first: %s at %s not found when the snapshot arrived; findings:\n%s", w.kind, w.path, describe(last.Findings))
+				}
+			}
 		})
 	}
 }
