@@ -62,6 +62,8 @@
 //	third,   yes  anything                                                    low
 //	unknown
 //	third    no   person identifier or persona value + health information     critical
+//	third    no   person identifier or health information in a session        critical
+//	              recording (typed into a field or shown on the page)
 //	third    no   health information from an authenticated page to an ad      critical
 //	              platform (vendor category "advertising")
 //	third    no   health information (terms, condition pages, event names)   high
@@ -86,11 +88,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/classify/decode"
 	"github.com/phiproxy/phiproxy/classify/dict"
 	"github.com/phiproxy/phiproxy/classify/persona"
+	"github.com/phiproxy/phiproxy/classify/replay"
 )
 
 // Options configures an Inspector. The zero value inspects with the
@@ -115,6 +119,9 @@ type Options struct {
 	DictFiles []string
 	// Limits bound decoding; zero fields mean decode's defaults.
 	Limits decode.Limits
+	// Recordings bound the session-recording state kept across flows;
+	// zero fields mean replay's defaults.
+	Recordings replay.Limits
 }
 
 // Inspector classifies flows. It is safe for concurrent use. It remembers,
@@ -131,6 +138,8 @@ type Inspector struct {
 
 	learnedSites *boundedSet // registrable domains seen as top-level navigations
 	authOrigins  *boundedSet // first-party origins whose requests carried credentials
+	recordings   *replay.Recorder
+	clock        func() time.Time // nil means time.Now
 }
 
 var _ phiproxy.Inspector = (*Inspector)(nil)
@@ -161,6 +170,7 @@ func New(opts Options) (*Inspector, error) {
 		limits:       opts.Limits,
 		learnedSites: newBoundedSet(maxRemembered),
 		authOrigins:  newBoundedSet(maxRemembered),
+		recordings:   replay.NewRecorder(opts.Recordings),
 	}
 	if opts.Persona != nil {
 		in.persona = persona.NewIndex(opts.Persona)
@@ -256,12 +266,25 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 	res := in.Fields(f)
 	dest, authenticated := in.place(f, res.Fields)
 	sig := flowSignals{healthPath: healthPathText(requestPath(f)) || healthPathText(pathOf(pageURL(f)))}
-	detections, limited := in.detect(res.Fields, sig)
+	fields := res.Fields
+	obs, recorded := in.observeRecording(f)
+	if obs != nil {
+		in.placeRecording(&dest, obs)
+		fields = append(fields[:len(fields):len(fields)], recorded...)
+	}
+	detections, limited := in.detect(fields, sig)
+	if obs != nil {
+		detections = mergeRecordingDetections(detections)
+	}
 	out = phiproxy.Inspection{
 		Destination: dest,
 		Findings:    rate(detections, dest, authenticated),
-		Fields:      len(res.Fields),
+		Fields:      len(fields),
 		Notes:       res.Notes,
+	}
+	if obs != nil {
+		rateRecorded(out.Findings, dest)
+		out.Notes = append(out.Notes, recordingNotes(obs)...)
 	}
 	if limited {
 		out.Notes = append(out.Notes, fmt.Sprintf("findings: limit of %d reached, the rest skipped", maxFindings))

@@ -481,6 +481,7 @@ func (r *redactor) flow(d *store.FlowDetail) *store.FlowDetail {
 	for i, n := range d.Inspection.Notes {
 		in.Notes[i] = r.free(n)
 	}
+	in.Notes = phiproxy.RedactRecordedValues(in.Notes)
 	in.Findings = make([]phiproxy.Finding, len(d.Inspection.Findings))
 	for i, fd := range d.Inspection.Findings {
 		in.Findings[i] = r.finding(fd)

@@ -98,7 +98,10 @@ type summary struct {
 	kinds                       map[phiproxy.Kind]bool
 	sites                       map[string]int
 	consent                     *ConsentTally
-	MaxID                       int64
+	// recorders counts, per statement ("X records unmasked input on
+	// /book"), the requests whose session recording supports it.
+	recorders map[string]int
+	MaxID     int64
 }
 
 type receiverSummary struct {
@@ -110,7 +113,7 @@ type receiverSummary struct {
 }
 
 func newSummary() *summary {
-	return &summary{receivers: map[string]*receiverSummary{}, kinds: map[phiproxy.Kind]bool{}, sites: map[string]int{}, consent: NewConsentTally()}
+	return &summary{receivers: map[string]*receiverSummary{}, kinds: map[phiproxy.Kind]bool{}, sites: map[string]int{}, consent: NewConsentTally(), recorders: map[string]int{}}
 }
 
 func (s *summary) add(d *store.FlowDetail) {
@@ -133,6 +136,16 @@ func (s *summary) add(d *store.FlowDetail) {
 		s.sites[site]++
 	}
 	s.consent.Add(f, in)
+	recs, _, _ := phiproxy.SplitRecordingNotes(in.Notes)
+	seen := map[string]bool{}
+	for _, rec := range recs {
+		for _, st := range phiproxy.UnmaskedStatements(rec) {
+			if !seen[st] {
+				seen[st] = true
+				s.recorders[st]++
+			}
+		}
+	}
 	if len(in.Findings) == 0 {
 		return
 	}
@@ -182,6 +195,9 @@ type reportHead struct {
 	Sites                                           []siteRow
 	// Consent is the consent matrix of consent crawls, empty otherwise.
 	Consent ConsentMatrix
+	// Recorders are the session recorders' masking statements, most
+	// requests first.
+	Recorders []siteRow
 }
 
 type severityRow struct {
@@ -259,13 +275,22 @@ func (s *summary) head(m *Manifest, r *redactor) reportHead {
 	for i := range h.Consent.Rows {
 		h.Consent.Rows[i].Receiver = r.Text(h.Consent.Rows[i].Receiver)
 	}
-	sort.Slice(h.Sites, func(i, j int) bool {
-		if h.Sites[i].Flows != h.Sites[j].Flows {
-			return h.Sites[i].Flows > h.Sites[j].Flows
-		}
-		return h.Sites[i].Host < h.Sites[j].Host
-	})
+	sortByFlows(h.Sites)
+	for st, n := range s.recorders {
+		h.Recorders = append(h.Recorders, siteRow{Host: r.Text(st), Flows: n})
+	}
+	sortByFlows(h.Recorders)
 	return h
+}
+
+// sortByFlows orders rows by request count, then name.
+func sortByFlows(rows []siteRow) {
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Flows != rows[j].Flows {
+			return rows[i].Flows > rows[j].Flows
+		}
+		return rows[i].Host < rows[j].Host
+	})
 }
 
 // joinWords renders "a, b and c".
@@ -288,6 +313,10 @@ type reportFlow struct {
 	Findings                 []reportFinding
 	Body, BodyNote           string
 	Notes                    []string
+	// Recording and RecordedFields describe a session recording the
+	// request carried: its summary lines and reconstructed form.
+	Recording      []string
+	RecordedFields []phiproxy.RecordedField
 }
 
 type reportFinding struct {
@@ -304,8 +333,9 @@ func reportFlowFor(d *store.FlowDetail) reportFlow {
 	host := nonEmpty(in.Destination.Host, f.Request.URLHost())
 	rf := reportFlow{
 		ID: f.ID, Time: f.Start.UTC().Format("2006-01-02 15:04:05.000 MST"), Method: f.Request.Method, URL: f.Request.URL,
-		Host: host, Receiver: receiverPhrase(in.Destination, host), Severity: in.Severity.String(), Page: f.Page, Notes: in.Notes,
+		Host: host, Receiver: receiverPhrase(in.Destination, host), Severity: in.Severity.String(), Page: f.Page,
 	}
+	rf.Recording, rf.RecordedFields, rf.Notes = phiproxy.SplitRecordingNotes(in.Notes)
 	switch {
 	case f.Response != nil:
 		rf.Status = fmt.Sprintf("%d %s", f.Response.Status, http.StatusText(f.Response.Status))

@@ -215,10 +215,28 @@ func (v detailView) render() string {
 		}
 	}
 
-	if len(in.Notes) > 0 {
+	summaries, recorded, notes := phiproxy.SplitRecordingNotes(in.Notes)
+	if len(summaries) > 0 {
+		line("")
+		line("[::b]Session recording[::-]")
+		for _, s := range summaries {
+			if v.redact {
+				s = m.apply(s)
+			}
+			line("  %s", esc(s))
+		}
+		for _, rf := range recorded {
+			value := rf.Value
+			if v.redact && !rf.Masked {
+				value = "[redacted]"
+			}
+			line("  [teal]%s[-] → %s", esc(rf.Field), esc(value))
+		}
+	}
+	if len(notes) > 0 {
 		line("")
 		line("[::b]Decode notes[::-]")
-		for _, n := range in.Notes {
+		for _, n := range notes {
 			if v.redact {
 				n = m.apply(n)
 			}
