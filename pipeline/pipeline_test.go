@@ -308,9 +308,11 @@ func TestBudgetCountsInspectionResults(t *testing.T) {
 	if got := p.Stats().Flagged; got != flows {
 		t.Fatalf("flagged: got %d, want %d", got, flows)
 	}
-	// The budget, plus one result per worker waiting for room and one
-	// being written; all of it on the heap at once would be 96 MiB.
-	if limit := uint64(budget + 4*field); peak > limit {
+	// The budget; per worker, one result admitted just past it and one
+	// made and waiting for room; and a field's worth of slack for the
+	// sampler's own garbage. All of it on the heap at once, as before
+	// inspection results counted, was 95 MiB.
+	if limit := uint64(budget + 5*field); peak > limit {
 		t.Fatalf("live heap peaked %d MiB above the start, want at most %d MiB", peak>>20, limit>>20)
 	}
 	t.Logf("live heap peaked %d MiB above the start", peak>>20)
