@@ -217,7 +217,7 @@ func (r *redactor) pairs(q string, depth int) string {
 			continue
 		}
 		k, v, hasValue := strings.Cut(part, "=")
-		uk, uv := lenientUnescape(k, true), lenientUnescape(strings.TrimRight(v, "\r\n"), true)
+		uk, uv := decode.Unescape(k, true), decode.Unescape(strings.TrimRight(v, "\r\n"), true)
 		changed := false
 		if nk := r.value(uk, "", depth); nk != uk {
 			k, changed = url.QueryEscape(nk), true
@@ -248,7 +248,7 @@ func (r *redactor) url(raw string, depth int) string {
 			auth, path = auth[:j], auth[j:]
 		}
 		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-			ui := lenientUnescape(auth[:at], false)
+			ui := decode.Unescape(auth[:at], false)
 			if nu := r.value(ui, "userinfo", depth); nu != ui {
 				auth = url.PathEscape(nu) + auth[at:]
 			}
@@ -260,7 +260,7 @@ func (r *redactor) url(raw string, depth int) string {
 		if seg == "" {
 			continue
 		}
-		u := lenientUnescape(seg, false)
+		u := decode.Unescape(seg, false)
 		if nu := r.value(u, "", depth); nu != u {
 			segs[i] = url.PathEscape(nu)
 		}
@@ -272,7 +272,7 @@ func (r *redactor) url(raw string, depth int) string {
 	if hasFrag {
 		if looksPairs(frag) {
 			frag = r.pairs(frag, depth)
-		} else if u := lenientUnescape(frag, false); u != "" {
+		} else if u := decode.Unescape(frag, false); u != "" {
 			if nu := r.value(u, "", depth); nu != u {
 				frag = url.PathEscape(nu)
 			}
@@ -574,41 +574,4 @@ func cookieSafe(s string) string {
 		return url.QueryEscape(s)
 	}
 	return s
-}
-
-// lenientUnescape undoes valid %XX escapes (and '+' when plus is set),
-// keeping anything else as written, as the decoder reads URLs.
-func lenientUnescape(s string, plus bool) string {
-	if !strings.ContainsRune(s, '%') && !(plus && strings.ContainsRune(s, '+')) {
-		return s
-	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]):
-			b = append(b, unhexDigit(s[i+1])<<4|unhexDigit(s[i+2]))
-			i += 2
-		case c == '+' && plus:
-			b = append(b, ' ')
-		default:
-			b = append(b, c)
-		}
-	}
-	return string(b)
-}
-
-func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhexDigit(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
 }

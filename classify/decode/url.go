@@ -103,8 +103,11 @@ func (d *decoder) query(s scope, q, prefix string) {
 	}
 }
 
-// unescape undoes percent-encoding leniently: valid %XX sequences are
-// decoded, anything else is kept as written. plus turns '+' into a space.
+// Unescape undoes percent-encoding leniently, as the decoder reads URLs,
+// forms and query strings: valid %XX sequences are decoded, anything else
+// is kept as written. plus turns '+' into a space.
+func Unescape(s string, plus bool) string { return unescape(s, plus) }
+
 func unescape(s string, plus bool) string {
 	i := 0
 	for ; i < len(s); i++ {
