@@ -46,6 +46,9 @@ type Flow struct {
 	WebSocket []WSMessage
 	// Timings of the exchange; zero durations when unknown.
 	Timings Timings
+	// Browser, when set, makes this flow a reading of the browser's state
+	// after Page settled (crawl only) rather than a captured request.
+	Browser *BrowserState
 	// Error is a one-line reason the exchange failed upstream, if it did.
 	Error string
 }
@@ -76,6 +79,11 @@ type Response struct {
 	Header   http.Header
 	Body     []byte // bounded prefix, may be empty
 	BodySize int64  // -1 if unknown
+	// SHA256 is the hex SHA-256 of the whole body as delivered (after
+	// any transfer decoding, before content decoding), hashed while it
+	// streamed to the client, whatever its size. Set only for
+	// JavaScript responses whose body was read to the end.
+	SHA256 string
 }
 
 // Timings measures an exchange in the HAR sense.

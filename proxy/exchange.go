@@ -294,6 +294,9 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 		// goproxy from treating the body as modified (which would drop
 		// Content-Length and re-chunk the response).
 		tap := &responseTap{rc: resp.Body, ex: ex, limit: s.s.MaxResponseBody}
+		if isScript(resp.Header, req.URL.Path) {
+			tap.script = newScriptHash(resp.ContentLength)
+		}
 		// Inside a tunnel goroutine, goproxy writes the head and then
 		// the body, and closes the body before reading the next request:
 		// cork the browser's connection so a small response leaves in one
@@ -560,6 +563,7 @@ type responseTap struct {
 	buf    []byte
 	n      int64
 	uncork *trackedConn // corked for this response; nil if not
+	script *scriptHash  // JavaScript only; nil for every other body
 }
 
 func (t *responseTap) Read(p []byte) (int, error) {
@@ -569,6 +573,12 @@ func (t *responseTap) Read(p []byte) (int, error) {
 			t.buf = append(t.buf, p[:min(int64(n), room)]...)
 		}
 		t.n += int64(n)
+		if t.script != nil {
+			t.script.Write(p[:n])
+		}
+	}
+	if err == io.EOF && t.script != nil {
+		t.script.eof = true
 	}
 	if err != nil && err != io.EOF {
 		t.ex.finish(t.n, t.buf, err)
@@ -582,6 +592,9 @@ func (t *responseTap) Close() error {
 		t.uncork = nil
 	}
 	err := t.rc.Close()
+	if t.script != nil && !t.ex.done.Load() {
+		t.ex.flow.Response.SHA256 = t.script.sum()
+	}
 	t.ex.finish(t.n, t.buf, nil)
 	return err
 }

@@ -1,0 +1,63 @@
+package proxy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// isScript reports whether a response is JavaScript: by its Content-Type,
+// or, when it has none, by a .js or .mjs path. Only these responses are
+// hashed, so the proxy's hot path stays as cheap for everything else.
+func isScript(h http.Header, path string) bool {
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		p := strings.ToLower(path)
+		return strings.HasSuffix(p, ".js") || strings.HasSuffix(p, ".mjs")
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt = strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
+	}
+	switch mt {
+	case "application/javascript", "text/javascript", "application/x-javascript",
+		"text/ecmascript", "application/ecmascript", "text/x-javascript", "module/javascript":
+		return true
+	}
+	return false
+}
+
+// scriptHash hashes a script's body as it streams to the browser: every
+// byte passes through Write once, nothing is kept, so a script of any
+// size costs the same memory.
+type scriptHash struct {
+	h    hash.Hash
+	want int64 // Content-Length, -1 when unknown
+	n    int64
+	eof  bool // the whole body was read
+}
+
+func newScriptHash(contentLength int64) *scriptHash {
+	return &scriptHash{h: sha256.New(), want: contentLength}
+}
+
+func (s *scriptHash) Write(p []byte) {
+	s.h.Write(p)
+	s.n += int64(len(p))
+	if s.want >= 0 && s.n == s.want {
+		// A copier that stops at Content-Length never asks for io.EOF.
+		s.eof = true
+	}
+}
+
+// sum is the hex digest, or "" when the body was not read to its end (the
+// browser went away, the origin failed): a partial hash identifies nothing.
+func (s *scriptHash) sum() string {
+	if !s.eof {
+		return ""
+	}
+	return hex.EncodeToString(s.h.Sum(nil))
+}
