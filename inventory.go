@@ -22,10 +22,10 @@ type BrowserState struct {
 type BrowserCookie struct {
 	Name, Value, Domain, Path string
 	// Expires is the zero time for a session cookie.
-	Expires           time.Time
-	Secure, HTTPOnly  bool
-	SameSite          string // "Strict", "Lax", "None" or ""
-	Partitioned       bool
+	Expires          time.Time
+	Secure, HTTPOnly bool
+	SameSite         string // "Strict", "Lax", "None" or ""
+	Partitioned      bool
 	// SetByScript reports a cookie that no Set-Cookie response header
 	// explains: it was written by document.cookie (or the Cookie Store
 	// API). The crawl decides it from the Set-Cookie headers the browser
