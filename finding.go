@@ -196,6 +196,10 @@ type Inspection struct {
 	Findings    []Finding
 	// Fields is how many leaf fields were decoded.
 	Fields int
+	// Keys are the distinct keys of the payload's fields (query, form,
+	// JSON, ...; not headers or cookies), sorted, at most MaxKeys: what an
+	// endpoint is sent, without the values.
+	Keys []string
 	// Notes records decode problems that were skipped (truncated gzip,
 	// invalid JSON, a limit reached), one line each.
 	Notes []string
@@ -204,6 +208,9 @@ type Inspection struct {
 }
 
 // Flagged reports whether the inspection found anything.
+// MaxKeys bounds Inspection.Keys.
+const MaxKeys = 64
+
 func (in *Inspection) Flagged() bool { return len(in.Findings) > 0 }
 
 // Inspector classifies flows. Implementations must be safe for concurrent

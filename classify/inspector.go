@@ -227,7 +227,11 @@ func (in *Inspector) Fields(f *phiproxy.Flow) (res decode.Result) {
 			res.Notes = append(res.Notes, fmt.Sprintf("decode: internal error: %v", r))
 		}
 	}()
-	return decode.Flow(f, in.limits)
+	res = decode.Flow(f, in.limits)
+	if f.Browser != nil {
+		browserFields(&res, f.Browser, in.limits)
+	}
+	return res
 }
 
 // Destination says where f goes: host, registrable domain, party, vendor
@@ -280,6 +284,7 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 		Destination: dest,
 		Findings:    rate(detections, dest, authenticated),
 		Fields:      len(fields),
+		Keys:        payloadKeys(res.Fields),
 		Notes:       res.Notes,
 	}
 	if obs != nil {

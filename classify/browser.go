@@ -1,0 +1,93 @@
+package classify
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/classify/decode"
+)
+
+// browserFields adds what a crawl read from the browser to res: every
+// storage value under "storage:localStorage[KEY]" (or sessionStorage) and
+// every cookie value under "cookie:NAME", decoded like any request value,
+// so a widget that keeps the patient's email in localStorage is a finding.
+func browserFields(res *decode.Result, b *phiproxy.BrowserState, lim decode.Limits) {
+	for _, s := range b.Storage {
+		r := decode.Value([]string{s.FieldPath()}, s.Key, s.Value, lim)
+		res.Fields = append(res.Fields, r.Fields...)
+		res.Notes = append(res.Notes, r.Notes...)
+	}
+	for _, c := range b.Cookies {
+		r := decode.Value([]string{"cookie:" + c.Name}, c.Name, c.Value, lim)
+		res.Fields = append(res.Fields, r.Fields...)
+		res.Notes = append(res.Notes, r.Notes...)
+	}
+}
+
+// payloadKeys lists the distinct keys of the fields a request carries in
+// its query, body or messages (not its headers, cookies or URL parts),
+// sorted and at most phiproxy.MaxKeys.
+func payloadKeys(fields []phiproxy.Field) []string {
+	var seen map[string]bool
+	var keys []string
+	for _, f := range fields {
+		if f.Key == "" || len(f.Chain) == 0 || len(keys) >= phiproxy.MaxKeys {
+			continue
+		}
+		switch first := f.Chain[0]; {
+		case strings.HasPrefix(first, "header:"), strings.HasPrefix(first, "cookie:"),
+			strings.HasPrefix(first, "url:"), strings.HasPrefix(first, "storage:"):
+			continue
+		}
+		if seen == nil {
+			seen = map[string]bool{}
+		}
+		if !seen[f.Key] {
+			seen[f.Key] = true
+			keys = append(keys, f.Key)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// RegistrableDomain is the eTLD+1 of host ("www.cedar-clinic.com" →
+// "cedar-clinic.com"); IP addresses and single labels are their own.
+func RegistrableDomain(host string) string { return registrableDomain(host) }
+
+// PlaceHost says where host belongs as seen from page (a URL; "" when
+// unknown): its registrable domain, party, vendor and BAA coverage, as
+// Destination would for a request to it. Unlike Destination it learns
+// nothing, so it may be asked about anything (a cookie's domain, a frame's
+// origin) without changing how later flows are judged.
+func (in *Inspector) PlaceHost(host, page string) phiproxy.Destination {
+	host = strings.Trim(strings.ToLower(strings.TrimSpace(host)), ".[]")
+	d := phiproxy.Destination{Host: host, Domain: registrableDomain(host), Party: phiproxy.UnknownParty}
+	if host == "" {
+		return d
+	}
+	v, knownVendor := in.vendors.lookup(host)
+	pageDomain := registrableDomain(hostOf(page))
+	switch {
+	case len(in.sites) > 0:
+		d.Party = phiproxy.ThirdParty
+		if in.isSite(d.Domain) {
+			d.Party = phiproxy.FirstParty
+		}
+	case pageDomain != "":
+		d.Party = phiproxy.ThirdParty
+		if pageDomain == d.Domain {
+			d.Party = phiproxy.FirstParty
+		}
+	case knownVendor:
+		d.Party = phiproxy.ThirdParty
+	case in.learnedSites.has(d.Domain):
+		d.Party = phiproxy.FirstParty
+	}
+	if knownVendor {
+		d.Vendor, d.Category = v.Name, v.Category
+	}
+	d.BAA = in.coveredByBAA(d)
+	return d
+}

@@ -1,0 +1,190 @@
+package inventory
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phiproxy/phiproxy"
+)
+
+// contractKeys is the JSON form of an item, per type: the keys users'
+// tools read (README "Inventory"). Changing it breaks them.
+var contractKeys = map[string][]string{
+	"common":     {"type", "vendor", "vendor_category", "host", "party", "baa", "pages", "first_seen", "last_seen", "run_id"},
+	TypeScript:   {"url", "sha256", "size", "initiator"},
+	TypeCookie:   {"name", "domain", "path", "expires_days", "secure", "http_only", "same_site", "partitioned", "set_by", "third_party", "value_bytes"},
+	TypeStorage:  {"origin", "area", "key", "value_bytes"},
+	TypeEndpoint: {"method", "path_template", "keys", "kinds", "max_severity", "count", "cookies", "initiator"},
+}
+
+func TestItemJSONKeys(t *testing.T) {
+	for _, it := range []Item{
+		{Type: TypeScript, Script: &Script{}},
+		{Type: TypeCookie, Cookie: &Cookie{}},
+		{Type: TypeStorage, Storage: &Storage{}},
+		{Type: TypeEndpoint, Endpoint: &Endpoint{}},
+	} {
+		b, err := json.Marshal(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: invalid JSON %s: %v", it.Type, b, err)
+		}
+		var got []string
+		for k := range m {
+			got = append(got, k)
+		}
+		want := append(append([]string{}, contractKeys["common"]...), contractKeys[it.Type]...)
+		sort.Strings(got)
+		sort.Strings(want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s keys:\ngot  %v\nwant %v", it.Type, got, want)
+		}
+		// Arrays are arrays, never null; a session cookie's lifetime is null.
+		if it.Type == TypeEndpoint {
+			for _, k := range []string{"keys", "kinds", "cookies"} {
+				if _, ok := m[k].([]any); !ok {
+					t.Errorf("endpoint %s: got %v, want an array", k, m[k])
+				}
+			}
+		}
+		if it.Type == TypeCookie && m["expires_days"] != nil {
+			t.Errorf("session cookie expires_days: got %v, want null", m["expires_days"])
+		}
+		if _, ok := m["pages"].([]any); !ok {
+			t.Errorf("%s pages: got %v, want an array", it.Type, m["pages"])
+		}
+	}
+}
+
+// place is a stand-in for the classifier's: clinic.test is the site,
+// intercom.test a known vendor.
+func place(host, page string) phiproxy.Destination {
+	host = strings.ToLower(host)
+	d := phiproxy.Destination{Host: host, Domain: host, Party: phiproxy.ThirdParty}
+	if strings.HasSuffix(host, "clinic.test") {
+		d.Domain, d.Party = "clinic.test", phiproxy.FirstParty
+	}
+	if strings.HasSuffix(host, "intercom.test") {
+		d.Domain, d.Vendor, d.Category = "intercom.test", "Intercom", "chat"
+	}
+	return d
+}
+
+func TestAggregatedFactsBuildTheInventory(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	page := "https://www.clinic.test/book?slot=3"
+	pageKey := "https://www.clinic.test/book"
+	agg := &Aggregator{RunID: 7, Extractor: Extractor{Place: place}}
+	widget := "https://js.intercom.test/widget.js"
+	pixel := "https://js.intercom.test/pixel.js"
+	script := &phiproxy.Flow{Start: t0, Page: page,
+		Request:  phiproxy.Request{Method: "GET", URL: widget + "#x"},
+		Response: &phiproxy.Response{Status: 200, BodySize: 1234, SHA256: "aa11", Header: http.Header{"Set-Cookie": {"vid=abc123; Domain=.intercom.test; Max-Age=86400; Secure; HttpOnly; SameSite=None; Partitioned"}}},
+	}
+	agg.Observe(script, &phiproxy.Inspection{Destination: place("js.intercom.test", page)})
+	for i, id := range []string{"8812", "9001"} {
+		beacon := &phiproxy.Flow{Start: t0.Add(time.Duration(i+1) * time.Second), Page: page,
+			Request: phiproxy.Request{Method: "POST", URL: "https://api.intercom.test/v1/users/" + id + "/events?e=1",
+				Header: http.Header{"Cookie": {"vid=abc123; ajs=1"}}},
+		}
+		in := &phiproxy.Inspection{Destination: place("api.intercom.test", page), Keys: []string{"e", "email"}, Severity: phiproxy.Severity(i + 2)}
+		if i == 1 {
+			in.Keys = []string{"name"}
+			in.Findings = []phiproxy.Finding{{Kind: phiproxy.KindEmail}}
+		}
+		agg.Observe(beacon, in)
+	}
+	browser := &phiproxy.Flow{Start: t0.Add(time.Minute), Page: page, Source: "crawl",
+		Request: phiproxy.Request{Method: "STORAGE", URL: "https://www.clinic.test/"},
+		Browser: &phiproxy.BrowserState{
+			Cookies: []phiproxy.BrowserCookie{
+				{Name: "vid", Value: "abc123", Domain: ".intercom.test", Path: "/", Expires: t0.Add(time.Minute + 24*time.Hour), Secure: true, HTTPOnly: true, SameSite: "None", Partitioned: true},
+				{Name: "ic_user", Value: "jane@example.com", Domain: "www.clinic.test", Path: "/"},
+			},
+			Storage: []phiproxy.StorageItem{{Origin: "https://www.clinic.test", Area: phiproxy.StorageLocal, Key: "intercom.user", Value: "jane@example.com"}},
+			Initiators: []phiproxy.Initiator{
+				{URL: widget, Script: page},
+				{URL: pixel, Script: widget},
+				{URL: "https://api.intercom.test/v1/users/77/events", Script: pixel},
+			},
+		},
+	}
+	agg.Observe(browser, &phiproxy.Inspection{Destination: place("www.clinic.test", page)})
+
+	rows := agg.Drain()
+	if again := agg.Drain(); len(again) != 0 {
+		t.Fatalf("a second Drain with nothing new: got %d rows, want 0", len(again))
+	}
+	items := Build(rows, Filter{})
+	byName := map[string]Item{}
+	for _, it := range items {
+		byName[it.Type+" "+it.Name()] = it
+		if it.RunID != 7 || !reflect.DeepEqual(it.Pages, []string{pageKey}) {
+			t.Errorf("%s %s: run %d pages %v; want run 7 pages [%s]", it.Type, it.Name(), it.RunID, it.Pages, pageKey)
+		}
+	}
+	if len(items) != 5 {
+		t.Fatalf("got %d items, want 5 (script, 2 cookies, storage, endpoint): %+v", len(items), items)
+	}
+	s := byName["script "+widget]
+	if s.Script == nil || s.Script.SHA256 != "aa11" || s.Script.Size != 1234 || s.Script.Initiator != page || s.Vendor != "Intercom" {
+		t.Errorf("script: got %+v %+v", s, s.Script)
+	}
+	vid := byName["cookie vid"]
+	if c := vid.Cookie; c == nil || c.SetBy != SetByHTTP || c.Domain != "intercom.test" || !c.ThirdParty || !c.Partitioned || c.ExpiresDays == nil || *c.ExpiresDays != 1 || c.SameSite != "None" || c.ValueBytes != 6 {
+		t.Errorf("vid cookie: got %+v", vid.Cookie)
+	}
+	ic := byName["cookie ic_user"]
+	if c := ic.Cookie; c == nil || c.SetBy != SetByJS || c.ThirdParty || c.ExpiresDays != nil || ic.Party != "first" || ic.Vendor != "clinic.test" {
+		t.Errorf("ic_user cookie: got %+v %+v", ic, ic.Cookie)
+	}
+	st := byName["storage intercom.user"]
+	if st.Storage == nil || st.Storage.ValueBytes != len("jane@example.com") || st.Storage.Area != "local" || st.Storage.Origin != "https://www.clinic.test" {
+		t.Errorf("storage: got %+v", st.Storage)
+	}
+	ep := byName["endpoint POST api.intercom.test/v1/users/{id}/events"]
+	want := &Endpoint{Method: "POST", PathTemplate: "/v1/users/{id}/events", Keys: []string{"e", "email", "name"}, Kinds: []string{"email"},
+		MaxSeverity: phiproxy.Severity(3), Count: 2, Cookies: []string{"ajs", "vid"}, Initiator: pixel}
+	if !reflect.DeepEqual(ep.Endpoint, want) {
+		t.Errorf("endpoint:\ngot  %+v\nwant %+v", ep.Endpoint, want)
+	}
+	if !ep.FirstSeen.Equal(t0.Add(time.Second)) || !ep.LastSeen.Equal(t0.Add(2*time.Second)) {
+		t.Errorf("endpoint seen %v..%v, want %v..%v", ep.FirstSeen, ep.LastSeen, t0.Add(time.Second), t0.Add(2*time.Second))
+	}
+
+	if got := Build(rows, Filter{Vendor: "interCOM"}); len(got) != 3 {
+		t.Errorf("--vendor intercom: got %d items, want 3", len(got))
+	}
+	if got := Build(rows, Filter{Site: "other.test"}); len(got) != 0 {
+		t.Errorf("--site other.test: got %d items, want 0", len(got))
+	}
+	if got := Build(rows, Filter{Site: "clinic.test"}); len(got) != 5 {
+		t.Errorf("--site clinic.test: got %d items, want 5", len(got))
+	}
+	vs := ByVendor(items)
+	if len(vs) != 2 || vs[0].Name != "Intercom" || vs[0].Scripts != 1 || vs[0].Cookies != 1 || vs[0].Endpoints != 1 || vs[1].Name != "clinic.test" || vs[1].Storage != 1 {
+		t.Errorf("by vendor: got %+v", vs)
+	}
+}
+
+func TestAggregatorIsBounded(t *testing.T) {
+	agg := &Aggregator{MaxItems: 3, Extractor: Extractor{Place: place}}
+	for i := 0; i < 10; i++ {
+		f := &phiproxy.Flow{Page: "https://clinic.test/", Request: phiproxy.Request{Method: "GET", URL: "https://x.test/p" + string(rune('a'+i))}}
+		agg.Observe(f, &phiproxy.Inspection{})
+	}
+	if rows := agg.Drain(); len(rows) != 3 {
+		t.Errorf("rows: got %d, want 3", len(rows))
+	}
+	if agg.Dropped() != 7 {
+		t.Errorf("dropped: got %d, want 7", agg.Dropped())
+	}
+}

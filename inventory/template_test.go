@@ -1,0 +1,27 @@
+package inventory
+
+import "testing"
+
+func TestPathTemplate(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/v1/users/8812/events", "/v1/users/{id}/events"},
+		{"/", "/"},
+		{"", "/"},
+		{"/g/collect", "/g/collect"},
+		{"/tr", "/tr"},
+		{"/api/v2/orders/123/items/9", "/api/v2/orders/{id}/items/{id}"},
+		{"/s/3f2504e0-4f89-11d3-9a0c-0305e82c3301/ping", "/s/{id}/ping"},
+		{"/b/d41d8cd98f00b204e9800998ecf8427e", "/b/{hash}"},
+		{"/sess/AbC9xYz1234567890QwErTy/track", "/sess/{hash}/track"},
+		{"/static/app.8f3a2b1c.js", "/static/app.8f3a2b1c.js"},
+		{"/widget/messenger-v2.js", "/widget/messenger-v2.js"},
+		{"/report/2026-12-04", "/report/{id}"},
+		{"/deadbeef", "/deadbeef"}, // short hex is a word
+		{"/a%2Fb/12", "/a%2Fb/{id}"},
+	}
+	for _, tt := range tests {
+		if got := PathTemplate(tt.in); got != tt.want {
+			t.Errorf("PathTemplate(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
