@@ -63,6 +63,18 @@ type Config struct {
 	// with the records just saved (IDs assigned). It must return quickly.
 	OnSaved func([]store.Record)
 	Logger  *slog.Logger
+	// Inventory, if set, is shown every inspected flow, stored or not,
+	// and drained at each commit; what it drains is saved with the run.
+	Inventory Inventory
+}
+
+// Inventory aggregates what flows show a site loads and keeps (see
+// package inventory). Observe is called from the workers concurrently.
+type Inventory interface {
+	Observe(f *phiproxy.Flow, in *phiproxy.Inspection)
+	Drain() []store.InventoryRow
+	// Unsaved gives back rows a failed write did not store.
+	Unsaved([]store.InventoryRow)
 }
 
 // DefaultMaxBytes is Config.MaxBytes's default.
@@ -307,6 +319,9 @@ func (p *Pipeline) work() {
 	for f := range p.queue {
 		in := p.inspect(f)
 		p.inspected.Add(1)
+		if p.cfg.Inventory != nil {
+			p.observe(f, &in)
+		}
 		if in.Flagged() {
 			p.flagged.Add(1)
 		} else if !p.cfg.StoreAll {
@@ -419,6 +434,7 @@ func (p *Pipeline) flush(batch []store.Record) {
 		}
 		batch = p.unsaved
 	}
+	p.saveInventory()
 	now := p.Stats()
 	delta := phiproxy.Stats{
 		Seen:      now.Seen - p.savedStats.Seen,
