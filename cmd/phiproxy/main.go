@@ -42,6 +42,7 @@ var commands = []command{
 	{"run", "start the proxy (the default command)", runCommand},
 	{"view", "browse an existing database read-only", viewCommand},
 	{"findings", "list stored findings", findingsCommand},
+	{"inventory", "list the scripts, cookies, storage and endpoints of each vendor", inventoryCommand},
 	{"export", "write an evidence bundle", exportCommand},
 	{"scan", "inspect recorded traffic (HAR, pcap, pcapng)", scanCommand},
 	{"crawl", "crawl a site in headless Chromium through the proxy", crawlCommand},

@@ -125,7 +125,7 @@ func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if rf.asJSON {
 		col.json = newJSONLines(stdout)
 	}
-	pipe, err := pipeline.New(pipeline.Config{Inspector: in, Store: st, RunID: runID, StoreAll: *storeAll, OnSaved: col.records, Logger: log})
+	pipe, err := pipeline.New(pipeline.Config{Inspector: in, Store: st, RunID: runID, StoreAll: *storeAll, OnSaved: col.records, Logger: log, Inventory: newInventory(runID, in)})
 	if err != nil {
 		return err
 	}

@@ -140,6 +140,7 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 	if s.pipe, err = pipeline.New(pipeline.Config{
 		Inspector: s.inspector, Store: s.store, RunID: s.runID, QueueSize: pf.queue, MaxBytes: pf.queueBytes, Workers: pf.workers,
 		StoreAll: pf.storeAll, OnSaved: onSaved, Logger: log,
+		Inventory: newInventory(s.runID, s.inspector),
 	}); err != nil {
 		return nil, err
 	}
