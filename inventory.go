@@ -26,11 +26,6 @@ type BrowserCookie struct {
 	Secure, HTTPOnly bool
 	SameSite         string // "Strict", "Lax", "None" or ""
 	Partitioned      bool
-	// SetByScript reports a cookie that no Set-Cookie response header
-	// explains: it was written by document.cookie (or the Cookie Store
-	// API). The crawl decides it from the Set-Cookie headers the browser
-	// received.
-	SetByScript bool
 }
 
 // Storage areas.
@@ -44,7 +39,10 @@ type StorageItem struct {
 	Origin string // scheme://host[:port]
 	Area   string // StorageLocal or StorageSession
 	Key    string
-	Value  string
+	// Value may be cut short for very large entries; Size is the whole
+	// value's length in bytes.
+	Value string
+	Size  int
 }
 
 // FieldPath is the first step of the chain of a field decoded from the

@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/chromium"
 	"github.com/phiproxy/phiproxy/classify/persona"
 )
@@ -100,6 +101,11 @@ type Config struct {
 	Phase func(page, phase string)
 	// Progress, if set, is called as each page starts.
 	Progress func(Progress)
+	// Browser, if set, is called after each page that loaded with what
+	// the browser then holds and did: cookies, Web Storage of every
+	// frame's origin, and which script caused each request. It is called
+	// from the crawl's goroutine and may block it.
+	Browser func(page string, state phiproxy.BrowserState)
 }
 
 // Progress is the state of a crawl as a page starts.
@@ -184,6 +190,7 @@ func Run(ctx context.Context, cfg Config, seeds []string) (Summary, error) {
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, allocatorOptions(cfg, profile, output)...)
 	defer cancelAlloc()
 	c.watch = newNetWatch(min(10*time.Second, cfg.PageTimeout/2))
+	c.requests = newRequestLog()
 	tab, cancelTab := chromedp.NewContext(allocCtx)
 	defer cancelTab()
 	c.tab = tab
@@ -344,8 +351,10 @@ type crawler struct {
 	tab     context.Context
 	watch   *netWatch
 	consent *consentDriver // nil without Config.Consent
-	queue   []queued
-	seen    map[string]bool // normalised URLs queued or visited
+	// requests logs the current page's requests and their initiators.
+	requests *requestLog
+	queue    []queued
+	seen     map[string]bool // normalised URLs queued or visited
 }
 
 // consentWait bounds how long a page waits for its consent banner to be
@@ -372,6 +381,9 @@ func (c *crawler) start(ctx context.Context, cookies []cookie) error {
 		return ctx.Err()
 	}
 	if err := chromedp.Listen(c.tab, c.watch.event); err != nil {
+		return err
+	}
+	if err := chromedp.Listen(c.tab, c.requests.event); err != nil {
 		return err
 	}
 	sctx, cancel := context.WithTimeout(c.tab, startTimeout)
@@ -480,9 +492,18 @@ func (c *crawler) load(u string, res *PageResult) error {
 func (c *crawler) visit(q queued) PageResult {
 	res := PageResult{URL: q.url, FinalURL: q.url, Depth: q.depth}
 	c.phase(q.url, PhaseLoad)
+	c.requests.take() // forget the previous page's requests
 	if err := c.load(q.url, &res); err != nil {
 		res.Error = loadError(err, c.cfg.PageTimeout)
 		return res
+	}
+	if c.cfg.Browser != nil {
+		defer func() {
+			c.step(func(ctx context.Context) error {
+				c.cfg.Browser(q.url, c.readBrowser(ctx))
+				return nil
+			})
+		}()
 	}
 	if c.consent != nil {
 		// Let the consent manager show its banner and autoconsent answer

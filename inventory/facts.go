@@ -145,7 +145,7 @@ func (x Extractor) browserFacts(f *phiproxy.Flow, page string) []Fact {
 	}
 	for _, s := range b.Storage {
 		d := x.Place(hostOfURL(s.Origin), page)
-		st := &Storage{Origin: s.Origin, Area: s.Area, Key: s.Key, ValueBytes: len(s.Value)}
+		st := &Storage{Origin: s.Origin, Area: s.Area, Key: s.Key, ValueBytes: max(s.Size, len(s.Value))}
 		out = append(out, Fact{Page: page, Type: TypeStorage, Key: s.Origin + "|" + s.Area + "|" + s.Key, Dest: d, At: f.Start, Attrs: st})
 	}
 	for _, in := range b.Initiators {

@@ -187,6 +187,13 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		Quiet:        *quiet,
 		PageTimeout:  *pageTimeout,
 		Phase:        func(page, phase string) { current.Store(&crawlPage{page, phase}) },
+		Browser: func(page string, state phiproxy.BrowserState) {
+			f := browserFlow(page, state)
+			tag(f)
+			// The crawl can wait for room: this reading is the only record
+			// of script-set cookies and storage.
+			s.pipe.SubmitWait(ctx, f)
+		},
 		Progress: func(p crawl.Progress) {
 			fmt.Fprintf(stderr, "crawl: %d/%d pages, %d queued, %d findings: %s\n", p.Done+1, *maxPages, p.Queued, tally.total.Load(), p.URL)
 		},
@@ -413,4 +420,21 @@ func quoteAll(ss []string) []string {
 		out[i] = fmt.Sprintf("%q", clip(s, 40))
 	}
 	return out
+}
+
+// browserFlow is the flow that records what the browser held after page:
+// method STORAGE, the page's origin as its URL, the state as Browser. Its
+// cookie and storage values are classified like a request's fields.
+func browserFlow(page string, state phiproxy.BrowserState) *phiproxy.Flow {
+	origin := page
+	if u, err := url.Parse(page); err == nil && u.Host != "" {
+		origin = u.Scheme + "://" + u.Host + "/"
+	}
+	return &phiproxy.Flow{
+		Start:   time.Now(),
+		Source:  "crawl",
+		Page:    page,
+		Request: phiproxy.Request{Method: "STORAGE", URL: origin, Proto: "CDP", BodySize: 0},
+		Browser: &state,
+	}
 }
