@@ -9,7 +9,9 @@ import (
 )
 
 // vendorsTSV is the curated list of tracker and service domains:
-// domain<TAB>vendor<TAB>category, '#' starts a comment line.
+// domain<TAB>vendor<TAB>category<TAB>source, '#' starts a comment line.
+// source names the vendor's own documentation of its hosts; a file of
+// one's own may leave it out.
 //
 //go:embed data/vendors.tsv
 var vendorsTSV string
@@ -19,6 +21,7 @@ type vendor struct {
 	Domain   string // host suffix, lower-case, matched on label boundaries
 	Name     string // display name ("Meta Pixel")
 	Category string // "advertising", "analytics", ...
+	Source   string // where the vendor documents the domain; may be empty
 }
 
 // vendorTable finds the vendor of a host by its longest matching suffix.
@@ -34,7 +37,7 @@ type vendorTable struct {
 var vendorCategories = map[string]bool{
 	"advertising": true, "analytics": true, "session_replay": true, "chat": true,
 	"tag_manager": true, "cdn": true, "error_monitoring": true, "marketing": true,
-	"consent": true,
+	"consent": true, "ab_testing": true, "video": true, "fonts": true, "payments": true,
 }
 
 // parseVendors reads a vendors file. A malformed row is an error naming
@@ -66,7 +69,11 @@ func parseVendors(r io.Reader, source string) (*vendorTable, error) {
 		if !vendorCategories[category] {
 			return nil, fmt.Errorf("%s:%d: unknown category %q", source, line, category)
 		}
-		t.bySuffix[domain] = vendor{Domain: domain, Name: name, Category: category}
+		v := vendor{Domain: domain, Name: name, Category: category}
+		if len(cols) > 3 {
+			v.Source = strings.TrimSpace(cols[3])
+		}
+		t.bySuffix[domain] = v
 		if n := strings.Count(domain, ".") + 1; n > t.maxLabels {
 			t.maxLabels = n
 		}

@@ -72,3 +72,37 @@ func TestEmbeddedVendors(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbeddedVendorsCoverage checks the shipped list's breadth and that
+// every row says where its domain is documented.
+func TestEmbeddedVendorsCoverage(t *testing.T) {
+	vt, err := parseVendors(strings.NewReader(vendorsTSV), "data/vendors.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(vt.bySuffix); n < 400 {
+		t.Errorf("embedded vendors: %d domains, want at least 400", n)
+	}
+	cats := map[string]int{}
+	for d, v := range vt.bySuffix {
+		cats[v.Category]++
+		if !strings.HasPrefix(v.Source, "https://") {
+			t.Errorf("%s (%s): source %q, want the vendor's documentation URL", d, v.Name, v.Source)
+		}
+	}
+	for c := range vendorCategories {
+		if cats[c] == 0 {
+			t.Errorf("no vendor of category %s", c)
+		}
+	}
+	// A script from a vendor's CDN is the vendor's.
+	for host, want := range map[string]string{
+		"js.intercomcdn.com": "Intercom", "widget.intercom.io": "Intercom", "fast.wistia.net": "Wistia",
+		"js.stripe.com": "Stripe", "fonts.gstatic.com": "Google Fonts", "cdn.optimizely.com": "Optimizely",
+		"static.hotjar.com": "Hotjar", "www.googletagmanager.com": "Google Tag Manager",
+	} {
+		if v, ok := vt.lookup(host); !ok || v.Name != want {
+			t.Errorf("%s: got %q (%v), want %s", host, v.Name, ok, want)
+		}
+	}
+}
