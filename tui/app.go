@@ -118,9 +118,10 @@ type App struct {
 	pendingNew int
 	message    string
 	masks      map[int64]maskSet
-	gen        int  // bumped on every filter or floor change
-	applied    int  // loader updates applied, for watching the redraw rate
-	loading    bool // a reload for a new filter is under way
+	inventory  *inventoryView // the open inventory overlay, nil when closed
+	gen        int            // bumped on every filter or floor change
+	applied    int            // loader updates applied, for watching the redraw rate
+	loading    bool           // a reload for a new filter is under way
 
 	// want is what the loader should show; shared under mu.
 	mu   sync.Mutex

@@ -25,6 +25,7 @@ var keyHelp = [][2]string{
 	{"r", "redact values on screen on/off"},
 	{"e", "export the selected flow or the filtered set"},
 	{"y", "copy the selected request as a curl command"},
+	{"i", "inventory: each vendor's scripts, cookies, storage and endpoints; Enter opens a vendor"},
 	{"?", "this help"},
 	{"q  Ctrl-C", "quit"},
 }
@@ -47,6 +48,13 @@ func (a *App) onKey(ev *tcell.EventKey) *tcell.EventKey {
 	case pageModal:
 		if ev.Key() == tcell.KeyEscape {
 			a.closeOverlay()
+			return nil
+		}
+		return ev
+	case pageInventory:
+		switch {
+		case ev.Key() == tcell.KeyEscape, ev.Key() == tcell.KeyRune && (ev.Rune() == 'i' || ev.Rune() == 'q'):
+			a.inventoryBack()
 			return nil
 		}
 		return ev
@@ -120,6 +128,9 @@ func (a *App) onKey(ev *tcell.EventKey) *tcell.EventKey {
 			return nil
 		case 'y':
 			a.showCurl()
+			return nil
+		case 'i':
+			a.showInventory()
 			return nil
 		case 'k', 'g':
 			if focus == a.table {
@@ -272,14 +283,14 @@ func (a *App) showOverlay(name string, p tview.Primitive, focus tview.Primitive)
 	if a.overlay == "" {
 		a.focusBack = a.app.GetFocus()
 	}
-	a.pages.RemovePage(pageHelp).RemovePage(pageModal)
+	a.pages.RemovePage(pageHelp).RemovePage(pageModal).RemovePage(pageInventory)
 	a.pages.AddPage(name, p, true, true)
 	a.overlay = name
 	a.app.SetFocus(focus)
 }
 
 func (a *App) closeOverlay() {
-	a.pages.RemovePage(pageHelp).RemovePage(pageModal)
+	a.pages.RemovePage(pageHelp).RemovePage(pageModal).RemovePage(pageInventory)
 	a.overlay = ""
 	back := a.focusBack
 	if back == nil || back == a.input || (back == a.detail && !a.detailOpen) {
