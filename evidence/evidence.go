@@ -9,6 +9,8 @@
 //	findings.json   a JSON array of store.FindingRow, most severe first
 //	findings.csv    the same rows, a header line of the JSON names
 //	report.html     one self-contained, printable page for non-engineers
+//	inventory.json  what the pages loaded and kept, per vendor (a JSON
+//	                array of inventory items)
 //	flows.pcap      the decrypted exchanges as synthetic TCP streams
 //	manifest.json   tool version, selection, counts, and the SHA-256 of
 //	                every other file
@@ -49,7 +51,7 @@ var ErrEmptySelection = errors.New("no flows match the selection")
 
 // FormatVersion names the bundle layout in the manifest; it changes when a
 // file is added, removed or changes meaning.
-const FormatVersion = "phiproxy-evidence/1"
+const FormatVersion = "phiproxy-evidence/2"
 
 // File names inside a bundle: a public contract.
 const (
@@ -532,6 +534,7 @@ func writeBundle(ctx context.Context, s *store.Store, sink fileSink, spoolDir st
 	}
 	rw := &reportWriter{w: reportSpool.bw}
 	sum := newSummary()
+	runs := runSet{}
 
 	b := &bundle{sink: sink}
 	if err := b.add(HARFile, func(w io.Writer) error {
@@ -541,6 +544,7 @@ func writeBundle(ctx context.Context, s *store.Store, sink fileSink, spoolDir st
 		}
 		if err := eachFlow(ctx, s, f, maxID, func(d *store.FlowDetail) error {
 			sum.add(d)
+			runs.add(d.RunID)
 			rd := red.flow(d)
 			if err := hw.add(harEntryFor(rd, red)); err != nil {
 				return err
@@ -611,11 +615,21 @@ func writeBundle(ctx context.Context, s *store.Store, sink fileSink, spoolDir st
 		return nil, err
 	}
 
+	items, err := bundleInventory(ctx, s, runs, red)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.add(InventoryFile, func(w io.Writer) error { return writeInventoryJSON(w, items) }); err != nil {
+		return nil, err
+	}
 	if err := b.add(ReportFile, func(w io.Writer) error {
 		if err := reportTemplate.ExecuteTemplate(w, "head", sum.head(m, red)); err != nil {
 			return err
 		}
 		if err := reportSpool.copyTo(w); err != nil {
+			return err
+		}
+		if err := writeInventorySection(w, items); err != nil {
 			return err
 		}
 		return (&reportWriter{w: w}).close()

@@ -25,7 +25,7 @@ import (
 	"github.com/phiproxy/phiproxy/store"
 )
 
-var bundleFiles = []string{HARFile, FindingsCSVFile, FindingsJSONFile, ManifestFile, PCAPFile, ReportFile, ChecksumsFile}
+var bundleFiles = []string{HARFile, FindingsCSVFile, FindingsJSONFile, InventoryFile, ManifestFile, PCAPFile, ReportFile, ChecksumsFile}
 
 func TestWriteZipLayoutAndModes(t *testing.T) {
 	s, _ := openFixture(t)
@@ -79,8 +79,8 @@ func TestWriteZipLayoutAndModes(t *testing.T) {
 	if err := json.Unmarshal(b, &onDisk); err != nil {
 		t.Fatal(err)
 	}
-	if len(onDisk.Files) != 5 {
-		t.Fatalf("manifest files: got %d, want 5 (every file but itself and SHA256SUMS)", len(onDisk.Files))
+	if len(onDisk.Files) != len(bundleFiles)-2 {
+		t.Fatalf("manifest files: got %d, want %d (every file but itself and SHA256SUMS)", len(onDisk.Files), len(bundleFiles)-2)
 	}
 	for _, f := range onDisk.Files {
 		data, err := os.ReadFile(filepath.Join(dir, f.Name))
@@ -101,8 +101,8 @@ func TestSHA256SUMSVerifies(t *testing.T) {
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sha256sum -c: %v\n%s", err, out)
-	} else if n := strings.Count(string(out), ": OK"); n != 6 {
-		t.Errorf("sha256sum -c checked %d files, want 6:\n%s", n, out)
+	} else if n := strings.Count(string(out), ": OK"); n != len(bundleFiles)-1 {
+		t.Errorf("sha256sum -c checked %d files, want %d:\n%s", n, len(bundleFiles)-1, out)
 	}
 	sums, _ := os.ReadFile(filepath.Join(dir, ChecksumsFile))
 	if !strings.Contains(string(sums), "  "+ManifestFile+"\n") {
