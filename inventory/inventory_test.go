@@ -3,6 +3,7 @@ package inventory
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -186,5 +187,30 @@ func TestAggregatorIsBounded(t *testing.T) {
 	}
 	if agg.Dropped() != 7 {
 		t.Errorf("dropped: got %d, want 7", agg.Dropped())
+	}
+}
+
+// The README documents every key of the contract.
+func TestREADMEDocumentsItemKeys(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	start := strings.Index(doc, "## Inventory")
+	if start < 0 {
+		t.Fatal("README has no Inventory section")
+	}
+	end := strings.Index(doc[start+1:], "\n## ")
+	section := doc[start:]
+	if end > 0 {
+		section = doc[start : start+1+end]
+	}
+	for typ, keys := range contractKeys {
+		for _, k := range keys {
+			if !strings.Contains(section, "`"+k+"`") {
+				t.Errorf("README Inventory section does not document the %s key `%s`", typ, k)
+			}
+		}
 	}
 }
