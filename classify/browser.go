@@ -52,10 +52,6 @@ func payloadKeys(fields []phiproxy.Field) []string {
 	return keys
 }
 
-// RegistrableDomain is the eTLD+1 of host ("www.cedar-clinic.com" →
-// "cedar-clinic.com"); IP addresses and single labels are their own.
-func RegistrableDomain(host string) string { return registrableDomain(host) }
-
 // PlaceHost says where host belongs as seen from page (a URL; "" when
 // unknown): its registrable domain, party, vendor and BAA coverage, as
 // Destination would for a request to it. Unlike Destination it learns
@@ -68,23 +64,7 @@ func (in *Inspector) PlaceHost(host, page string) phiproxy.Destination {
 		return d
 	}
 	v, knownVendor := in.vendors.lookup(host)
-	pageDomain := registrableDomain(hostOf(page))
-	switch {
-	case len(in.sites) > 0:
-		d.Party = phiproxy.ThirdParty
-		if in.isSite(d.Domain) {
-			d.Party = phiproxy.FirstParty
-		}
-	case pageDomain != "":
-		d.Party = phiproxy.ThirdParty
-		if pageDomain == d.Domain {
-			d.Party = phiproxy.FirstParty
-		}
-	case knownVendor:
-		d.Party = phiproxy.ThirdParty
-	case in.learnedSites.has(d.Domain):
-		d.Party = phiproxy.FirstParty
-	}
+	d.Party = in.party(d.Domain, registrableDomain(hostOf(page)), false, knownVendor)
 	if knownVendor {
 		d.Vendor, d.Category = v.Name, v.Category
 	}

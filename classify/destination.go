@@ -190,24 +190,10 @@ func (in *Inspector) place(f *phiproxy.Flow, fields []phiproxy.Field) (phiproxy.
 	page := pageURL(f)
 	pageDomain := registrableDomain(hostOf(page))
 
-	switch {
-	case len(in.sites) > 0:
-		d.Party = phiproxy.ThirdParty
-		if in.isSite(d.Domain) {
-			d.Party = phiproxy.FirstParty
-		}
-	case isTopLevelNavigation(f) && !knownVendor:
-		d.Party = phiproxy.FirstParty
+	navigation := len(in.sites) == 0 && isTopLevelNavigation(f) && !knownVendor
+	d.Party = in.party(d.Domain, pageDomain, navigation, knownVendor)
+	if navigation {
 		in.learnedSites.add(d.Domain)
-	case pageDomain != "":
-		d.Party = phiproxy.ThirdParty
-		if pageDomain == d.Domain {
-			d.Party = phiproxy.FirstParty
-		}
-	case knownVendor:
-		d.Party = phiproxy.ThirdParty
-	case in.learnedSites.has(d.Domain):
-		d.Party = phiproxy.FirstParty
 	}
 
 	if knownVendor {
@@ -228,6 +214,33 @@ func (in *Inspector) place(f *phiproxy.Flow, fields []phiproxy.Field) (phiproxy.
 	// counts as signed in once its own requests carried credentials.
 	authenticated := f.Authenticated || in.authOrigins.has(originOf(page))
 	return d, authenticated
+}
+
+// party decides whether domain is the site's own or a third party's:
+// by the declared sites when there are any; else a top-level navigation
+// (to a domain no vendor owns) is first party; else by the page's domain;
+// else a known vendor is a third party and a site seen navigated to is
+// first party; else nothing says.
+func (in *Inspector) party(domain, pageDomain string, navigation, knownVendor bool) phiproxy.Party {
+	switch {
+	case len(in.sites) > 0:
+		if in.isSite(domain) {
+			return phiproxy.FirstParty
+		}
+		return phiproxy.ThirdParty
+	case navigation:
+		return phiproxy.FirstParty
+	case pageDomain != "":
+		if pageDomain == domain {
+			return phiproxy.FirstParty
+		}
+		return phiproxy.ThirdParty
+	case knownVendor:
+		return phiproxy.ThirdParty
+	case in.learnedSites.has(domain):
+		return phiproxy.FirstParty
+	}
+	return phiproxy.UnknownParty
 }
 
 // hasCredentials reports whether the request carried an Authorization
