@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
-	"mime"
 	"net/http"
 	"strings"
 )
@@ -18,17 +17,23 @@ func isScript(h http.Header, path string) bool {
 		p := strings.ToLower(path)
 		return strings.HasSuffix(p, ".js") || strings.HasSuffix(p, ".mjs")
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		mt = strings.ToLower(strings.TrimSpace(strings.Split(ct, ";")[0]))
+	// No allocation on this path: it runs for every response.
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
 	}
-	switch mt {
-	case "application/javascript", "text/javascript", "application/x-javascript",
-		"text/ecmascript", "application/ecmascript", "text/x-javascript", "module/javascript":
-		return true
+	ct = strings.TrimSpace(ct)
+	for _, t := range scriptTypes {
+		if strings.EqualFold(ct, t) {
+			return true
+		}
 	}
 	return false
 }
+
+// scriptTypes are the media types of JavaScript (RFC 9239 and the
+// historical ones browsers still execute).
+var scriptTypes = []string{"text/javascript", "application/javascript", "application/x-javascript",
+	"text/ecmascript", "application/ecmascript", "text/x-javascript", "module/javascript"}
 
 // scriptHash hashes a script's body as it streams to the browser: every
 // byte passes through Write once, nothing is kept, so a script of any

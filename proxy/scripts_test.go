@@ -181,3 +181,14 @@ func TestLargeScriptHashedInConstantMemory(t *testing.T) {
 		t.Errorf("heap grew by %d MiB while a %d MiB script streamed; want under 8 MiB", growth>>20, size>>20)
 	}
 }
+
+func TestIsScriptDoesNotAllocate(t *testing.T) {
+	h := http.Header{"Content-Type": {"text/html; charset=utf-8"}}
+	js := http.Header{"Content-Type": {"Text/JavaScript ; charset=utf-8"}}
+	if n := testing.AllocsPerRun(100, func() { isScript(h, "/index.html"); isScript(js, "/a") }); n != 0 {
+		t.Errorf("isScript allocates %v times per call, want 0", n)
+	}
+	if !isScript(js, "/a") {
+		t.Errorf("a parameterised, mixed-case JavaScript type is a script")
+	}
+}
