@@ -257,6 +257,31 @@ func addSorted(s []string, v string, max int) []string {
 	return s
 }
 
+// union is the sorted set a ∪ b, at most maxSetSize values. It returns a
+// itself when b adds nothing, the common case of an endpoint seen again,
+// and never changes a or b.
+func union(a, b []string) []string {
+	var out []string
+	for _, v := range b {
+		src := a
+		if out != nil {
+			src = out
+		}
+		i := sort.SearchStrings(src, v)
+		if i < len(src) && src[i] == v {
+			continue
+		}
+		if out == nil {
+			out = append(make([]string, 0, len(a)+len(b)), a...)
+		}
+		out = addSorted(out, v, maxSetSize)
+	}
+	if out == nil {
+		return a
+	}
+	return out
+}
+
 // DefaultMaxItems is Aggregator's default bound on the items it holds.
 const DefaultMaxItems = 50000
 
@@ -346,15 +371,9 @@ func merge(old, nu any) any {
 		return nu
 	}
 	m := *o
-	for _, k := range n.Keys {
-		m.Keys = addSorted(append([]string(nil), m.Keys...), k, maxSetSize)
-	}
-	for _, k := range n.Kinds {
-		m.Kinds = addSorted(append([]string(nil), m.Kinds...), k, maxSetSize)
-	}
-	for _, k := range n.Cookies {
-		m.Cookies = addSorted(append([]string(nil), m.Cookies...), k, maxSetSize)
-	}
+	m.Keys = union(o.Keys, n.Keys)
+	m.Kinds = union(o.Kinds, n.Kinds)
+	m.Cookies = union(o.Cookies, n.Cookies)
 	m.MaxSeverity = max(m.MaxSeverity, n.MaxSeverity)
 	return &m
 }

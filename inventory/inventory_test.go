@@ -214,3 +214,18 @@ func TestREADMEDocumentsItemKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestUnionLeavesItsInputsAlone(t *testing.T) {
+	a := []string{"b", "d"}
+	b := []string{"d", "a", "c"}
+	got := union(a, b)
+	if !reflect.DeepEqual(got, []string{"a", "b", "c", "d"}) || !reflect.DeepEqual(a, []string{"b", "d"}) || !reflect.DeepEqual(b, []string{"d", "a", "c"}) {
+		t.Errorf("union: got %v (a %v, b %v)", got, a, b)
+	}
+	if same := union(a, []string{"d"}); &same[0] != &a[0] {
+		t.Errorf("union with nothing new should return a itself")
+	}
+	if n := testing.AllocsPerRun(100, func() { union(a, []string{"b"}) }); n != 0 {
+		t.Errorf("union with nothing new allocates %v times", n)
+	}
+}
