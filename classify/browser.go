@@ -71,3 +71,17 @@ func (in *Inspector) PlaceHost(host, page string) phiproxy.Destination {
 	d.BAA = in.coveredByBAA(d)
 	return d
 }
+
+// PlaceKey is PlaceHost for a cookie or storage entry called name: one
+// that a known vendor's script writes (VendorOfKey) on a host no vendor
+// owns is that vendor's, though it stays on the site's party.
+func (in *Inspector) PlaceKey(host, page, name string) phiproxy.Destination {
+	d := in.PlaceHost(host, page)
+	if d.Vendor == "" {
+		if v, c, ok := VendorOfKey(name); ok {
+			d.Vendor, d.Category = v, c
+			d.BAA = in.coveredByBAA(d)
+		}
+	}
+	return d
+}

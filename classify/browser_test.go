@@ -67,3 +67,16 @@ func TestBrowserStateIsClassified(t *testing.T) {
 		t.Errorf("a browser reading has no payload keys; got %v", got.Keys)
 	}
 }
+
+func TestVendorOfKey(t *testing.T) {
+	for name, want := range map[string]string{
+		"_ga": "Google Analytics", "_ga_ABC123": "Google Analytics", "_gcl_au": "Google Ads", "intercom-id-x1y2": "Intercom",
+		"intercom.user": "Intercom", "ajs_anonymous_id": "Segment", "_hjSessionUser_123": "Hotjar", "OptanonConsent": "OneTrust",
+		"session": "", "ga": "", "mp": "",
+	} {
+		got, _, ok := VendorOfKey(name)
+		if got != want || ok != (want != "") {
+			t.Errorf("VendorOfKey(%q): got %q %v, want %q", name, got, ok, want)
+		}
+	}
+}

@@ -37,6 +37,16 @@ type Extractor struct {
 	// BAA): for cookie domains and storage origins, which are not the
 	// flow's own destination. Required.
 	Place func(host, page string) phiproxy.Destination
+	// PlaceKey, if set, is Place for a cookie or storage entry of this
+	// name, which may name the vendor that wrote it on the site's domain.
+	PlaceKey func(host, page, name string) phiproxy.Destination
+}
+
+func (x Extractor) placeKey(host, page, name string) phiproxy.Destination {
+	if x.PlaceKey != nil {
+		return x.PlaceKey(host, page, name)
+	}
+	return x.Place(host, page)
 }
 
 // Facts lists what f shows: a script, an endpoint, the cookies its
@@ -91,12 +101,10 @@ func (x Extractor) Facts(f *phiproxy.Flow, in *phiproxy.Inspection) []Fact {
 // setCookieFact describes a Set-Cookie of f's response.
 func (x Extractor) setCookieFact(f *phiproxy.Flow, page string, dest phiproxy.Destination, c *http.Cookie) Fact {
 	domain := strings.Trim(strings.ToLower(c.Domain), ".")
-	cd := dest
 	if domain == "" {
 		domain = dest.Host // host-only
-	} else if domain != dest.Host {
-		cd = x.Place(domain, page)
 	}
+	cd := x.placeKey(domain, page, c.Name)
 	path := c.Path
 	if path == "" || !strings.HasPrefix(path, "/") {
 		path = defaultCookiePath(f.Request.URL)
@@ -125,7 +133,7 @@ func (x Extractor) browserFacts(f *phiproxy.Flow, page string) []Fact {
 	out := make([]Fact, 0, len(b.Cookies)+len(b.Storage)+len(b.Initiators))
 	for _, c := range b.Cookies {
 		domain := strings.Trim(strings.ToLower(c.Domain), ".")
-		d := x.Place(domain, page)
+		d := x.placeKey(domain, page, c.Name)
 		var days *float64
 		if !c.Expires.IsZero() {
 			days = roundDays(max(0, c.Expires.Sub(f.Start)))
@@ -144,7 +152,7 @@ func (x Extractor) browserFacts(f *phiproxy.Flow, page string) []Fact {
 		out = append(out, Fact{Page: page, Type: TypeCookie, Key: cookieKey(ck.Name, ck.Domain, ck.Path) + "|browser", Dest: d, At: f.Start, Attrs: ck})
 	}
 	for _, s := range b.Storage {
-		d := x.Place(hostOfURL(s.Origin), page)
+		d := x.placeKey(hostOfURL(s.Origin), page, s.Key)
 		st := &Storage{Origin: s.Origin, Area: s.Area, Key: s.Key, ValueBytes: max(s.Size, len(s.Value))}
 		out = append(out, Fact{Page: page, Type: TypeStorage, Key: s.Origin + "|" + s.Area + "|" + s.Key, Dest: d, At: f.Start, Attrs: st})
 	}

@@ -18,7 +18,7 @@ import (
 // through: the classifier says where each cookie domain and storage
 // origin belongs.
 func newInventory(runID int64, in *classify.Inspector) *inventory.Aggregator {
-	return &inventory.Aggregator{RunID: runID, Extractor: inventory.Extractor{Place: in.PlaceHost}}
+	return &inventory.Aggregator{RunID: runID, Extractor: inventory.Extractor{Place: in.PlaceHost, PlaceKey: in.PlaceKey}}
 }
 
 func inventoryCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {

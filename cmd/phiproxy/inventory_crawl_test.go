@@ -22,7 +22,7 @@ import (
 // widgets do) and loads the pixel, which sends a beacon.
 const (
 	widgetLoader = `(function () {
-  document.cookie = "ic_visitor=v-1234; path=/; max-age=86400; SameSite=Lax";
+  document.cookie = "intercom-id-ab12=v-1234; path=/; max-age=86400; SameSite=Lax";
   localStorage.setItem("intercom.user", JSON.stringify({email: "jordan.whitfield@example.com", plan: "basic"}));
   var s = document.createElement("script");
   s.src = "https://js.intercomcdn.com/pixel.js";
@@ -112,8 +112,11 @@ func TestCrawlInventory(t *testing.T) {
 			t.Errorf("script %s: got vendor %v (%v), party %v; want Intercom (chat), third", s.url, it["vendor"], it["vendor_category"], it["party"])
 		}
 	}
-	js := one("cookie ic_visitor", items.where("type", "cookie", "name", "ic_visitor"))
-	if js["set_by"] != "js" || js["domain"] != "clinic.test" || js["expires_days"] != float64(1) || js["same_site"] != "Lax" || js["third_party"] != false || js["value_bytes"] != float64(6) {
+	// What the widget keeps on the site's own domain is listed with the
+	// widget's vendor, first party.
+	js := one("cookie intercom-id-ab12", items.where("type", "cookie", "name", "intercom-id-ab12"))
+	if js["set_by"] != "js" || js["domain"] != "clinic.test" || js["expires_days"] != float64(1) || js["same_site"] != "Lax" || js["third_party"] != false || js["value_bytes"] != float64(6) ||
+		js["vendor"] != "Intercom" || js["party"] != "first" {
 		t.Errorf("script-set cookie: got %v", js)
 	}
 	httpCookie := one("cookie ic_cdn", items.where("type", "cookie", "name", "ic_cdn"))
@@ -121,7 +124,7 @@ func TestCrawlInventory(t *testing.T) {
 		t.Errorf("Set-Cookie cookie: got %v", httpCookie)
 	}
 	st := one("storage intercom.user", items.where("type", "storage", "key", "intercom.user"))
-	if st["origin"] != "https://clinic.test" || st["area"] != "local" || st["value_bytes"] != float64(len(widgetStorageValue)) {
+	if st["origin"] != "https://clinic.test" || st["area"] != "local" || st["value_bytes"] != float64(len(widgetStorageValue)) || st["vendor"] != "Intercom" || st["party"] != "first" {
 		t.Errorf("storage: got %v, want origin https://clinic.test, local, %d bytes", st, len(widgetStorageValue))
 	}
 	ep := one("endpoint", items.where("type", "endpoint", "host", "api-iam.intercom.io"))

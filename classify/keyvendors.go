@@ -1,0 +1,75 @@
+package classify
+
+import (
+	"bufio"
+	_ "embed"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// storageKeysTSV names the cookies and storage keys vendors' scripts
+// write on the site's own domain: prefix<TAB>vendor<TAB>category<TAB>source.
+//
+//go:embed data/storage_keys.tsv
+var storageKeysTSV string
+
+// keyVendor is a vendor known by the names its script writes.
+type keyVendor struct {
+	prefix, name, category string
+}
+
+// keyVendors holds them longest prefix first, so the most specific wins.
+var keyVendors = mustKeyVendors()
+
+func mustKeyVendors() []keyVendor {
+	kv, err := parseKeyVendors(strings.NewReader(storageKeysTSV), "data/storage_keys.tsv")
+	if err != nil {
+		panic(err)
+	}
+	return kv
+}
+
+func parseKeyVendors(r io.Reader, source string) ([]keyVendor, error) {
+	var out []keyVendor
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(text) == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		cols := strings.Split(text, "\t")
+		if len(cols) < 3 || cols[0] == "" || cols[1] == "" {
+			return nil, fmt.Errorf("%s:%d: want prefix<TAB>vendor<TAB>category", source, line)
+		}
+		if !vendorCategories[cols[2]] {
+			return nil, fmt.Errorf("%s:%d: unknown category %q", source, line, cols[2])
+		}
+		out = append(out, keyVendor{prefix: cols[0], name: cols[1], category: cols[2]})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	// Longest first: "intercom-" before "in".
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && len(out[j].prefix) > len(out[j-1].prefix); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out, nil
+}
+
+// VendorOfKey names the vendor whose script writes a cookie or storage
+// key of this name on the site's own domain (_ga: Google Analytics,
+// intercom-id-…: Intercom), so that what a vendor keeps first party is
+// listed with the vendor.
+func VendorOfKey(name string) (vendor, category string, ok bool) {
+	for _, kv := range keyVendors {
+		if strings.HasPrefix(name, kv.prefix) {
+			return kv.name, kv.category, true
+		}
+	}
+	return "", "", false
+}
