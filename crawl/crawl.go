@@ -391,6 +391,11 @@ func (c *crawler) start(ctx context.Context, cookies []cookie) error {
 	if _, err := chromedp.CallBrowser(sctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorDeny}); err != nil {
 		return fmt.Errorf("refuse downloads: %w", err)
 	}
+	// Every page fetches what it loads, so the proxy sees (and hashes)
+	// each page's scripts rather than the first page's only.
+	if _, err := chromedp.Call(sctx, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true}); err != nil {
+		return fmt.Errorf("disable the cache: %w", err)
+	}
 	go c.answerDialogs()
 	// A patient's browser says Chrome, not HeadlessChrome, and sites that
 	// look for the difference must not see it.

@@ -151,7 +151,9 @@ func applyRow(it *Item, r store.InventoryRow, latest bool) bool {
 		if json.Unmarshal(r.Attrs, &s) != nil {
 			return false
 		}
-		if latest || it.Script == nil {
+		// The latest hash wins; a sighting without one (a 304) never
+		// hides a hash.
+		if it.Script == nil || it.Script.SHA256 == "" && s.SHA256 != "" || latest && s.SHA256 != "" {
 			it.Script = &s
 		}
 	case TypeCookie:

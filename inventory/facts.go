@@ -70,6 +70,12 @@ func (x Extractor) Facts(f *phiproxy.Flow, in *phiproxy.Inspection) []Fact {
 		su := withoutFragment(f.Request.URL)
 		out = append(out, Fact{Page: page, Type: TypeScript, Key: su, Dest: dest, At: f.Start,
 			Attrs: &Script{URL: su, SHA256: r.SHA256, Size: r.BodySize}})
+	} else if isScriptRequest(f) {
+		// A script the browser revalidated (304) or did not read to the
+		// end: it was on the page, its bytes are those of an earlier
+		// sighting.
+		su := withoutFragment(f.Request.URL)
+		out = append(out, Fact{Page: page, Type: TypeScript, Key: su, Dest: dest, At: f.Start, Attrs: &Script{URL: su}})
 	} else {
 		path := "/"
 		if u != nil {
@@ -165,6 +171,23 @@ func (x Extractor) browserFacts(f *phiproxy.Flow, page string) []Fact {
 		out = append(out, Fact{Page: page, Type: typeInitiator, Key: u, Dest: d, At: f.Start, Attrs: &initiator{URL: u, Script: withoutFragment(in.Script)}})
 	}
 	return out
+}
+
+// isScriptRequest reports a request for a script whose response carried
+// no hash: the browser says it wants a script (Sec-Fetch-Dest), or a .js
+// or .mjs answered 304 Not Modified.
+func isScriptRequest(f *phiproxy.Flow) bool {
+	if f.Request.Header != nil && strings.EqualFold(f.Request.Header.Get("Sec-Fetch-Dest"), "script") {
+		return true
+	}
+	if f.Response == nil || f.Response.Status != 304 {
+		return false
+	}
+	p := strings.ToLower(withoutFragment(f.Request.URL))
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	return strings.HasSuffix(p, ".js") || strings.HasSuffix(p, ".mjs")
 }
 
 // PageOf is the top-level page of a flow without its query and fragment
@@ -373,6 +396,11 @@ func (a *Aggregator) Add(facts []Fact) {
 // gathers every key, kind and cookie name and its highest severity; other
 // items take the latest sighting's attributes.
 func merge(old, nu any) any {
+	if s, ok := nu.(*Script); ok && s.SHA256 == "" {
+		if _, had := old.(*Script); had {
+			return old // a sighting without bytes keeps the hash seen before
+		}
+	}
 	o, ok1 := old.(*Endpoint)
 	n, ok2 := nu.(*Endpoint)
 	if !ok1 || !ok2 {

@@ -229,3 +229,37 @@ func TestUnionLeavesItsInputsAlone(t *testing.T) {
 		t.Errorf("union with nothing new allocates %v times", n)
 	}
 }
+
+// A script revalidated with 304 on a later page is still the page's
+// script, and keeps the hash of the bytes seen before.
+func TestRevalidatedScriptKeepsItsHash(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	agg := &Aggregator{RunID: 1, Extractor: Extractor{Place: place}}
+	u := "https://js.intercom.test/widget.js"
+	in := &phiproxy.Inspection{Destination: place("js.intercom.test", "")}
+	agg.Observe(&phiproxy.Flow{Start: t0, Page: "https://clinic.test/a", Request: phiproxy.Request{Method: "GET", URL: u},
+		Response: &phiproxy.Response{Status: 200, BodySize: 10, SHA256: "abcd"}}, in)
+	rows := agg.Drain()
+	agg.Observe(&phiproxy.Flow{Start: t0.Add(time.Minute), Page: "https://clinic.test/a", Request: phiproxy.Request{Method: "GET", URL: u},
+		Response: &phiproxy.Response{Status: 304}}, in)
+	agg.Observe(&phiproxy.Flow{Start: t0.Add(2 * time.Minute), Page: "https://clinic.test/b", Request: phiproxy.Request{Method: "GET", URL: u + "?v=1",
+		Header: http.Header{"Sec-Fetch-Dest": {"script"}}}, Response: &phiproxy.Response{Status: 304}}, in)
+	agg.Observe(&phiproxy.Flow{Start: t0.Add(3 * time.Minute), Page: "https://clinic.test/b", Request: phiproxy.Request{Method: "GET", URL: u},
+		Response: &phiproxy.Response{Status: 304}}, in)
+	rows = append(rows, agg.Drain()...)
+	// Rows come in any order.
+	rows[0], rows[len(rows)-1] = rows[len(rows)-1], rows[0]
+	items := Build(rows, Filter{})
+	var scripts []Item
+	for _, it := range items {
+		if it.Endpoint != nil {
+			t.Errorf("a revalidated script became an endpoint: %+v", it.Endpoint)
+		}
+		if it.Script != nil && it.Script.URL == u {
+			scripts = append(scripts, it)
+		}
+	}
+	if len(scripts) != 1 || scripts[0].Script.SHA256 != "abcd" || len(scripts[0].Pages) != 2 {
+		t.Fatalf("got %+v, want widget.js with sha256 abcd on pages a and b", scripts)
+	}
+}

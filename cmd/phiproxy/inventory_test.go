@@ -100,7 +100,22 @@ func TestInventoryFromProxyTraffic(t *testing.T) {
 		!strings.Contains(table, "POST tracker.test/v1/users/{id}/events") {
 		t.Errorf("inventory table: exit %d, stderr %s\n%s", code, errOut, table)
 	}
-	if code, out, _ := cli(t, "inventory", "--db", r.db, "--vendor", "nobody", "--json"); code != 0 || out != "" {
-		t.Errorf("--vendor nobody: exit %d, output %q; want nothing", code, out)
+	for _, tt := range []struct {
+		args  []string
+		items int
+	}{
+		{[]string{"--vendor", "nobody"}, 0},
+		{[]string{"--site", "clinic.test"}, 4},
+		{[]string{"--site", "other.test"}, 0},
+		{[]string{"--run", "1"}, 4},
+		{[]string{"--run", "2"}, 0},
+	} {
+		code, out, errOut := cli(t, append([]string{"inventory", "--db", r.db, "--json"}, tt.args...)...)
+		if n := len(parseJSONLines(t, out)); code != 0 || n != tt.items {
+			t.Errorf("inventory %v: exit %d, %d items (%s); want %d", tt.args, code, n, errOut, tt.items)
+		}
+	}
+	if code, _, _ := cli(t, "inventory", "--db", r.db, "extra"); code != 2 {
+		t.Errorf("inventory with an argument: exit %d, want 2", code)
 	}
 }
