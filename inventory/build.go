@@ -139,9 +139,9 @@ func Build(rows []store.InventoryRow, f Filter) []Item {
 	return out
 }
 
-// applyRow folds one stored row into its item; false when its attributes
-// cannot be read (the item then lacks them and Build leaves it out).
-func applyRow(it *Item, r store.InventoryRow, latest bool) bool {
+// applyRow folds one stored row into its item. A row whose attributes
+// cannot be read adds none (an item left without any is not listed).
+func applyRow(it *Item, r store.InventoryRow, latest bool) {
 	if latest {
 		it.Host, it.Domain, it.Party, it.Vendor, it.VendorCategory, it.BAA = r.Host, r.Domain, r.Party, r.Vendor, r.VendorCategory, r.BAA
 	}
@@ -149,7 +149,7 @@ func applyRow(it *Item, r store.InventoryRow, latest bool) bool {
 	case TypeScript:
 		var s Script
 		if json.Unmarshal(r.Attrs, &s) != nil {
-			return false
+			return
 		}
 		// The latest hash wins; a sighting without one (a 304) never
 		// hides a hash.
@@ -159,7 +159,7 @@ func applyRow(it *Item, r store.InventoryRow, latest bool) bool {
 	case TypeCookie:
 		var c Cookie
 		if json.Unmarshal(r.Attrs, &c) != nil {
-			return false
+			return
 		}
 		// The browser's report has the attributes as the browser holds
 		// them (Partitioned, a script's changes); a header's report is
@@ -171,7 +171,7 @@ func applyRow(it *Item, r store.InventoryRow, latest bool) bool {
 	case TypeStorage:
 		var s Storage
 		if json.Unmarshal(r.Attrs, &s) != nil {
-			return false
+			return
 		}
 		if latest || it.Storage == nil {
 			it.Storage = &s
@@ -179,20 +179,17 @@ func applyRow(it *Item, r store.InventoryRow, latest bool) bool {
 	case TypeEndpoint:
 		var e Endpoint
 		if json.Unmarshal(r.Attrs, &e) != nil {
-			return false
+			return
 		}
 		e.Count = r.Count
 		if it.Endpoint == nil {
 			it.Endpoint = &e
-			return true
+			return
 		}
 		m := merge(it.Endpoint, &e).(*Endpoint)
 		m.Count = it.Endpoint.Count + r.Count
 		it.Endpoint = m
-	default:
-		return false
 	}
-	return true
 }
 
 func typeRank(t string) int {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/store"
 )
 
 // contractKeys is the JSON form of an item, per type: the keys users'
@@ -261,5 +262,30 @@ func TestRevalidatedScriptKeepsItsHash(t *testing.T) {
 	}
 	if len(scripts) != 1 || scripts[0].Script.SHA256 != "abcd" || len(scripts[0].Pages) != 2 {
 		t.Fatalf("got %+v, want widget.js with sha256 abcd on pages a and b", scripts)
+	}
+}
+
+// Rows a database holds are input like any other: unreadable ones are
+// left out, never a crash.
+func TestBuildSurvivesBadRows(t *testing.T) {
+	rows := []store.InventoryRow{
+		{Type: TypeScript, Item: "x", Attrs: []byte("{")},
+		{Type: TypeCookie, Item: "no-separator", Attrs: []byte(`{"name":"a"}`)},
+		{Type: typeInitiator, Item: "u", Attrs: []byte("[]")},
+		{Type: "mystery", Item: "m", Attrs: []byte(`{}`)},
+		{Type: TypeEndpoint, Item: "GET h/", Attrs: []byte(`{"method":"GET","path_template":"/","keys":null}`), Count: 2},
+	}
+	items := Build(rows, Filter{Site: "x", Vendor: ""})
+	if len(items) != 0 {
+		t.Errorf("with a site filter and no pages: got %d items, want 0", len(items))
+	}
+	items = Build(rows, Filter{})
+	if len(items) != 2 {
+		t.Errorf("got %d items (%+v), want the cookie and the endpoint", len(items), items)
+	}
+	for _, it := range items {
+		if _, err := json.Marshal(it); err != nil {
+			t.Errorf("marshal %+v: %v", it, err)
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package inventory
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestPathTemplate(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -24,4 +27,21 @@ func TestPathTemplate(t *testing.T) {
 			t.Errorf("PathTemplate(%q): got %q, want %q", tt.in, got, tt.want)
 		}
 	}
+}
+
+// FuzzPathTemplate: any path gives a template as many segments long, and
+// templating a template changes nothing.
+func FuzzPathTemplate(f *testing.F) {
+	for _, s := range []string{"/v1/users/8812/events", "", "/", "//a//1/", "/%zz/12", "/\x00/\xff\xfe/3f2504e0-4f89-11d3-9a0c-0305e82c3301"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		got := PathTemplate(p)
+		if p != "" && strings.Count(got, "/") != strings.Count(p, "/") {
+			t.Fatalf("PathTemplate(%q) = %q: segment count changed", p, got)
+		}
+		if again := PathTemplate(got); again != got {
+			t.Fatalf("PathTemplate(%q) = %q, but PathTemplate of that = %q", p, got, again)
+		}
+	})
 }
