@@ -434,7 +434,7 @@ func browserFlow(page string, state phiproxy.BrowserState) *phiproxy.Flow {
 		Start:   time.Now(),
 		Source:  "crawl",
 		Page:    page,
-		Request: phiproxy.Request{Method: "STORAGE", URL: origin, Proto: "CDP", BodySize: 0},
+		Request: phiproxy.Request{Method: "STORAGE", URL: origin, BodySize: 0},
 		Browser: &state,
 	}
 }
