@@ -84,7 +84,8 @@ type Config struct {
 	// states, without answering.
 	Autoconsent *Autoconsent
 	// SignedIn, if set, is called once the crawl holds a signed-in
-	// session: at the start with a Session, after signing in with Login.
+	// session: at the start with a Session; with Login, as the login form
+	// is submitted, so the page it lands on counts as signed in.
 	// Requests from then on are the signed-in user's.
 	SignedIn func()
 	// Quiet is how long the network must stay idle before a page counts as
@@ -225,7 +226,6 @@ func Run(ctx context.Context, cfg Config, seeds []string) (Summary, error) {
 		if err := c.signIn(cfg.Login); err != nil {
 			return Summary{}, err
 		}
-		c.signedIn()
 	}
 
 	var sum Summary

@@ -75,8 +75,22 @@ const submitLoginJS = `((pw) => {
   return false;
 })(%d)`
 
-// passwordVisibleJS reports whether the page shows a password field.
-const passwordVisibleJS = `Array.from(document.querySelectorAll('input[type=password]')).some(el => { const st = getComputedStyle(el); const r = el.getBoundingClientRect(); return st.display !== 'none' && st.visibility !== 'hidden' && (r.width > 0 || r.height > 0); })`
+// loginStateJS reports whether the document has finished loading, where
+// it is, and whether it shows a password field. A document still loading
+// (the blank one a submission navigates through, or the next page before
+// its form is parsed) says nothing about the login.
+const loginStateJS = `({
+  complete: document.readyState === 'complete',
+  url: String(location.href),
+  password: Array.from(document.querySelectorAll('input[type=password]')).some(el => { const st = getComputedStyle(el); const r = el.getBoundingClientRect(); return st.display !== 'none' && st.visibility !== 'hidden' && (r.width > 0 || r.height > 0); }),
+})`
+
+// loginState is what loginStateJS reports.
+type loginState struct {
+	Complete bool   `json:"complete"`
+	URL      string `json:"url"`
+	Password bool   `json:"password"`
+}
 
 // signIn opens the login page, fills the form, submits it and checks that
 // it worked: the password field is gone, or the browser is on another
@@ -108,16 +122,23 @@ func (c *crawler) signIn(l *Login) error {
 	if ok, err := evaluate[bool](c, fmt.Sprintf(submitLoginJS, form.Password)); err != nil || !ok {
 		return fmt.Errorf("crawl: login page %s: found no way to submit the form (%v)", l.URL, err)
 	}
+	// From the submission on, the browser holds whatever session the site
+	// gives: the page it lands on is the signed-in user's. (If signing in
+	// fails, the crawl ends with an error.)
+	c.signedIn()
 	// The answer may take a while on a loaded machine or a slow portal:
 	// look again until it shows, for at most signInWait.
 	deadline := time.Now().Add(min(signInWait, c.cfg.PageTimeout))
 	for {
 		c.settle(&res, "after signing in")
-		if shown, err := evaluate[bool](c, passwordVisibleJS); err == nil && !shown {
-			return nil
-		}
-		if after, err := c.cookieNames(); err == nil && hasNew(before, after) && c.leftPage(res.FinalURL) {
-			return nil
+		if st, err := evaluate[loginState](c, loginStateJS); err == nil && st.Complete && st.URL != "about:blank" {
+			if !st.Password {
+				return nil
+			}
+			left := !sameURL(st.URL, l.URL)
+			if after, err := c.cookieNames(); err == nil && hasNew(before, after) && left {
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return errors.New("crawl: signing in did not work: the login form is still shown (check the user, the password and --login-url)")
@@ -128,6 +149,13 @@ func (c *crawler) signIn(l *Login) error {
 
 // signInWait bounds how long the crawl waits for a login to show.
 const signInWait = 10 * time.Second
+
+// sameURL compares two URLs in their normalised form.
+func sameURL(a, b string) bool {
+	ua, errA := normalizeURL(a)
+	ub, errB := normalizeURL(b)
+	return errA == nil && errB == nil && ua.String() == ub.String()
+}
 
 // hasNew reports whether after holds a name before does not.
 func hasNew(before, after []string) bool {
