@@ -185,8 +185,11 @@ func TestCloseGivesUpWithBudgetSpent(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		f := flow("https://t.example/up?e=a@b.example")
 		f.Request.Body = make([]byte, 1000)
-		if !p.Submit(f) {
-			t.Fatalf("submit %d refused", i)
+		// SubmitWait is never refused for bytes: once the first flow is
+		// inspected its findings count against the budget too, and a
+		// live Submit of the third could find it spent.
+		if err := p.SubmitWait(context.Background(), f); err != nil {
+			t.Fatalf("submit %d: %v", i, err)
 		}
 	}
 	waitFor(t, "a failed commit", func() bool { return p.Health().FailedCommits > 0 })
