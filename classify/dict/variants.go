@@ -13,7 +13,9 @@ import "strings"
 // wordGroups are interchangeable spellings anywhere in a phrase:
 // contractions and their long forms.
 var wordGroups = [][]string{
-	{"cant", "cannot", "can not", "couldnt", "could not", "unable to"},
+	{"cant", "cannot", "can not", "couldnt", "could not", "unable to", "not able to", "not being able to"},
+	// Intake forms say "when urinating", people "when I pee".
+	{"when urinating", "when i urinate", "when i pee", "when peeing"},
 	{"dont", "do not"},
 	{"doesnt", "does not"},
 	{"didnt", "did not"},
@@ -45,6 +47,7 @@ var leadForms = [][]string{
 	{"bleeding", "bleed", "bleeds", "bled"},
 	{"sleeping", "sleep", "sleeps", "slept"},
 	{"crying", "cry", "cries", "cried"},
+	{"wetting", "wet", "wets"},
 	{"worrying", "worry", "worries", "worried"},
 	{"shaking", "shake", "shakes", "shook"},
 	{"passing", "pass", "passes", "passed"},
@@ -77,6 +80,97 @@ var leadForms = [][]string{
 // Every word here multiplies the phrases that start with "feel", so the
 // list keeps to the common ones.
 var degreeWords = []string{"very", "so", "really", "extremely", "a bit", "a little", "kind of", "always"}
+
+// getForms stand for "feeling" before a single word: "I get dizzy", "he
+// gets irritable" say what "feeling dizzy" and "feeling irritable" say.
+var getForms = []string{"get", "gets", "getting", "got"}
+
+// linkVerbs join a subject to what is said of it: "swollen joints" is
+// also "joints are swollen", "blurry vision" "vision has been blurry",
+// "yellow eyes" "eyes look yellow". The past tense is left out: "his
+// heart was racing" tells a story far more often than a complaint. The
+// possessive before the subject
+// ("my joints") needs no spelling of its own: the inner phrase matches.
+var linkVerbs = []string{"is", "are", "has been", "have been", "look", "looks", "feel", "feels"}
+
+// predicateForms are further ways to say an adjective after a link verb:
+// swollen ankles are also "swelling".
+var predicateForms = map[string][]string{
+	"swollen":  {"swelling", "swelling up"},
+	"swelling": {"swollen"},
+}
+
+// adjectiveWords are common symptom adjectives that the suffix test of
+// isAdjective does not catch.
+var adjectiveWords = map[string]bool{
+	"stiff": true, "sore": true, "swollen": true, "yellow": true, "red": true,
+	"numb": true, "weak": true, "pale": true, "cold": true, "hot": true,
+	"tender": true, "dry": true, "sensitive": true, "painful": true, "bloodshot": true,
+}
+
+// isAdjective guesses whether the first word of a two-word symptom
+// describes the second: "swollen", "blurry", "racing", "yellowish",
+// "cracked". A wrong guess only adds a spelling nobody writes.
+func isAdjective(w string) bool {
+	if adjectiveWords[w] {
+		return true
+	}
+	if len(w) < 4 || leadFormOf[w] != nil && !strings.HasSuffix(w, "ing") {
+		return false
+	}
+	for _, suf := range []string{"y", "en", "ing", "ed", "ish", "ful"} {
+		if strings.HasSuffix(w, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// isNoun guesses whether w can be the subject of "w is ...ing": "hair
+// falling out", "heart racing", not "vaginal bleeding" or "trouble
+// sleeping".
+func isNoun(w string) bool {
+	if len(w) < 3 || leadFormOf[w] != nil || wordGroupOf[w] != nil {
+		return false
+	}
+	for _, suf := range []string{"al", "ic", "ing", "ed", "y", "ous", "ive", "ar", "ful", "ish", "en"} {
+		if strings.HasSuffix(w, suf) {
+			return false
+		}
+	}
+	return !adjectiveWords[w]
+}
+
+// clauseVariants returns the sentence spellings of a phrase that names a
+// thing by what is wrong with it: "swollen joints" → "joints are swollen",
+// "bleeding gums" → "gums bleed", "hair falling out" → "hair is falling
+// out". Only two-word "ADJ NOUN" phrases and "NOUN VERB-ing ..." phrases
+// are turned round; anything longer says too much to reorder safely.
+func clauseVariants(words []string) []string {
+	var out []string
+	switch {
+	case len(words) == 2 && isAdjective(words[0]):
+		adj, noun := words[0], words[1]
+		preds := append([]string{adj}, predicateForms[adj]...)
+		for _, v := range linkVerbs {
+			for _, p := range preds {
+				out = append(out, noun+" "+v+" "+p)
+			}
+		}
+		// "bleeding gums": the gums bleed, bleed, bled.
+		if g := leadFormOf[adj]; g != nil && strings.HasSuffix(adj, "ing") {
+			for _, f := range g[1:] {
+				out = append(out, noun+" "+f)
+			}
+		}
+	case len(words) >= 2 && strings.HasSuffix(words[1], "ing") && isNoun(words[0]):
+		rest := strings.Join(words[1:], " ")
+		for _, v := range []string{"is", "are", "keeps", "keep", "has been", "have been"} {
+			out = append(out, words[0]+" "+v+" "+rest)
+		}
+	}
+	return out
+}
 
 // maxVariants bounds the spellings of one key, so that a user's phrase
 // full of contractions cannot blow the automaton up.
@@ -163,5 +257,17 @@ func symptomVariants(key string) []string {
 		return true
 	}
 	walk(0, "")
+	if len(words) == 2 && feelForms[words[0]] {
+		for _, g := range getForms {
+			if !emit(g + " " + words[1]) {
+				return out
+			}
+		}
+	}
+	for _, c := range clauseVariants(words) {
+		if !emit(c) {
+			return out
+		}
+	}
 	return out
 }
