@@ -203,7 +203,7 @@ const evalGate = 0.95
 var evalMinDistinct = map[string]int{
 	"ssn": 20, "npi": 20, "dea": 20, "card": 20, "phone": 20, "email": 20, "mrn": 20,
 	"member_id": 20, "dob": 20, "zip": 20, "address": 20, "name": 20,
-	"medication": 50, "condition": 50, "procedure": 50, "specialty": 50,
+	"medication": 50, "condition": 50, "procedure": 50, "specialty": 50, "symptom": 50,
 }
 
 // noPersonaKinds are left out of the evaluation without a persona: record
