@@ -196,6 +196,10 @@ type Inspection struct {
 	Findings    []Finding
 	// Fields is how many leaf fields were decoded.
 	Fields int
+	// Recordings describe the session recordings the flow carried (at
+	// most one per flow today): who records, on which page, and what it
+	// masked. Empty for flows that carry none.
+	Recordings []Recording
 	// Keys are the distinct keys of the payload's fields (query, form,
 	// JSON, ...; not headers or cookies), sorted, at most MaxKeys: what an
 	// endpoint is sent, without the values.

@@ -16,6 +16,25 @@ const (
 	NoteRecordedField = "recorded field: "
 )
 
+// Recording is what one flow showed of a session recording: the
+// recorder, the page recorded, and the masking audit of the inputs and
+// text the flow carried.
+type Recording struct {
+	// Vendor names the recorder ("Sentry Replay", "PostHog Session
+	// Replay"); ID is its session or replay ID, when known.
+	Vendor, ID string
+	// Page is the recorded page's URL, when the recording says.
+	Page string
+	// Inputs and text the recorder masked and did not mask, and elements
+	// it blocked (replaced by a placeholder).
+	InputsMasked, InputsUnmasked int
+	TextMasked, TextUnmasked     int
+	Blocked                      int
+	// Typing is set when a field's value was captured keystroke by
+	// keystroke.
+	Typing bool
+}
+
 // RecordedField is one line of a recording's reconstructed form.
 type RecordedField struct {
 	// Field names the form field ("input[name=mrn] \"Medical record

@@ -290,6 +290,11 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 	if obs != nil {
 		rateRecorded(out.Findings, dest)
 		out.Notes = append(out.Notes, recordingNotes(obs)...)
+		typed, _ := obs.Typing()
+		m := obs.Masking
+		out.Recordings = append(out.Recordings, phiproxy.Recording{Vendor: obs.Vendor, ID: obs.ID, Page: obs.Page,
+			InputsMasked: m.InputsMasked, InputsUnmasked: m.InputsUnmasked, TextMasked: m.TextMasked, TextUnmasked: m.TextUnmasked,
+			Blocked: m.Blocked, Typing: typed > 0})
 	}
 	if limited {
 		out.Notes = append(out.Notes, fmt.Sprintf("findings: limit of %d reached, the rest skipped", maxFindings))

@@ -165,6 +165,12 @@ func TestRecordingAttributesTypedValuesAcrossSegments(t *testing.T) {
 			if d := second.Destination; d.Category != "session_replay" || d.Party != phiproxy.ThirdParty {
 				t.Errorf("destination: got %+v, want a third-party session recorder", d)
 			}
+			// The same audit as a value, for the inventory.
+			if len(second.Recordings) != 1 {
+				t.Fatalf("recordings: got %+v, want one", second.Recordings)
+			} else if r := second.Recordings[0]; r.Page != "https://portal.cedarclinic.com/book" || r.InputsUnmasked != 2 || r.InputsMasked != 0 || !r.Typing || r.Vendor == "" {
+				t.Errorf("recording: got %+v, want the /book page, 2 unmasked inputs, typing", r)
+			}
 			notes := strings.Join(second.Notes, "\n")
 			for _, want := range []string{
 				phiproxy.NoteRecording, "typing captured keystroke by keystroke", "records unmasked input on /book",
@@ -187,6 +193,9 @@ func TestRecordingMaskedReportsMaskingAndNoValues(t *testing.T) {
 		if isRecordingPath(f.Path) && f.Kind != phiproxy.KindCondition {
 			t.Errorf("masked recording gave a finding: %+v", f)
 		}
+	}
+	if len(ins.Recordings) != 1 || ins.Recordings[0].InputsMasked != 2 || ins.Recordings[0].InputsUnmasked != 0 {
+		t.Errorf("recordings: got %+v, want one with 2 masked inputs and none unmasked", ins.Recordings)
 	}
 	notes := strings.Join(ins.Notes, "\n")
 	if !strings.Contains(notes, "inputs masked") || strings.Contains(notes, "PT-55") {

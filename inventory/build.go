@@ -101,7 +101,7 @@ func Build(rows []store.InventoryRow, f Filter) []Item {
 	out := make([]Item, 0, len(order))
 	for _, k := range order {
 		it := groups[k]
-		if it.Script == nil && it.Cookie == nil && it.Storage == nil && it.Endpoint == nil {
+		if it.Script == nil && it.Cookie == nil && it.Storage == nil && it.Endpoint == nil && it.Recorder == nil {
 			continue // attributes unreadable
 		}
 		switch {
@@ -176,6 +176,15 @@ func applyRow(it *Item, r store.InventoryRow, latest bool) {
 		if latest || it.Storage == nil {
 			it.Storage = &s
 		}
+	case TypeRecorder:
+		var rec Recorder
+		if json.Unmarshal(r.Attrs, &rec) != nil {
+			return
+		}
+		if it.Recorder == nil {
+			it.Recorder = &Recorder{Recorder: rec.Recorder}
+		}
+		it.Recorder.add(&rec)
 	case TypeEndpoint:
 		var e Endpoint
 		if json.Unmarshal(r.Attrs, &e) != nil {
@@ -200,8 +209,10 @@ func typeRank(t string) int {
 		return 1
 	case TypeStorage:
 		return 2
+	case TypeRecorder:
+		return 3
 	}
-	return 3
+	return 4
 }
 
 func containsFold(s, sub string) bool {

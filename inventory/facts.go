@@ -22,7 +22,7 @@ type Fact struct {
 	Key   string
 	Dest  phiproxy.Destination
 	At    time.Time
-	Attrs any // *Script, *Cookie, *Storage, *Endpoint or *initiator
+	Attrs any // *Script, *Cookie, *Storage, *Endpoint, *Recorder or *initiator
 }
 
 // initiator is a request and the script that caused it.
@@ -91,6 +91,18 @@ func (x Extractor) Facts(f *phiproxy.Flow, in *phiproxy.Inspection) []Fact {
 			}
 		}
 		out = append(out, Fact{Page: page, Type: TypeEndpoint, Key: e.Method + " " + dest.Host + path, Dest: dest, At: f.Start, Attrs: e})
+	}
+	for _, rec := range in.Recordings {
+		on := page
+		if rec.Page != "" {
+			on = withoutFragment(rec.Page)
+		}
+		r := &Recorder{Recorder: rec.Vendor}
+		r.add(&Recorder{InputsMasked: rec.InputsMasked, InputsUnmasked: rec.InputsUnmasked, TextMasked: rec.TextMasked,
+			TextUnmasked: rec.TextUnmasked, Blocked: rec.Blocked, Typing: rec.Typing})
+		// One item per page: what a recorder masks is a property of the
+		// page's markup and the recorder's settings there.
+		out = append(out, Fact{Page: on, Type: TypeRecorder, Key: rec.Vendor + " " + dest.Host + " " + on, Dest: dest, At: f.Start, Attrs: r})
 	}
 	if r := f.Response; r != nil {
 		for _, line := range r.Header.Values("Set-Cookie") {
@@ -399,6 +411,13 @@ func merge(old, nu any) any {
 	if s, ok := nu.(*Script); ok && s.SHA256 == "" {
 		if _, had := old.(*Script); had {
 			return old // a sighting without bytes keeps the hash seen before
+		}
+	}
+	if r, ok := nu.(*Recorder); ok {
+		if o, had := old.(*Recorder); had {
+			m := *o
+			m.add(r)
+			return &m
 		}
 	}
 	o, ok1 := old.(*Endpoint)

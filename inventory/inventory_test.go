@@ -22,6 +22,7 @@ var contractKeys = map[string][]string{
 	TypeCookie:   {"name", "domain", "path", "expires_days", "secure", "http_only", "same_site", "partitioned", "set_by", "third_party", "value_bytes"},
 	TypeStorage:  {"origin", "area", "key", "value_bytes"},
 	TypeEndpoint: {"method", "path_template", "keys", "kinds", "max_severity", "count", "cookies", "initiator"},
+	TypeRecorder: {"recorder", "inputs_masked", "inputs_unmasked", "text_masked", "text_unmasked", "elements_blocked", "typing_captured", "unmasked"},
 }
 
 func TestItemJSONKeys(t *testing.T) {
@@ -30,6 +31,7 @@ func TestItemJSONKeys(t *testing.T) {
 		{Type: TypeCookie, Cookie: &Cookie{}},
 		{Type: TypeStorage, Storage: &Storage{}},
 		{Type: TypeEndpoint, Endpoint: &Endpoint{}},
+		{Type: TypeRecorder, Recorder: &Recorder{}},
 	} {
 		b, err := json.Marshal(it)
 		if err != nil {
@@ -287,5 +289,47 @@ func TestBuildSurvivesBadRows(t *testing.T) {
 		if _, err := json.Marshal(it); err != nil {
 			t.Errorf("marshal %+v: %v", it, err)
 		}
+	}
+}
+
+// TestRecordersPerPageWithMasking: session recorders are listed per page
+// with what they masked, summed over the recordings of the run.
+func TestRecordersPerPageWithMasking(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	agg := &Aggregator{RunID: 3, Extractor: Extractor{Place: place}}
+	segment := func(at time.Duration, page string, rec phiproxy.Recording) {
+		rec.Vendor, rec.Page = "Sentry Replay", page
+		agg.Observe(&phiproxy.Flow{Start: t0.Add(at), Page: page, Request: phiproxy.Request{Method: "POST", URL: "https://o1.ingest.sentry.test/api/2/envelope/"}},
+			&phiproxy.Inspection{Destination: place("o1.ingest.sentry.test", page), Recordings: []phiproxy.Recording{rec}})
+	}
+	// /book: two segments, the second with typed, unmasked input.
+	segment(0, "https://www.clinic.test/book", phiproxy.Recording{TextMasked: 4})
+	segment(time.Second, "https://www.clinic.test/book", phiproxy.Recording{InputsUnmasked: 3, Typing: true})
+	// /portal: everything masked.
+	segment(2*time.Second, "https://www.clinic.test/portal", phiproxy.Recording{InputsMasked: 2, TextMasked: 9, Blocked: 1})
+
+	items := Build(agg.Drain(), Filter{})
+	byPage := map[string]*Recorder{}
+	for _, it := range items {
+		if it.Type != TypeRecorder {
+			continue
+		}
+		if it.Recorder == nil || len(it.Pages) != 1 {
+			t.Fatalf("recorder item %+v: want one page and its masking", it)
+		}
+		byPage[it.Pages[0]] = it.Recorder
+	}
+	book, portal := byPage["https://www.clinic.test/book"], byPage["https://www.clinic.test/portal"]
+	if book == nil || portal == nil {
+		t.Fatalf("recorders by page: got %v, want /book and /portal", byPage)
+	}
+	if !book.Unmasked || book.InputsUnmasked != 3 || book.TextMasked != 4 || !book.Typing || book.Recorder != "Sentry Replay" {
+		t.Errorf("/book recorder: got %+v, want Sentry Replay, 3 unmasked inputs, 4 masked text nodes, typing", *book)
+	}
+	if got, want := book.Describe(), "records unmasked input (3 fields); typing captured keystroke by keystroke"; got != want {
+		t.Errorf("/book: got %q, want %q", got, want)
+	}
+	if portal.Unmasked || portal.Describe() != "inputs and text masked; 1 elements blocked" {
+		t.Errorf("/portal recorder: got %+v (%q), want masked", *portal, portal.Describe())
 	}
 }

@@ -10,6 +10,8 @@ package inventory
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/phiproxy/phiproxy"
@@ -21,6 +23,7 @@ const (
 	TypeCookie   = "cookie"
 	TypeStorage  = "storage"
 	TypeEndpoint = "endpoint"
+	TypeRecorder = "recorder"
 	// typeInitiator rows say which script caused a request; Build folds
 	// them into the scripts and endpoints they explain.
 	typeInitiator = "initiator"
@@ -58,6 +61,7 @@ type Item struct {
 	Cookie   *Cookie   `json:"-"`
 	Storage  *Storage  `json:"-"`
 	Endpoint *Endpoint `json:"-"`
+	Recorder *Recorder `json:"-"`
 }
 
 // Script is a JavaScript response.
@@ -113,6 +117,64 @@ type Endpoint struct {
 	Initiator string `json:"initiator"`
 }
 
+// Recorder is a session recorder on a page: what the recordings the run
+// saw masked, summed over them.
+type Recorder struct {
+	// Recorder names the recording product ("Sentry Replay").
+	Recorder       string `json:"recorder"`
+	InputsMasked   int    `json:"inputs_masked"`
+	InputsUnmasked int    `json:"inputs_unmasked"`
+	TextMasked     int    `json:"text_masked"`
+	TextUnmasked   int    `json:"text_unmasked"`
+	Blocked        int    `json:"elements_blocked"`
+	// Typing is set when a recording captured a field keystroke by
+	// keystroke.
+	Typing bool `json:"typing_captured"`
+	// Unmasked is set when the recorder captured input or page text
+	// unmasked: "Vendor X records unmasked input on /book".
+	Unmasked bool `json:"unmasked"`
+}
+
+// add folds another sighting's counts into r.
+func (r *Recorder) add(o *Recorder) {
+	r.InputsMasked += o.InputsMasked
+	r.InputsUnmasked += o.InputsUnmasked
+	r.TextMasked += o.TextMasked
+	r.TextUnmasked += o.TextUnmasked
+	r.Blocked += o.Blocked
+	r.Typing = r.Typing || o.Typing
+	r.Unmasked = r.InputsUnmasked > 0 || r.TextUnmasked > 0
+}
+
+// Describe says in words what the recorder captured: "records unmasked
+// input (3 fields) and page text (12 nodes); typing captured keystroke by
+// keystroke", or "inputs and text masked".
+func (r *Recorder) Describe() string {
+	var unmasked []string
+	if r.InputsUnmasked > 0 {
+		unmasked = append(unmasked, fmt.Sprintf("input (%d fields)", r.InputsUnmasked))
+	}
+	if r.TextUnmasked > 0 {
+		unmasked = append(unmasked, fmt.Sprintf("page text (%d nodes)", r.TextUnmasked))
+	}
+	var out string
+	switch {
+	case len(unmasked) > 0:
+		out = "records unmasked " + strings.Join(unmasked, " and ")
+	case r.InputsMasked+r.TextMasked > 0:
+		out = "inputs and text masked"
+	default:
+		out = "no input or text recorded"
+	}
+	if r.Blocked > 0 {
+		out += fmt.Sprintf("; %d elements blocked", r.Blocked)
+	}
+	if r.Typing {
+		out += "; typing captured keystroke by keystroke"
+	}
+	return out
+}
+
 // MarshalJSON writes the common keys, then the type's own.
 func (it Item) MarshalJSON() ([]byte, error) {
 	type common Item // no MarshalJSON: no recursion
@@ -132,6 +194,8 @@ func (it Item) MarshalJSON() ([]byte, error) {
 		own = it.Cookie
 	case it.Storage != nil:
 		own = it.Storage
+	case it.Recorder != nil:
+		own = it.Recorder
 	case it.Endpoint != nil:
 		e := *it.Endpoint
 		e.Keys, e.Kinds, e.Cookies = nonNil(e.Keys), nonNil(e.Kinds), nonNil(e.Cookies)

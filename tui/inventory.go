@@ -89,6 +89,12 @@ func vendorItemsText(v inventory.Vendor) string {
 			}
 		case it.Storage != nil:
 			fmt.Fprintf(&b, "  %s  %sStorage of %s, %d bytes", esc(it.Storage.Key), it.Storage.Area, esc(it.Storage.Origin), it.Storage.ValueBytes)
+		case it.Recorder != nil:
+			color := "green"
+			if it.Recorder.Unmasked {
+				color = "red"
+			}
+			fmt.Fprintf(&b, "  session recorder %s  [%s]%s[-]", esc(it.Recorder.Recorder), color, esc(it.Recorder.Describe()))
 		case it.Endpoint != nil:
 			e := it.Endpoint
 			fmt.Fprintf(&b, "  %s %s%s  %d requests", e.Method, esc(it.Host), esc(e.PathTemplate), e.Count)

@@ -146,6 +146,8 @@ func itemDetails(it inventory.Item) string {
 	case it.Storage != nil:
 		s := it.Storage
 		d = append(d, s.Area+"Storage of "+s.Origin, fmt.Sprintf("%d bytes", s.ValueBytes))
+	case it.Recorder != nil:
+		d = append(d, "session recorder "+it.Recorder.Recorder, it.Recorder.Describe())
 	case it.Endpoint != nil:
 		e := it.Endpoint
 		d = append(d, fmt.Sprintf("%d requests", e.Count))
