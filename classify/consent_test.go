@@ -6,7 +6,7 @@ import (
 	"github.com/phiproxy/phiproxy"
 )
 
-func TestMarkConsentViolations(t *testing.T) {
+func TestConsentViolations(t *testing.T) {
 	third := phiproxy.Destination{Party: phiproxy.ThirdParty}
 	for _, tt := range []struct {
 		name           string
@@ -24,19 +24,24 @@ func TestMarkConsentViolations(t *testing.T) {
 		{"unknown party", "reject", "load", phiproxy.Destination{Party: phiproxy.UnknownParty}, false},
 		{"vendor under a BAA", "reject", "load", phiproxy.Destination{Party: phiproxy.ThirdParty, BAA: true}, false},
 	} {
-		fs := []phiproxy.Finding{{Kind: phiproxy.KindEmail, Severity: phiproxy.Medium}, {Kind: phiproxy.KindCondition, Severity: phiproxy.Critical}}
-		markConsentViolations(fs, &phiproxy.Flow{Consent: tt.consent, Phase: tt.phase}, tt.dest)
-		for _, f := range fs {
-			if f.ConsentViolation != tt.want {
-				t.Errorf("%s: %s violation got %v, want %v", tt.name, f.Kind, f.ConsentViolation, tt.want)
-			}
+		if got := consentViolated(&phiproxy.Flow{Consent: tt.consent, Phase: tt.phase}, tt.dest); got != tt.want {
+			t.Errorf("%s: violation got %v, want %v", tt.name, got, tt.want)
 		}
-		wantSev := phiproxy.Medium
+		// A violation ranks at least high and never lowers a finding.
+		facts := severityFacts{Class: classPerson, FlowHasPerson: true, Party: tt.dest.Party, BAA: tt.dest.BAA, ConsentViolation: tt.want}
+		wantSev := map[phiproxy.Party]phiproxy.Severity{phiproxy.ThirdParty: phiproxy.Medium, phiproxy.FirstParty: phiproxy.Info, phiproxy.UnknownParty: phiproxy.Low}[tt.dest.Party]
+		if tt.dest.BAA {
+			wantSev = phiproxy.Low
+		}
 		if tt.want {
 			wantSev = phiproxy.High
 		}
-		if fs[0].Severity != wantSev || fs[1].Severity != phiproxy.Critical {
-			t.Errorf("%s: severities got %v and %v, want %v and critical (never lowered)", tt.name, fs[0].Severity, fs[1].Severity, wantSev)
+		if got := severityOf(facts); got != wantSev {
+			t.Errorf("%s: identifier alone rated %v, want %v", tt.name, got, wantSev)
+		}
+		facts.Class, facts.FlowHasHealth = classHealth, true
+		if got := severityOf(facts); tt.dest.Party == phiproxy.ThirdParty && !tt.dest.BAA && got != phiproxy.Critical {
+			t.Errorf("%s: health with an identifier rated %v, want critical (never lowered)", tt.name, got)
 		}
 	}
 }

@@ -282,13 +282,13 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 	}
 	out = phiproxy.Inspection{
 		Destination: dest,
-		Findings:    rate(detections, dest, authenticated),
-		Fields:      len(fields),
-		Keys:        payloadKeys(res.Fields),
-		Notes:       res.Notes,
+		Findings: rate(detections, flowFacts{dest: dest, authenticated: authenticated,
+			recorded: obs != nil, consentViolated: consentViolated(f, dest)}),
+		Fields: len(fields),
+		Keys:   payloadKeys(res.Fields),
+		Notes:  res.Notes,
 	}
 	if obs != nil {
-		rateRecorded(out.Findings, dest)
 		out.Notes = append(out.Notes, recordingNotes(obs)...)
 		typed, _ := obs.Typing()
 		m := obs.Masking
@@ -299,7 +299,6 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 	if limited {
 		out.Notes = append(out.Notes, fmt.Sprintf("findings: limit of %d reached, the rest skipped", maxFindings))
 	}
-	markConsentViolations(out.Findings, f, dest)
 	for _, fd := range out.Findings {
 		if fd.Severity > out.Severity {
 			out.Severity = fd.Severity
@@ -310,7 +309,18 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 
 // rate turns detections into findings, each with the severity its flow's
 // context gives it.
-func rate(ds []detection, dest phiproxy.Destination, authenticated bool) []phiproxy.Finding {
+// flowFacts is what the severity of every finding of a flow depends on
+// besides the finding itself.
+type flowFacts struct {
+	dest          phiproxy.Destination
+	authenticated bool
+	// recorded is set when the flow carries a session recording.
+	recorded bool
+	// consentViolated: see consentViolated.
+	consentViolated bool
+}
+
+func rate(ds []detection, ff flowFacts) []phiproxy.Finding {
 	if len(ds) == 0 {
 		return nil
 	}
@@ -326,17 +336,20 @@ func rate(ds []detection, dest phiproxy.Destination, authenticated bool) []phipr
 	out := make([]phiproxy.Finding, len(ds))
 	for i, d := range ds {
 		out[i] = d.Finding
+		out[i].ConsentViolation = ff.consentViolated
 		out[i].Severity = severityOf(severityFacts{
-			Class:         classOfFinding(d.Finding),
-			Hashed:        d.hashed,
-			FlowHasHealth: hasHealth,
-			FlowHasPerson: hasPerson,
-			Party:         dest.Party,
-			BAA:           dest.BAA,
-			Category:      dest.Category,
-			Authenticated: authenticated,
-			Negated:       d.Negated,
-			WeakName:      d.Kind == phiproxy.KindName && d.Source == phiproxy.SourcePattern && d.Score < weakNameScore,
+			Class:            classOfFinding(d.Finding),
+			Hashed:           d.hashed,
+			FlowHasHealth:    hasHealth,
+			FlowHasPerson:    hasPerson,
+			Party:            ff.dest.Party,
+			BAA:              ff.dest.BAA,
+			Category:         ff.dest.Category,
+			Authenticated:    ff.authenticated,
+			Recorded:         ff.recorded,
+			ConsentViolation: ff.consentViolated,
+			Negated:          d.Negated,
+			WeakName:         d.Kind == phiproxy.KindName && d.Source == phiproxy.SourcePattern && d.Score < weakNameScore,
 		})
 	}
 	return out

@@ -152,22 +152,6 @@ func mergeRecordingDetections(ds []detection) []detection {
 	return kept
 }
 
-// rateRecorded applies the session-recorder rule: a person identifier or
-// health information captured by a recorder without a BAA is critical,
-// whatever else the flow carries (a typed member ID is the patient's,
-// a condition on a portal page is theirs).
-func rateRecorded(fs []phiproxy.Finding, d phiproxy.Destination) {
-	if d.Party == phiproxy.FirstParty || d.BAA {
-		return
-	}
-	for i := range fs {
-		switch classOf(fs[i].Kind) {
-		case classHealth, classPerson:
-			fs[i].Severity = phiproxy.Critical
-		}
-	}
-}
-
 // recordingNotes describes a recording for the views: a summary line and
 // one line per recorded field (see phiproxy.NoteRecording).
 func recordingNotes(obs *replay.Observation) []string {

@@ -60,6 +60,14 @@ type severityFacts struct {
 	// Authenticated is true when the request came from a page of a
 	// first-party origin that carried cookies or Authorization headers.
 	Authenticated bool
+	// Recorded is true when the flow carries a session recording: a
+	// person identifier or health information a recorder captured (typed
+	// into a form, or on the page) is the patient's.
+	Recorded bool
+	// ConsentViolation is true when the flow went to a third party
+	// against the visitor's consent choice (see consentViolated): at least
+	// high.
+	ConsentViolation bool
 	// WeakName is true for a name found only by its shape in free text
 	// (a listed given name and surname, with no "my name is", key or
 	// persona behind it): alone it is as likely a developer in release
@@ -96,6 +104,9 @@ func severityOf(s severityFacts) phiproxy.Severity {
 	if s.Negated && sev > phiproxy.Info {
 		sev--
 	}
+	if s.ConsentViolation && sev < phiproxy.High {
+		sev = phiproxy.High
+	}
 	return sev
 }
 
@@ -103,12 +114,12 @@ func thirdPartySeverity(s severityFacts) phiproxy.Severity {
 	advertising := s.Category == "advertising"
 	switch s.Class {
 	case classHealth:
-		if s.FlowHasPerson || (s.Authenticated && advertising) {
+		if s.FlowHasPerson || s.Recorded || (s.Authenticated && advertising) {
 			return phiproxy.Critical
 		}
 		return phiproxy.High
 	case classPerson:
-		if s.FlowHasHealth {
+		if s.FlowHasHealth || s.Recorded {
 			return phiproxy.Critical
 		}
 		if s.Hashed && advertising {

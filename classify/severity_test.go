@@ -19,6 +19,10 @@ func TestSeverityTable(t *testing.T) {
 		in   severityFacts
 		want phiproxy.Severity
 	}{
+		{"recorded identifier alone", severityFacts{Class: classPerson, Recorded: true, FlowHasPerson: true, Party: third}, phiproxy.Critical},
+		{"recorded health alone", severityFacts{Class: classHealth, Recorded: true, FlowHasHealth: true, Party: third}, phiproxy.Critical},
+		{"recorded, answered no", severityFacts{Class: classHealth, Recorded: true, FlowHasHealth: true, Party: third, Negated: true}, phiproxy.High},
+		{"recorded, under a BAA", severityFacts{Class: classPerson, Recorded: true, FlowHasPerson: true, Party: third, BAA: true}, phiproxy.Low},
 		{"weak name alone", severityFacts{Class: classPerson, WeakName: true, FlowHasPerson: true, Party: third}, phiproxy.Low},
 		{"weak name with health", severityFacts{Class: classPerson, WeakName: true, FlowHasPerson: true, FlowHasHealth: true, Party: third}, phiproxy.Critical},
 		{"first party health+person", severityFacts{Class: classHealth, FlowHasHealth: true, FlowHasPerson: true, Party: first}, phiproxy.Info},
