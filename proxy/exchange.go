@@ -593,7 +593,7 @@ func (t *responseTap) Close() error {
 	}
 	err := t.rc.Close()
 	if t.script != nil && !t.ex.done.Load() {
-		t.ex.flow.Response.SHA256 = t.script.sum()
+		t.ex.flow.Response.SHA256 = t.script.sum(t.n)
 	}
 	t.ex.finish(t.n, t.buf, nil)
 	return err

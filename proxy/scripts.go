@@ -37,31 +37,26 @@ var scriptTypes = []string{"text/javascript", "application/javascript", "applica
 
 // scriptHash hashes a script's body as it streams to the browser: every
 // byte passes through Write once, nothing is kept, so a script of any
-// size costs the same memory.
+// size costs the same memory. The responseTap it belongs to counts the
+// bytes.
 type scriptHash struct {
 	h    hash.Hash
 	want int64 // Content-Length, -1 when unknown
-	n    int64
-	eof  bool // the whole body was read
+	eof  bool  // the body's reader returned io.EOF
 }
 
 func newScriptHash(contentLength int64) *scriptHash {
 	return &scriptHash{h: sha256.New(), want: contentLength}
 }
 
-func (s *scriptHash) Write(p []byte) {
-	s.h.Write(p)
-	s.n += int64(len(p))
-	if s.want >= 0 && s.n == s.want {
-		// A copier that stops at Content-Length never asks for io.EOF.
-		s.eof = true
-	}
-}
+func (s *scriptHash) Write(p []byte) { s.h.Write(p) }
 
-// sum is the hex digest, or "" when the body was not read to its end (the
-// browser went away, the origin failed): a partial hash identifies nothing.
-func (s *scriptHash) sum() string {
-	if !s.eof {
+// sum is the hex digest of a body of which n bytes were read, or "" when
+// it was not read to its end (the browser went away, the origin failed):
+// a partial hash identifies nothing. A copier that stops at
+// Content-Length never asks for io.EOF, so reaching it counts as the end.
+func (s *scriptHash) sum(n int64) string {
+	if !s.eof && (s.want < 0 || n != s.want) {
 		return ""
 	}
 	return hex.EncodeToString(s.h.Sum(nil))
