@@ -3,6 +3,7 @@ package crawl
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -77,7 +78,7 @@ func LoadStorageState(path string) (*Session, error) {
 		if c.Name == "" || c.Domain == "" {
 			return nil, fmt.Errorf("storage state %s: a cookie without a name or domain", path)
 		}
-		s.Cookies = append(s.Cookies, SessionCookie{Name: c.Name, Value: c.Value, Domain: c.Domain, Path: nonEmpty(c.Path, "/"),
+		s.Cookies = append(s.Cookies, SessionCookie{Name: c.Name, Value: c.Value, Domain: c.Domain, Path: cmp.Or(c.Path, "/"),
 			Expires: c.Expires, Secure: c.Secure, HTTPOnly: c.HTTPOnly, SameSite: c.SameSite})
 	}
 	for _, o := range st.Origins {
@@ -132,7 +133,7 @@ func LoadCookieFile(path string) (*Session, error) {
 		if strings.EqualFold(f[1], "TRUE") && !strings.HasPrefix(domain, ".") {
 			domain = "." + domain
 		}
-		s.Cookies = append(s.Cookies, SessionCookie{Name: f[5], Value: f[6], Domain: domain, Path: nonEmpty(f[2], "/"),
+		s.Cookies = append(s.Cookies, SessionCookie{Name: f[5], Value: f[6], Domain: domain, Path: cmp.Or(f[2], "/"),
 			Expires: exp, Secure: strings.EqualFold(f[3], "TRUE"), HTTPOnly: httpOnly})
 	}
 	if err := sc.Err(); err != nil {
@@ -158,13 +159,6 @@ func readSessionFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d MiB", path, maxSessionFile>>20)
 	}
 	return data, nil
-}
-
-func nonEmpty(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // seedStorageJS writes an origin's saved localStorage entries before the
