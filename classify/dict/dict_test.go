@@ -20,6 +20,20 @@ func testMatcher(t testing.TB) *Matcher {
 	return m
 }
 
+// embeddedMatcher builds the Matcher of the shipped lists.
+func embeddedMatcher(t testing.TB) *Matcher {
+	t.Helper()
+	d, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := d.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func testDict(t testing.TB) *Dictionary {
 	t.Helper()
 	f, err := os.Open("testdata/terms.tsv")

@@ -157,14 +157,7 @@ func TestNotHealthLoading(t *testing.T) {
 // TestEmbeddedOverlapsAndIdioms pins the shipped lists' handling of
 // overlapping terms, idioms and contraception.
 func TestEmbeddedOverlapsAndIdioms(t *testing.T) {
-	d, err := Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := d.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := embeddedMatcher(t)
 	type found struct {
 		canonical string
 		kind      phiproxy.Kind

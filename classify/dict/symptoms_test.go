@@ -114,14 +114,7 @@ func TestSymptomVariants(t *testing.T) {
 }
 
 func TestFindSymptoms(t *testing.T) {
-	d, err := Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := d.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := embeddedMatcher(t)
 	tests := []struct{ in, want, text string }{
 		{"I have been feeling hopeless lately", "feeling hopeless", "feeling hopeless"},
 		{"I've been feeling so hopeless", "feeling hopeless", "feeling so hopeless"},
