@@ -356,23 +356,30 @@ func vendorPages(v Vendor) []string {
 	return nonNil(capPages(p))
 }
 
-// Failing returns the changes of a listed type that are not the site's
-// own: a deploy changes the site's own bundles every week, and only what
-// third parties run and receive fails a build.
+// Failing returns the changes that FailsOn types.
 func Failing(cs []Change, types []string) []Change {
 	var out []Change
 	for _, c := range cs {
-		if c.Party == string(phiproxy.FirstParty) {
-			continue
-		}
-		for _, t := range types {
-			if c.Change == t {
-				out = append(out, c)
-				break
-			}
+		if c.FailsOn(types) {
+			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// FailsOn reports whether c is of one of types and not the site's own: a
+// deploy changes the site's own bundles every week, and only what third
+// parties run and receive fails a build.
+func (c Change) FailsOn(types []string) bool {
+	if c.Party == string(phiproxy.FirstParty) {
+		return false
+	}
+	for _, t := range types {
+		if c.Change == t {
+			return true
+		}
+	}
+	return false
 }
 
 // Describe says a change in words for people: "now receives email at GET

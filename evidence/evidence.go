@@ -11,6 +11,8 @@
 //	report.html     one self-contained, printable page for non-engineers
 //	inventory.json  what the pages loaded and kept, per vendor (a JSON
 //	                array of inventory items)
+//	exposure.json   since when each vendor received each PHI kind
+//	diff.json       with Options.Diff: what changed between two runs
 //	flows.pcap      the decrypted exchanges as synthetic TCP streams
 //	manifest.json   tool version, selection, counts, and the SHA-256 of
 //	                every other file
@@ -42,6 +44,7 @@ import (
 	"time"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/compare"
 	"github.com/phiproxy/phiproxy/store"
 )
 
@@ -51,7 +54,7 @@ var ErrEmptySelection = errors.New("no flows match the selection")
 
 // FormatVersion names the bundle layout in the manifest; it changes when a
 // file is added, removed or changes meaning.
-const FormatVersion = "phiproxy-evidence/2"
+const FormatVersion = "phiproxy-evidence/3"
 
 // File names inside a bundle: a public contract.
 const (
@@ -84,6 +87,8 @@ type Options struct {
 	CAFingerprint string
 	// Now stamps the bundle; nil means time.Now.
 	Now func() time.Time
+	// Diff, if set, adds diff.json and a Changes section to the report.
+	Diff *Diff
 }
 
 // Manifest describes a bundle. It is written as manifest.json; its field
@@ -208,44 +213,15 @@ func WriteZip(ctx context.Context, s *store.Store, path string, opts Options) (*
 	if err := checkSelection(ctx, s, opts.Filter); err != nil {
 		return nil, err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	var m *Manifest
+	err := writeZipAtomically(path, func(zw *zip.Writer) error {
+		var err error
+		m, err = writeBundle(ctx, s, &zipSink{zw: zw}, filepath.Dir(path), opts)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("create evidence bundle %s: %w", path, err)
+		return nil, fmt.Errorf("evidence bundle: %w", err)
 	}
-	tmpName := tmp.Name()
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return nil, fmt.Errorf("create evidence bundle %s: %w", path, err)
-	}
-	bw := bufio.NewWriterSize(tmp, 256<<10)
-	zs := &zipSink{zw: zip.NewWriter(bw)}
-	m, err := writeBundle(ctx, s, zs, dir, opts)
-	if err != nil {
-		return nil, fmt.Errorf("write evidence bundle %s: %w", path, err)
-	}
-	if err := zs.zw.Close(); err != nil {
-		return nil, fmt.Errorf("write evidence bundle %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return nil, fmt.Errorf("write evidence bundle %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return nil, fmt.Errorf("write evidence bundle %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("write evidence bundle %s: %w", path, err)
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return nil, fmt.Errorf("write evidence bundle %s: %w", path, err)
-	}
-	done = true
 	return m, nil
 }
 
@@ -622,6 +598,22 @@ func writeBundle(ctx context.Context, s *store.Store, sink fileSink, spoolDir st
 	if err := b.add(InventoryFile, func(w io.Writer) error { return writeInventoryJSON(w, items) }); err != nil {
 		return nil, err
 	}
+	exposure, err := bundleExposure(ctx, s, f, maxID, red)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.add(ExposureFile, func(w io.Writer) error { return writeJSONArray(w, exposure) }); err != nil {
+		return nil, err
+	}
+	if opts.Diff != nil {
+		changes := opts.Diff.Changes
+		if changes == nil {
+			changes = []compare.Change{}
+		}
+		if err := b.add(DiffFile, func(w io.Writer) error { return writeJSONArray(w, changes) }); err != nil {
+			return nil, err
+		}
+	}
 	if err := b.add(ReportFile, func(w io.Writer) error {
 		if err := reportTemplate.ExecuteTemplate(w, "head", sum.head(m, red)); err != nil {
 			return err
@@ -631,6 +623,14 @@ func writeBundle(ctx context.Context, s *store.Store, sink fileSink, spoolDir st
 		}
 		if err := writeInventorySection(w, items); err != nil {
 			return err
+		}
+		if err := exposureSection.Execute(w, exposure); err != nil {
+			return err
+		}
+		if opts.Diff != nil {
+			if err := diffSection.Execute(w, opts.Diff); err != nil {
+				return err
+			}
 		}
 		return (&reportWriter{w: w}).close()
 	}); err != nil {

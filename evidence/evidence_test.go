@@ -25,7 +25,7 @@ import (
 	"github.com/phiproxy/phiproxy/store"
 )
 
-var bundleFiles = []string{HARFile, FindingsCSVFile, FindingsJSONFile, InventoryFile, ManifestFile, PCAPFile, ReportFile, ChecksumsFile}
+var bundleFiles = []string{HARFile, FindingsCSVFile, FindingsJSONFile, InventoryFile, ExposureFile, ManifestFile, PCAPFile, ReportFile, ChecksumsFile}
 
 func TestWriteZipLayoutAndModes(t *testing.T) {
 	s, _ := openFixture(t)
