@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,6 +70,8 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	registerCrawlProxyFlags(fs, &pf)
 	var rf reportFlags
 	rf.register(fs)
+	var bf baselineFlags
+	bf.register(fs)
 	maxPages := fs.Int("max-pages", crawl.DefaultMaxPages, "visit at most this many `pages`")
 	depth := fs.Int("depth", crawl.DefaultDepth, "follow same-site links at most this many `links` away from a seed")
 	noInteract := fs.Bool("no-interact", false, "only load pages: no form filling, no clicks")
@@ -91,10 +94,19 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fs.Usage()
 		return errUsage
 	}
+	var seedHosts []string
 	for _, s := range fs.Args() {
-		if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("%q is not an http(s) URL", s)
 		}
+		if h := strings.ToLower(u.Hostname()); !slices.Contains(seedHosts, h) {
+			seedHosts = append(seedHosts, h)
+		}
+	}
+	pf.site = strings.Join(seedHosts, ",")
+	if err := bf.check(); err != nil {
+		return err
 	}
 	if *depth < 0 || *maxPages <= 0 {
 		return fmt.Errorf("--depth must be 0 or more and --max-pages 1 or more")
@@ -241,6 +253,20 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	result := col.finish(stdout, rf)
 	if err := errors.Join(crawlErr, closeErr); err != nil {
 		return err
+	}
+	if bf.path != "" {
+		// The session closed the database; the comparison only reads it.
+		st, err := store.OpenReadOnly(pf.db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := bf.compareRun(ctx, st, s.runID, stderr); err != nil {
+			return err
+		}
+		if result == nil && len(bf.failing) > 0 {
+			result = errFindings
+		}
 	}
 	return result
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
+	"github.com/phiproxy/phiproxy/compare"
 	"github.com/phiproxy/phiproxy/evidence"
 	"github.com/phiproxy/phiproxy/store"
 )
@@ -22,6 +24,7 @@ func exportCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	redact := fs.Bool("redact", false, "replace matched values with their kind and a salted hash, in every file")
 	operator := fs.String("operator", "", "`name` of the person producing the bundle, for the manifest")
 	note := fs.String("note", "", "free `text` recorded in the manifest")
+	diffRuns := fs.String("diff", "", "add the comparison of two runs `RUN_A,RUN_B` (diff.json and a Changes section)")
 	caDir := fs.String("ca-dir", "", "CA `folder`, to record its fingerprint in the manifest (default: the usual CA folder if it exists)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -47,6 +50,11 @@ func exportCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer st.Close()
 	opts := evidence.Options{Filter: f, Redact: *redact, Operator: *operator, Note: *note, Version: version}
+	if *diffRuns != "" {
+		if opts.Diff, err = exportDiff(ctx, st, *diffRuns); err != nil {
+			return err
+		}
+	}
 	if ca, err := loadExistingCA(*caDir); err == nil {
 		opts.CAFingerprint = ca
 	}
@@ -67,4 +75,29 @@ func exportCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	_ = m
 	fmt.Fprintf(stdout, "%s\n", target)
 	return nil
+}
+
+// exportDiff compares the runs "A,B" of st for a bundle.
+func exportDiff(ctx context.Context, st *store.Store, runs string) (*evidence.Diff, error) {
+	a, b, ok := strings.Cut(runs, ",")
+	ida, errA := strconv.ParseInt(strings.TrimSpace(a), 10, 64)
+	idb, errB := strconv.ParseInt(strings.TrimSpace(b), 10, 64)
+	if !ok || errA != nil || errB != nil || ida <= 0 || idb <= 0 {
+		return nil, fmt.Errorf("--diff %q: want two run IDs, RUN_A,RUN_B", runs)
+	}
+	before, err := runSide(ctx, st, ida)
+	if err != nil {
+		return nil, err
+	}
+	after, err := runSide(ctx, st, idb)
+	if err != nil {
+		return nil, err
+	}
+	return diffReport(before, after, compare.DefaultFailOn), nil
+}
+
+// diffReport is the comparison of two sides as a bundle carries it.
+func diffReport(before, after side, failOn []string) *evidence.Diff {
+	return &evidence.Diff{Before: before.name, After: after.name, BeforeSnapshot: before.snap, AfterSnapshot: after.snap,
+		Changes: compare.Diff(before.snap, after.snap), FailOn: failOn}
 }

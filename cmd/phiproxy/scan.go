@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"text/tabwriter"
 
@@ -93,6 +94,9 @@ func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	cf.register(fs)
 	var rf reportFlags
 	rf.register(fs)
+	var bf baselineFlags
+	bf.register(fs)
+	label := fs.String("label", "", "name the run, e.g. \"staging nightly\" (phiproxy runs lists it)")
 	storeAll := fs.Bool("store-all", false, "store every flow, not only flows with findings")
 	iface := fs.String("interface", "", "capture plaintext HTTP live from this network `interface` (Linux, root) until Ctrl-C, instead of reading files")
 	port := fs.Uint("port", 0, "with --interface: only TCP traffic to or from this `port`")
@@ -107,6 +111,9 @@ func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *port > 65535 {
 		return fmt.Errorf("--port %d: not a TCP port", *port)
 	}
+	if err := bf.check(); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	in, err := cf.inspector()
 	if err != nil {
@@ -119,6 +126,9 @@ func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	defer st.Close()
 	runID, err := st.BeginRun(ctx, store.Run{Command: "scan", Version: version})
 	if err != nil {
+		return err
+	}
+	if err := st.NameRun(ctx, runID, *label, strings.Join(cf.sites, ",")); err != nil {
 		return err
 	}
 	col := &collector{}
@@ -176,6 +186,12 @@ func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	result := col.finish(stdout, rf)
 	if err := errors.Join(append(readErrs, closeErr)...); err != nil {
 		return err
+	}
+	if err := bf.compareRun(ctx, st, runID, stderr); err != nil {
+		return err
+	}
+	if result == nil && len(bf.failing) > 0 {
+		result = errFindings
 	}
 	return result
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/x509"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +39,11 @@ type proxyFlags struct {
 	workers, queue                   int
 	queueBytes                       int64
 	classifyFlags
+	// label names the run (--label).
+	label string
+	// site is what the run is about, recorded with it: a crawl's seeds,
+	// else --site.
+	site string
 	// requestHeaders, set by commands rather than flags, adds headers to
 	// every forwarded request (see proxy.Config.RequestHeaders).
 	requestHeaders func() http.Header
@@ -58,6 +65,7 @@ func (p *proxyFlags) register(fs *flag.FlagSet, defaultListen string) {
 	fs.IntVar(&p.workers, "workers", 0, "inspection workers (default: number of CPUs)")
 	fs.IntVar(&p.queue, "queue", 4096, "flows waiting for inspection before new ones are counted as not inspected")
 	fs.Int64Var(&p.queueBytes, "queue-bytes", pipeline.DefaultMaxBytes, "memory `bytes` held by flows awaiting inspection and storage (captured payloads and inspection results) before new ones are counted as not inspected")
+	fs.StringVar(&p.label, "label", "", "name the run, e.g. \"staging nightly\" (phiproxy runs lists it)")
 	p.classifyFlags.register(fs)
 	p.limits.register(fs)
 }
@@ -134,6 +142,9 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 		log.Warn("listening beyond loopback: anyone who can reach this address can use the proxy", "addr", a.String())
 	}
 	if s.runID, err = s.store.BeginRun(ctx, store.Run{Command: command, Listen: s.ln.Addr().String(), CAFingerprint: s.ca.Fingerprint(), Version: version}); err != nil {
+		return nil, err
+	}
+	if err := s.store.NameRun(ctx, s.runID, pf.label, cmp.Or(pf.site, strings.Join(pf.sites, ","))); err != nil {
 		return nil, err
 	}
 	limitMemory(pf.queueBytes)
