@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/inventory"
+	"github.com/phiproxy/phiproxy/store"
 )
 
 const (
@@ -262,7 +264,13 @@ func TestReadRefuses(t *testing.T) {
 var changeContract = []string{"change", "vendor", "party", "host", "item", "kind", "before", "after", "size_change", "pages"}
 
 func TestChangeJSONKeys(t *testing.T) {
-	b, err := json.Marshal(Change{Change: VendorAdded})
+	checkKeys(t, "change", Change{Change: VendorAdded}, changeContract)
+}
+
+// checkKeys checks that v's JSON object has exactly the keys of contract.
+func checkKeys(t *testing.T, what string, v any, contract []string) {
+	t.Helper()
+	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,10 +283,10 @@ func TestChangeJSONKeys(t *testing.T) {
 		got = append(got, k)
 	}
 	sort.Strings(got)
-	want := append([]string(nil), changeContract...)
+	want := append([]string(nil), contract...)
 	sort.Strings(want)
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("change keys:\ngot  %v\nwant %v", got, want)
+		t.Errorf("%s keys:\ngot  %v\nwant %v", what, got, want)
 	}
 }
 
@@ -304,4 +312,67 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("a baseline differs from itself re-read: %v", kinds(d))
 		}
 	})
+}
+
+// exposureContract is README's table of `phiproxy exposure --json` keys.
+var exposureContract = []string{"vendor", "host", "endpoint", "kind", "first_seen", "last_seen", "runs", "flows", "pages", "max_severity"}
+
+func TestExposureJSONKeys(t *testing.T) {
+	checkKeys(t, "exposure", Exposure{Pages: []string{}}, exposureContract)
+}
+
+// The README documents every change type and every key of both contracts.
+func TestREADMEDocumentsComparison(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	start := strings.Index(doc, "## Comparing scans")
+	if start < 0 {
+		t.Fatal("README has no Comparing scans section")
+	}
+	section := doc[start:]
+	if end := strings.Index(section[1:], "\n## "); end > 0 {
+		section = section[:end+1]
+	}
+	for _, k := range append(append(append([]string{}, changeContract...), exposureContract...), ChangeTypes...) {
+		if !strings.Contains(section, "`"+k+"`") {
+			t.Errorf("README Comparing scans section does not document `%s`", k)
+		}
+	}
+}
+
+func TestExposures(t *testing.T) {
+	row := func(flow, run int64, at time.Time, url, page, kind string, sev phiproxy.Severity) store.ExposureRow {
+		return store.ExposureRow{FlowID: flow, RunID: run, Start: at, Method: "GET", URL: url, Host: hostOf(url), Page: page, Vendor: "Meta Pixel", Domain: "facebook.com", Party: "third", Kind: kind, Severity: sev}
+	}
+	day := 24 * time.Hour
+	rows := []store.ExposureRow{
+		// Out of time order, as rows of runs imported later would be.
+		row(7, 3, t0.Add(20*day), "https://www.facebook.com/tr/?id=1&em=x", "https://clinic.test/book?step=2", "email", phiproxy.Medium),
+		row(1, 1, t0, "https://www.facebook.com/tr/?id=1", "https://clinic.test/", "email", phiproxy.Critical),
+		row(1, 1, t0, "https://www.facebook.com/tr/?id=1", "https://clinic.test/", "condition", phiproxy.High),
+		row(4, 2, t0.Add(10*day), "https://www.facebook.com/tr/?id=2", "https://clinic.test/book", "email", phiproxy.Medium),
+		row(5, 2, t0.Add(10*day), "https://api.chat.test/v1/users/8812/events", "", "email", phiproxy.Medium),
+	}
+	rows[4].Vendor, rows[4].Domain = "", "chat.test"
+	got := Exposures(rows)
+	if len(got) != 3 {
+		t.Fatalf("exposures: got %+v, want email and condition at /tr/, email at chat.test", got)
+	}
+	e := got[0]
+	if e.Vendor != "Meta Pixel" || e.Kind != "email" || e.Endpoint != "GET www.facebook.com/tr/" || !e.FirstSeen.Equal(t0) || !e.LastSeen.Equal(t0.Add(20*day)) ||
+		e.Runs != 3 || e.Flows != 3 || e.MaxSeverity != phiproxy.Critical || !reflect.DeepEqual(e.Pages, []string{"https://clinic.test/", "https://clinic.test/book"}) {
+		t.Errorf("email at /tr/: got %+v", e)
+	}
+	if got[1].Kind != "condition" || got[1].Runs != 1 || got[1].Flows != 1 {
+		t.Errorf("condition at /tr/: got %+v", got[1])
+	}
+	if c := got[2]; c.Vendor != "chat.test" || c.Endpoint != "GET api.chat.test/v1/users/{id}/events" || len(c.Pages) != 0 || c.Pages == nil {
+		t.Errorf("unknown vendor: got %+v", c)
+	}
+	if f := FilterExposures(got, "CHAT"); len(f) != 1 || f[0].Vendor != "chat.test" {
+		t.Errorf("filter by vendor: got %+v", f)
+	}
 }
