@@ -18,6 +18,7 @@ import (
 	"github.com/rivo/tview"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/compare"
 	"github.com/phiproxy/phiproxy/store"
 )
 
@@ -65,6 +66,9 @@ type Options struct {
 	Screen tcell.Screen
 	// Now is the clock (for showing times); nil means time.Now.
 	Now func() time.Time
+	// Baseline, if set, is what the inventory view compares the latest
+	// run with: new vendors, endpoints and PHI kinds are marked NEW.
+	Baseline *compare.Snapshot
 }
 
 // Timing of background work.

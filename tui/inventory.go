@@ -3,11 +3,13 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 
+	"github.com/phiproxy/phiproxy/compare"
 	"github.com/phiproxy/phiproxy/inventory"
 	"github.com/phiproxy/phiproxy/store"
 )
@@ -20,10 +22,77 @@ const pageInventory = "inventory"
 type inventoryModel struct {
 	run     int64
 	vendors []inventory.Vendor
+	// news is what is new compared with a baseline; nil without one.
+	news *newness
 }
 
-// loadInventoryModel reads the latest run's inventory.
-func loadInventoryModel(ctx context.Context, st *store.Store) (inventoryModel, error) {
+// newness is what the run has that a baseline has not: vendors, and per
+// vendor the endpoints ("GET host/path") and, per endpoint, PHI kinds.
+type newness struct {
+	vendors   map[string]bool
+	endpoints map[string]map[string]bool
+	kinds     map[string]map[string][]string
+}
+
+// newnessOf marks what compare.Diff finds added from base to run.
+func newnessOf(base compare.Snapshot, items []inventory.Item) *newness {
+	n := &newness{vendors: map[string]bool{}, endpoints: map[string]map[string]bool{}, kinds: map[string]map[string][]string{}}
+	for _, c := range compare.Diff(base, compare.FromInventory(items)) {
+		switch c.Change {
+		case compare.VendorAdded:
+			n.vendors[c.Vendor] = true
+		case compare.EndpointAdded:
+			if n.endpoints[c.Vendor] == nil {
+				n.endpoints[c.Vendor] = map[string]bool{}
+			}
+			n.endpoints[c.Vendor][c.Item] = true
+		case compare.PHIAdded:
+			if n.kinds[c.Vendor] == nil {
+				n.kinds[c.Vendor] = map[string][]string{}
+			}
+			n.kinds[c.Vendor][c.Item] = append(n.kinds[c.Vendor][c.Item], c.Kind)
+		}
+	}
+	return n
+}
+
+// summary is the vendor's cell of the "vs baseline" column.
+func (n *newness) summary(vendor string) string {
+	if n.vendors[vendor] {
+		return "NEW vendor"
+	}
+	var parts []string
+	if e := len(n.endpoints[vendor]); e > 0 {
+		parts = append(parts, plural(e, "endpoint"))
+	}
+	var kinds []string
+	for _, ks := range n.kinds[vendor] {
+		for _, k := range ks {
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	if len(kinds) > 0 {
+		slices.Sort(kinds)
+		parts = append(parts, "PHI "+strings.Join(kinds, ","))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "NEW " + strings.Join(parts, ", ")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// loadInventoryModel reads the latest run's inventory, and compares it
+// with base when one is given.
+func loadInventoryModel(ctx context.Context, st *store.Store, base *compare.Snapshot) (inventoryModel, error) {
 	run, err := st.LatestInventoryRun(ctx)
 	if err != nil || run == 0 {
 		return inventoryModel{}, err
@@ -32,7 +101,12 @@ func loadInventoryModel(ctx context.Context, st *store.Store) (inventoryModel, e
 	if err != nil {
 		return inventoryModel{}, err
 	}
-	return inventoryModel{run: run, vendors: inventory.ByVendor(inventory.Build(rows, inventory.Filter{}))}, nil
+	items := inventory.Build(rows, inventory.Filter{})
+	m := inventoryModel{run: run, vendors: inventory.ByVendor(items)}
+	if base != nil {
+		m.news = newnessOf(*base, items)
+	}
+	return m, nil
 }
 
 // inventoryColumns head the vendor table.
@@ -53,8 +127,9 @@ func vendorCells(v inventory.Vendor) []string {
 }
 
 // vendorItemsText is the vendor's items as tview text: pages, then
-// scripts with their hashes, cookies, storage keys and endpoints.
-func vendorItemsText(v inventory.Vendor) string {
+// scripts with their hashes, cookies, storage keys and endpoints, NEW
+// marking what news says the baseline did not have.
+func vendorItemsText(v inventory.Vendor, news *newness) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[::b]%s[::-]  %s, %s party\n\n[teal]pages[-]\n", esc(v.Name), esc(orDash(v.Category)), esc(v.Party))
 	for _, p := range v.Pages {
@@ -97,9 +172,17 @@ func vendorItemsText(v inventory.Vendor) string {
 			fmt.Fprintf(&b, "  session recorder %s  [%s]%s[-]", esc(it.Recorder.Recorder), color, esc(it.Recorder.Describe()))
 		case it.Endpoint != nil:
 			e := it.Endpoint
-			fmt.Fprintf(&b, "  %s %s%s  %d requests", e.Method, esc(it.Host), esc(e.PathTemplate), e.Count)
+			name := e.Method + " " + it.Host + e.PathTemplate
+			b.WriteString("  ")
+			if news != nil && (news.vendors[v.Name] || news.endpoints[v.Name][name]) {
+				b.WriteString("[yellow::b]NEW[-::-] ")
+			}
+			fmt.Fprintf(&b, "%s  %d requests", esc(name), e.Count)
 			if len(e.Kinds) > 0 {
 				fmt.Fprintf(&b, ", [red]PHI %s (%s)[-]", esc(strings.Join(e.Kinds, ",")), e.MaxSeverity)
+			}
+			if news != nil && len(news.kinds[v.Name][name]) > 0 {
+				fmt.Fprintf(&b, ", [yellow::b]NEW PHI %s[-::-]", esc(strings.Join(news.kinds[v.Name][name], ",")))
 			}
 			if len(e.Keys) > 0 {
 				fmt.Fprintf(&b, "\n    keys %s", esc(strings.Join(e.Keys, ", ")))
@@ -129,7 +212,7 @@ func (a *App) showInventory() {
 	a.runJob(func(ctx context.Context) func() {
 		ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 		defer cancel()
-		m, err := loadInventoryModel(ctx, st)
+		m, err := loadInventoryModel(ctx, st, a.opts.Baseline)
 		return func() {
 			a.message = ""
 			a.renderFooter()
@@ -149,11 +232,19 @@ func (a *App) openInventory(m inventoryModel) {
 	t := tview.NewTable().SetSelectable(true, false).SetFixed(1, 1)
 	t.SetBorder(true).SetTitle(fmt.Sprintf(" inventory of run %d: %d vendors (Enter: items, Esc: close) ", m.run, len(m.vendors)))
 	t.SetSelectedStyle(tcell.StyleDefault.Reverse(true))
-	for c, name := range inventoryColumns {
+	columns := inventoryColumns
+	if m.news != nil {
+		columns = append(columns[:len(columns):len(columns)], "vs baseline")
+	}
+	for c, name := range columns {
 		t.SetCell(0, c, tview.NewTableCell(name).SetAttributes(tcell.AttrBold).SetSelectable(false))
 	}
 	for r, v := range m.vendors {
-		for c, s := range vendorCells(v) {
+		cells := vendorCells(v)
+		if m.news != nil {
+			cells = append(cells, m.news.summary(v.Name))
+		}
+		for c, s := range cells {
 			cell := tview.NewTableCell(tview.Escape(s))
 			if c == 0 {
 				cell.SetExpansion(1)
@@ -167,7 +258,7 @@ func (a *App) openInventory(m inventoryModel) {
 			return
 		}
 		v := m.vendors[row-1]
-		view.items = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetScrollable(true).SetText(vendorItemsText(v))
+		view.items = tview.NewTextView().SetDynamicColors(true).SetWrap(true).SetScrollable(true).SetText(vendorItemsText(v, m.news))
 		view.items.SetBorder(true).SetTitle(" " + tview.Escape(v.Name) + ": items (Esc: vendors) ")
 		view.showing = true
 		a.pages.AddPage(pageInventory, centered(view.items, 160, 50), true, true)

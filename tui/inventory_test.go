@@ -9,6 +9,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/compare"
 	"github.com/phiproxy/phiproxy/inventory"
 	"github.com/phiproxy/phiproxy/store"
 )
@@ -50,7 +51,7 @@ func saveInventory(t *testing.T, st *store.Store) {
 func TestInventoryModel(t *testing.T) {
 	st := openStore(t)
 	saveInventory(t, st)
-	m, err := loadInventoryModel(context.Background(), st)
+	m, err := loadInventoryModel(context.Background(), st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestInventoryModel(t *testing.T) {
 	if want := "Intercom|chat|third|no|1|1|1|0|1|email (high)"; got != want {
 		t.Errorf("Intercom row: got %q, want %q", got, want)
 	}
-	text := vendorItemsText(m.vendors[0])
+	text := vendorItemsText(m.vendors[0], nil)
 	for _, want := range []string{"https://clinic.example/book", "sha256 5978c3e563a64712, 2048 bytes", "intercom-id", "10 days, set by http",
 		"POST api-iam.intercom.io/messenger/web/ping", "PHI email (high)", "keys email"} {
 		if !strings.Contains(text, want) {
@@ -108,4 +109,39 @@ func TestInventoryViewWithoutInventory(t *testing.T) {
 	hs := startApp(t, Options{Store: st}, 120, 30)
 	hs.keys("i")
 	hs.waitText("No inventory recorded yet.")
+}
+
+// TestInventoryViewMarksNewAgainstBaseline: with a baseline in which
+// Intercom only loaded its widget, the view marks the new pixel vendor,
+// Intercom's new endpoint and the email it now receives.
+func TestInventoryViewMarksNewAgainstBaseline(t *testing.T) {
+	st := openStore(t)
+	saveInventory(t, st)
+	base := compare.Snapshot{Format: compare.FormatVersion, Vendors: []compare.Vendor{{Name: "Intercom", Category: "chat", Party: "third",
+		Scripts: []compare.Script{{URL: "https://widget.intercom.io/widget.js", Host: "widget.intercom.io", Versions: []compare.ScriptVersion{{SHA256: "5978c3e563a64712", Size: 2048}}}}}}}
+	hs := startApp(t, Options{Store: st, Baseline: &base}, 160, 40)
+	hs.keys("i")
+	scr := hs.waitText("vs baseline")
+	for _, want := range []string{"NEW vendor", "NEW 1 endpoint, PHI email"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("vendor table lacks %q:\n%s", want, scr)
+		}
+	}
+	hs.key(tcell.KeyEnter) // Intercom
+	scr = hs.waitText("Intercom: items (Esc: vendors)")
+	if !strings.Contains(scr, "NEW POST api-iam.intercom.io/messenger/web/ping") || !strings.Contains(scr, "NEW PHI email") {
+		t.Errorf("Intercom's new endpoint and PHI are not marked:\n%s", scr)
+	}
+	if strings.Contains(scr, "NEW https://widget") {
+		t.Errorf("the widget script the baseline has is marked new:\n%s", scr)
+	}
+
+	// Without a baseline, nothing is marked.
+	st2 := openStore(t)
+	saveInventory(t, st2)
+	hs2 := startApp(t, Options{Store: st2}, 160, 40)
+	hs2.keys("i")
+	if scr := hs2.waitText("inventory of run 1"); strings.Contains(scr, "NEW") || strings.Contains(scr, "vs baseline") {
+		t.Errorf("marks without a baseline:\n%s", scr)
+	}
 }

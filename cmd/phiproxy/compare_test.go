@@ -192,3 +192,29 @@ func TestCompareCommandErrors(t *testing.T) {
 		t.Errorf("runs after refused scans: got %d, want 1:\n%s", n, runs.String())
 	}
 }
+
+// TestRunNoTUIWithBaseline: a headless proxy run, named with --label,
+// prints what it saw that the baseline has not when it stops.
+func TestRunNoTUIWithBaseline(t *testing.T) {
+	o := newOrigin(t)
+	base := filepath.Join(t.TempDir(), "empty.json")
+	if err := os.WriteFile(base, []byte(`{"format": 1, "vendors": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := startProxy(t, "--baseline", base, "--label", "live review", "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile)
+	c := r.client(t)
+	if code, _ := do(t, c, "GET", "https://tracker.test/tr?ev=PageView&em=jane.doe%40example.com", "", ""); code != 200 {
+		t.Fatalf("request through the proxy: %d", code)
+	}
+	r.stop(t)
+	stderr := r.stderr.String()
+	for _, want := range []string{"from baseline " + base, "vendor_added", "now receives email at GET tracker.test/tr"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	code, stdout, _ := cli(t, "runs", "--db", r.db, "--json")
+	if runs := parseJSONLines(t, stdout); code != 0 || len(runs) != 1 || runs[0]["label"] != "live review" || runs[0]["command"] != "run" {
+		t.Errorf("runs: exit %d:\n%s", code, stdout)
+	}
+}

@@ -261,7 +261,8 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		defer st.Close()
-		if err := bf.compareRun(ctx, st, s.runID, stderr); err != nil {
+		// An interrupted crawl still compares what it saw.
+		if err := bf.compareRun(context.WithoutCancel(ctx), st, s.runID, stderr); err != nil {
 			return err
 		}
 		if result == nil && len(bf.failing) > 0 {

@@ -317,3 +317,11 @@ func (b *baselineFlags) compareRun(ctx context.Context, st *store.Store, runID i
 func writeDiffBundle(path string, before, after side, failOn []string) error {
 	return evidence.WriteDiffZip(path, *diffReport(before, after, failOn), version, time.Now())
 }
+
+// snapshot is the side's snapshot, nil for no side.
+func (s *side) snapshot() *compare.Snapshot {
+	if s == nil {
+		return nil
+	}
+	return &s.snap
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/compare"
 	"github.com/phiproxy/phiproxy/evidence"
 	"github.com/phiproxy/phiproxy/store"
 	"github.com/phiproxy/phiproxy/tui"
@@ -22,8 +23,17 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	pf.register(fs, "127.0.0.1:8080")
 	noTUI := fs.Bool("no-tui", false, "no screen: one JSON line per finding on stdout, logs on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for performance reports)")
+	baselinePath := fs.String("baseline", "", "mark in the inventory view (key i) what the run has that this baseline `file` has not; with --no-tui, print the changes when the proxy stops")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var base *side
+	if *baselinePath != "" {
+		b, err := baselineSide(*baselinePath)
+		if err != nil {
+			return err
+		}
+		base = &b
 	}
 	if *cpuProfile != "" {
 		f, err := os.OpenFile(*cpuProfile, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -40,12 +50,12 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	if *noTUI {
-		return runHeadless(ctx, &pf, stdout, stderr)
+		return runHeadless(ctx, &pf, base, stdout, stderr)
 	}
-	return runWithTUI(ctx, &pf)
+	return runWithTUI(ctx, &pf, base)
 }
 
-func runHeadless(ctx context.Context, pf *proxyFlags, stdout, stderr io.Writer) error {
+func runHeadless(ctx context.Context, pf *proxyFlags, base *side, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	out := newJSONLines(stdout)
 	s, err := startSession(ctx, "run", pf, log, nil, out.records)
@@ -65,10 +75,29 @@ func runHeadless(ctx context.Context, pf *proxyFlags, stdout, stderr io.Writer) 
 	if h.FailedCommits > 0 {
 		log.Error("database writes failed during the run", "failed_commits", h.FailedCommits, "not_saved", h.Lost, "last_err", h.LastErr)
 	}
+	if base != nil && err == nil {
+		// The run stops when ctx is cancelled; the comparison comes after.
+		err = printRunChanges(context.WithoutCancel(ctx), pf.db, s.runID, *base, stderr)
+	}
 	return err
 }
 
-func runWithTUI(ctx context.Context, pf *proxyFlags) error {
+// printRunChanges prints what run runID of db changed from base.
+func printRunChanges(ctx context.Context, db string, runID int64, base side, w io.Writer) error {
+	st, err := store.OpenReadOnly(db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now, err := runSide(ctx, st, runID)
+	if err != nil {
+		return err
+	}
+	changes := compare.Diff(base.snap, now.snap)
+	return printChanges(w, base.name, now.name, changes, compare.Failing(changes, compare.DefaultFailOn), compare.DefaultFailOn)
+}
+
+func runWithTUI(ctx context.Context, pf *proxyFlags, base *side) error {
 	// Nothing may reach the terminal while the screen is drawn: logs go to
 	// a file beside the database.
 	logPath := pf.db + ".log"
@@ -90,6 +119,7 @@ func runWithTUI(ctx context.Context, pf *proxyFlags) error {
 		Live:          s.liveStats,
 		Fields:        func(f *phiproxy.Flow) []phiproxy.Field { return s.inspector.Fields(f).Fields },
 		Export:        exportFromView(s.store, pf.db, s.ca.Fingerprint()),
+		Baseline:      base.snapshot(),
 	})
 	if err != nil {
 		s.Close()

@@ -187,7 +187,8 @@ func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := errors.Join(append(readErrs, closeErr)...); err != nil {
 		return err
 	}
-	if err := bf.compareRun(ctx, st, runID, stderr); err != nil {
+	// A live capture ends with ctx; what it saw is still compared.
+	if err := bf.compareRun(context.WithoutCancel(ctx), st, runID, stderr); err != nil {
 		return err
 	}
 	if result == nil && len(bf.failing) > 0 {

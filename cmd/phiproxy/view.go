@@ -14,8 +14,17 @@ func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	db := fs.String("db", defaultDB, "SQLite database `file` to review")
 	var cf classifyFlags
 	cf.register(fs)
+	baselinePath := fs.String("baseline", "", "mark in the inventory view (key i) what the latest run has that this baseline `file` has not")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	var base *side
+	if *baselinePath != "" {
+		b, err := baselineSide(*baselinePath)
+		if err != nil {
+			return err
+		}
+		base = &b
 	}
 	st, err := store.OpenReadOnly(*db)
 	if err != nil {
@@ -29,8 +38,9 @@ func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	app, err := tui.New(tui.Options{
 		Store: st, ReadOnly: true, DBPath: *db,
-		Fields: func(f *phiproxy.Flow) []phiproxy.Field { return in.Fields(f).Fields },
-		Export: exportFromView(st, *db, ""),
+		Fields:   func(f *phiproxy.Flow) []phiproxy.Field { return in.Fields(f).Fields },
+		Export:   exportFromView(st, *db, ""),
+		Baseline: base.snapshot(),
 	})
 	if err != nil {
 		return err
