@@ -218,3 +218,25 @@ func TestRunNoTUIWithBaseline(t *testing.T) {
 		t.Errorf("runs: exit %d:\n%s", code, stdout)
 	}
 }
+
+// The README's Runs table documents every key of `phiproxy runs --json`.
+func TestREADMEDocumentsRunsKeys(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	start := strings.Index(doc, "### Runs")
+	if start < 0 {
+		t.Fatal("README has no Runs section")
+	}
+	section := doc[start:]
+	if end := strings.Index(section, "\n## "); end > 0 {
+		section = section[:end]
+	}
+	for _, k := range runsContract {
+		if !strings.Contains(section, "`"+k+"`") {
+			t.Errorf("README Runs section does not document `%s`", k)
+		}
+	}
+}
