@@ -376,3 +376,28 @@ func TestExposures(t *testing.T) {
 		t.Errorf("filter by vendor: got %+v", f)
 	}
 }
+
+// A script loaded under several queries has one entry with each body; a
+// sighting without bytes (a 304, a download cut short) changes nothing.
+func TestScriptVersions(t *testing.T) {
+	script := func(url, sum string, size int64) inventory.Item {
+		return inventory.Item{Type: inventory.TypeScript, Vendor: "Google Tag Manager", Host: "www.googletagmanager.com", Party: "third", Pages: []string{home},
+			Script: &inventory.Script{URL: url, SHA256: sum, Size: size}}
+	}
+	const gtm = "https://www.googletagmanager.com/gtag/js"
+	a := FromInventory([]inventory.Item{script(gtm+"?id=G-1", "b1", 10), script(gtm+"?id=G-2", "a2", 20)})
+	if v := a.Vendors[0].Scripts; len(v) != 1 || v[0].URL != gtm || !reflect.DeepEqual(v[0].Versions, []ScriptVersion{{"a2", 20}, {"b1", 10}}) {
+		t.Fatalf("scripts: got %+v, want one URL with both bodies sorted by hash", v)
+	}
+	same := FromInventory([]inventory.Item{script(gtm+"?id=G-2", "a2", 20), script(gtm+"?id=G-1#x", "b1", 10)})
+	if d := Diff(a, same); len(d) != 0 {
+		t.Errorf("the same bodies in another order: got %v", kinds(d))
+	}
+	if d := Diff(a, FromInventory([]inventory.Item{script(gtm+"?id=G-1", "", 0)})); len(d) != 0 {
+		t.Errorf("a sighting without bytes: got %v, want no change", kinds(d))
+	}
+	d := Diff(a, FromInventory([]inventory.Item{script(gtm+"?id=G-1", "b1", 10), script(gtm+"?id=G-2", "c3", 25)}))
+	if len(d) != 1 || d[0].Change != ScriptChanged || d[0].Before != "a2,b1" || d[0].After != "b1,c3" || d[0].SizeChange != 5 {
+		t.Errorf("one body of two changed: got %+v", d)
+	}
+}
