@@ -401,3 +401,22 @@ func TestScriptVersions(t *testing.T) {
 		t.Errorf("one body of two changed: got %+v", d)
 	}
 }
+
+// Pages are kept as templates: no record number reaches a baseline, and a
+// page reached under another ID is the same page.
+func TestPagesAreTemplates(t *testing.T) {
+	item := func(page string) inventory.Item {
+		return inventory.Item{Type: inventory.TypeCookie, Vendor: "Intercom", Host: "portal.clinic.test", Party: "first", Pages: []string{page},
+			Cookie: &inventory.Cookie{Name: "intercom-id", Domain: "portal.clinic.test", Path: "/"}}
+	}
+	a := FromInventory([]inventory.Item{item("https://portal.clinic.test/patients/8812/visits/2026-11-30")})
+	b := FromInventory([]inventory.Item{item("https://portal.clinic.test/patients/9031/visits/2026-12-04")})
+	if got := a.Vendors[0].Cookies[0].Pages; !reflect.DeepEqual(got, []string{"https://portal.clinic.test/patients/{id}/visits/{id}"}) {
+		t.Errorf("pages: got %v", got)
+	}
+	ma, _ := Marshal(a)
+	mb, _ := Marshal(b)
+	if !bytes.Equal(ma, mb) || bytes.Contains(ma, []byte("8812")) {
+		t.Errorf("baselines of the same pages under other IDs:\n%s\n%s", ma, mb)
+	}
+}

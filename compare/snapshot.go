@@ -132,21 +132,21 @@ func FromInventory(items []inventory.Item) Snapshot {
 				if it.Script.SHA256 != "" {
 					s.Versions = addVersion(s.Versions, ScriptVersion{SHA256: it.Script.SHA256, Size: it.Script.Size})
 				}
-				s.Pages = addPages(s.Pages, it.Pages)
+				s.Pages = addPages(s.Pages, pageTemplates(it.Pages))
 			case it.Cookie != nil:
 				c := it.Cookie
 				k := c.Name + "|" + c.Domain + "|" + c.Path
 				if p.cookies[k] == nil {
 					p.cookies[k] = &Cookie{Name: c.Name, Domain: c.Domain, Path: c.Path}
 				}
-				p.cookies[k].Pages = addPages(p.cookies[k].Pages, it.Pages)
+				p.cookies[k].Pages = addPages(p.cookies[k].Pages, pageTemplates(it.Pages))
 			case it.Storage != nil:
 				s := it.Storage
 				k := s.Origin + "|" + s.Area + "|" + s.Key
 				if p.storage[k] == nil {
 					p.storage[k] = &Storage{Origin: s.Origin, Area: s.Area, Key: s.Key}
 				}
-				p.storage[k].Pages = addPages(p.storage[k].Pages, it.Pages)
+				p.storage[k].Pages = addPages(p.storage[k].Pages, pageTemplates(it.Pages))
 			case it.Endpoint != nil:
 				e := it.Endpoint
 				k := e.Method + " " + it.Host + e.PathTemplate
@@ -157,7 +157,7 @@ func FromInventory(items []inventory.Item) Snapshot {
 				}
 				ep.Kinds = addPages(ep.Kinds, e.Kinds)
 				ep.MaxSeverity = max(ep.MaxSeverity, e.MaxSeverity)
-				ep.Pages = addPages(ep.Pages, it.Pages)
+				ep.Pages = addPages(ep.Pages, pageTemplates(it.Pages))
 				p.v.MaxSeverity = max(p.v.MaxSeverity, e.MaxSeverity)
 			}
 		}
@@ -219,6 +219,22 @@ func addVersion(vs []ScriptVersion, v ScriptVersion) []ScriptVersion {
 		return vs
 	}
 	return append(vs[:i], append([]ScriptVersion{v}, vs[i:]...)...)
+}
+
+// pageTemplates are pages as a snapshot keeps them: the path made a
+// template as an endpoint's is (/patients/8812 is /patients/{id}), so that
+// a baseline meant for a repository names no patient's record and a page
+// reached under another ID in the next crawl is the same page.
+func pageTemplates(pages []string) []string {
+	out := make([]string, 0, len(pages))
+	for _, p := range pages {
+		u, err := url.Parse(p)
+		if err != nil || u.Host == "" {
+			continue
+		}
+		out = append(out, u.Scheme+"://"+u.Host+inventory.PathTemplate(u.EscapedPath()))
+	}
+	return out
 }
 
 // addPages is the sorted union of a sorted set and more values.
