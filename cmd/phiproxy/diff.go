@@ -40,12 +40,10 @@ func defaultFailOn() changeList {
 // side is one side of a comparison: a snapshot and what it is of.
 type side struct {
 	snap compare.Snapshot
-	// name says what it is: "run 3 (crawl, staging nightly, 2026-12-01 10:00 UTC)",
-	// "baseline ci/phi-baseline.json".
+	// name says what it is: `run 3 of phiproxy.db (crawl "staging
+	// nightly", clinic.test, 2026-12-01 10:00 UTC)`, "baseline
+	// ci/phi-baseline.json".
 	name string
-	// db and runID name the run, when it is one.
-	db    string
-	runID int64
 }
 
 func diffCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -154,7 +152,7 @@ func runSide(ctx context.Context, st *store.Store, runID int64) (side, error) {
 	if err != nil {
 		return side{}, err
 	}
-	return side{snap: compare.FromInventory(items), name: runName(st.Path(), info), db: st.Path(), runID: runID}, nil
+	return side{snap: compare.FromInventory(items), name: runName(st.Path(), info)}, nil
 }
 
 // runName is "run 3 of phiproxy.db (crawl "staging nightly", clinic.test, 2026-12-01 10:00 UTC)".
