@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/internal/testenv"
+	"github.com/phiproxy/phiproxy/store"
 )
 
 // writeHAR writes a HAR of GET requests sent at one time from page.
@@ -238,5 +240,58 @@ func TestREADMEDocumentsRunsKeys(t *testing.T) {
 		if !strings.Contains(section, "`"+k+"`") {
 			t.Errorf("README Runs section does not document `%s`", k)
 		}
+	}
+}
+
+// TestExposureOverManyRuns: 40 runs, stored in an order unrelated to when
+// their requests were sent, date each kind by the earliest and latest
+// request of any run.
+func TestExposureOverManyRuns(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "many.db")
+	st, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	var first, last time.Time
+	const runs = 40
+	for i := 0; i < runs; i++ {
+		// Weeks in a shuffled order: 5, 22, 39, 16, 33, ...; the earliest
+		// is not the first run stored, nor the latest the last.
+		at := base.Add(time.Duration((i*17+5)%runs) * 7 * 24 * time.Hour)
+		if first.IsZero() || at.Before(first) {
+			first = at
+		}
+		if at.After(last) {
+			last = at
+		}
+		id, err := st.BeginRun(ctx, store.Run{Command: "scan"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &phiproxy.Flow{Start: at, Source: "har", Page: fmt.Sprintf("https://clinic.test/visit/%d?x=1", i%3),
+			Request: phiproxy.Request{Method: "GET", URL: "https://www.facebook.com/tr/?id=1&em=x", BodySize: -1}}
+		in := phiproxy.Inspection{Destination: phiproxy.Destination{Host: "www.facebook.com", Domain: "facebook.com", Party: phiproxy.ThirdParty, Vendor: "Meta Pixel"},
+			Severity: phiproxy.Medium, Findings: []phiproxy.Finding{{Kind: phiproxy.KindEmail, Term: "x", Value: "x", Path: "query:em", Source: phiproxy.SourcePattern, Severity: phiproxy.Medium}}}
+		if err := st.SaveBatch(ctx, id, []store.Record{{Flow: f, Inspection: in}}, phiproxy.Stats{Seen: 1, Flagged: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var o, e testenv.Buffer
+	if code := run(ctx, []string{"exposure", "--db", db, "--json"}, &o, &e); code != 0 {
+		t.Fatalf("exposure: exit %d: %s", code, e.String())
+	}
+	got := parseJSONLines(t, o.String())
+	if len(got) != 1 {
+		t.Fatalf("exposure: got %d entries, want 1:\n%s", len(got), o.String())
+	}
+	x := got[0]
+	if x["first_seen"] != first.Format(time.RFC3339) || x["last_seen"] != last.Format(time.RFC3339) || x["runs"] != float64(runs) || x["flows"] != float64(runs) ||
+		fmt.Sprint(x["pages"]) != "[https://clinic.test/visit/0 https://clinic.test/visit/1 https://clinic.test/visit/2]" || x["max_severity"] != "medium" {
+		t.Errorf("exposure: got %v, want first %v, last %v over %d runs", x, first, last, runs)
 	}
 }
