@@ -1,8 +1,9 @@
 // Command phiproxy is an HTTP(S) interception proxy that finds protected
 // health information leaking from a website to third parties.
 //
-// Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or runtime
-// error.
+// Exit codes: 0 ok, 1 findings at or above --fail-on (for diff, and
+// crawl or scan with --baseline, also a change --fail-on or
+// --fail-on-change lists), 2 usage or runtime error.
 package main
 
 import (
@@ -105,5 +106,5 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nWith no command, phiproxy runs the proxy: 'phiproxy run --help' lists its flags.\nRun 'phiproxy COMMAND --help' for a command's flags. Exit codes: 0 ok, 1 findings at or above --fail-on, 2 error.")
+	fmt.Fprintln(w, "\nWith no command, phiproxy runs the proxy: 'phiproxy run --help' lists its flags.\nRun 'phiproxy COMMAND --help' for a command's flags. Exit codes: 0 ok, 1 findings at or above --fail-on (diff: a change it lists), 2 error.")
 }
