@@ -36,6 +36,13 @@ type Flow struct {
 	// Authenticated is set when a signed-in session sent the request: a
 	// crawl after it logged in, or one started from a saved session.
 	Authenticated bool
+	// ClientProto is the protocol the browser spoke to the proxy for this
+	// exchange ("HTTP/2.0", "HTTP/1.1"), UpstreamProto the one the proxy
+	// spoke to the origin; the two differ when one side offers HTTP/2
+	// and the other does not. UpstreamProto is empty when no answer came
+	// from the origin; both are empty for recordings, which saw one side.
+	ClientProto   string
+	UpstreamProto string
 	// Consent is the consent state of the crawl that caused the request
 	// ("none", "reject", "accept", "gpc"), empty outside consent crawls.
 	Consent string

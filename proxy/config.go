@@ -83,6 +83,11 @@ type Config struct {
 	// this way. It must be fast and safe for concurrent use; nil or an
 	// empty result adds nothing.
 	RequestHeaders func() http.Header
+	// HTTP1Only offers only HTTP/1.1 to the browser inside intercepted
+	// tunnels, as before HTTP/2 was served, to compare the two. By
+	// default a tunnel offers h2 and http/1.1 by ALPN and the browser
+	// picks. Upstream, the transports negotiate either way.
+	HTTP1Only bool
 	// HandshakeTimeout bounds an intercepted tunnel from the CONNECT's
 	// 200 to the end of the browser's TLS handshake (for a tunnel that
 	// speaks plain HTTP, to the end of its first request's headers).

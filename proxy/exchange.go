@@ -57,8 +57,9 @@ const smallBody = 64 << 10
 type requestStart struct {
 	at            time.Time
 	connectTarget string
-	client        *trackedConn // inside a MITM'd tunnel only
-	conn          *trackedConn // the browser's connection, tunnelled or not; nil if unknown
+	client        *trackedConn // inside a MITM'd HTTP/1.1 tunnel only
+	conn          *trackedConn // the browser's HTTP/1.x connection, tunnelled or not; nil if unknown
+	streams       *trackedConn // inside a MITM'd HTTP/2 tunnel only (see h2.go)
 }
 
 // onRequest runs for every proxied request, plain or inside a MITM'd
@@ -67,9 +68,13 @@ func (s *Server) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Requ
 	start := requestStart{at: time.Now()}
 	if t, ok := ctx.UserData.(*tunnelInfo); ok {
 		start.connectTarget = t.target
-		start.client, start.conn = t.client, t.client
-		// Headers are read: the body's reader takes over the deadlines.
-		t.client.enter(stageBusy, 0)
+		if req.ProtoMajor == 2 {
+			start.streams = t.client
+		} else {
+			start.client, start.conn = t.client, t.client
+			// Headers are read: the body's reader takes over the deadlines.
+			t.client.enter(stageBusy, 0)
+		}
 	} else {
 		start.conn = clientConn(req.Context())
 	}
@@ -148,7 +153,10 @@ type exchange struct {
 	s      *Server
 	flow   phiproxy.Flow
 	body   *requestTap  // nil when the request had no body
-	tunnel *trackedConn // the MITM'd tunnel the request came through, or nil
+	tunnel *trackedConn // the MITM'd HTTP/1.1 tunnel the request came through, or nil
+	// streams is the MITM'd HTTP/2 connection the request is a stream
+	// of, or nil.
+	streams *trackedConn
 	// upgraded is set for a WebSocket, whose connection has no limits.
 	upgraded bool
 	// clientGone is set when the browser closed its tunnel before the
@@ -176,12 +184,16 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	if start == nil {
 		start = &requestStart{at: time.Now()}
 	}
-	ex := &exchange{s: s, tunnel: start.client}
+	ex := &exchange{s: s, tunnel: start.client, streams: start.streams}
 	s.active.Add(1)
+	if ex.streams != nil {
+		ex.streams.streamOpened(s.s.IdleTimeout)
+	}
 	ex.flow = phiproxy.Flow{
 		Start:         start.at,
 		ClientAddr:    req.RemoteAddr,
 		ConnectTarget: start.connectTarget,
+		ClientProto:   req.Proto,
 		Source:        "proxy",
 		// A browser names the page behind a sub-resource request only here.
 		Page: req.Header.Get("Referer"),
@@ -194,10 +206,16 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 		},
 	}
 	if req.Body != nil && req.Body != http.NoBody {
-		ex.body = newRequestTap(req.Body, s.s.MaxBody, req.ContentLength)
+		body := req.Body
+		if ex.streams != nil {
+			body = newStreamBody(body, s.s.BodyIdleTimeout)
+		}
+		ex.body = newRequestTap(body, s.s.MaxBody, req.ContentLength)
 		ex.body.conn, ex.body.idle = start.conn, s.s.BodyIdleTimeout
 		req.Body = ex.body
-		if small := req.ContentLength > 0 && req.ContentLength <= smallBody && req.ContentLength <= s.s.MaxBody; small && req.Header.Get("Expect") == "" {
+		// Trailers are known only once the body was read to its end, so
+		// a body that has them streams.
+		if small := req.ContentLength > 0 && req.ContentLength <= smallBody && req.ContentLength <= s.s.MaxBody; small && req.Header.Get("Expect") == "" && len(req.Trailer) == 0 {
 			// A small body the browser has already sent is read here, so
 			// that the transport, seeing an in-memory body, writes head
 			// and body upstream in one call instead of flushing the head
@@ -243,6 +261,12 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	// after every such request and handshake anew for the next. goproxy
 	// still closes the browser's side, from its own copy of the request.
 	out.Close = false
+	if len(req.Trailer) > 0 {
+		// HTTP/1.1 carries trailers only after a chunked body; an
+		// HTTP/2 browser's trailers would otherwise be dropped for a
+		// length it announced.
+		out.ContentLength = -1
+	}
 	tr := s.strict
 	if s.s.insecure[strings.ToLower(req.URL.Hostname())] {
 		tr = s.loose
@@ -258,6 +282,7 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	if err != nil {
 		return ex.fail(req, err), nil
 	}
+	ex.flow.UpstreamProto = resp.Proto
 	ex.flow.Response = &phiproxy.Response{
 		Status:   resp.StatusCode,
 		Proto:    resp.Proto,
@@ -275,8 +300,12 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	}
 	if s.closing.Load() {
 		// Ends goproxy's MITM request loop after this response, so a
-		// shutting-down proxy does not keep reading from tunnels.
+		// shutting-down proxy does not keep reading from tunnels. An
+		// HTTP/2 tunnel learns it from the header (a GOAWAY follows).
 		resp.Close = true
+		if ex.streams != nil {
+			resp.Header.Set("Connection", "close")
+		}
 	}
 	switch {
 	case resp.StatusCode == http.StatusSwitchingProtocols:
@@ -324,7 +353,9 @@ func (ex *exchange) fail(req *http.Request, err error) *http.Response {
 	bodyErr := ex.body.readErr()
 	switch {
 	case bodyErr != nil:
-		closeConn = true
+		// An HTTP/1.1 connection is out of step with a body not read
+		// whole; an HTTP/2 stream is reset alone.
+		closeConn = ex.streams == nil
 		status = http.StatusBadRequest
 		reason = "reading the request body from the client: " + oneLine(bodyErr.Error())
 		if errors.As(bodyErr, &ne) && ne.Timeout() {
@@ -420,6 +451,9 @@ func (ex *exchange) finish(respSize int64, respPrefix []byte, bodyErr error) {
 	if ex.tunnel != nil && !ex.upgraded {
 		// The tunnel now waits for its next request.
 		ex.tunnel.enter(stageIdle, ex.s.s.IdleTimeout)
+	}
+	if ex.streams != nil {
+		ex.streams.streamClosed()
 	}
 	ex.mu.Lock()
 	f.ServerAddr = ex.serverAddr

@@ -99,7 +99,12 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 		switch stage {
 		case stageShaken:
 			if used, done := c.finish.feed(p[:n]); done {
-				if used < n {
+				if c.h2.Load() {
+					// The HTTP/2 server reads from now on; the idle
+					// deadline armed for this stage stays until the
+					// first stream opens (see h2Streams).
+					c.stage.Store(stageServer)
+				} else if used < n {
 					// A request came in the same read as the Finished.
 					c.enter(stageHeader, c.header)
 				} else {
@@ -114,12 +119,14 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// shaken enters stageShaken for a handshake of TLS version.
-func (c *trackedConn) shaken(version uint16, idle time.Duration) {
+// shaken enters stageShaken for a handshake of TLS version that
+// negotiated the ALPN protocol alpn.
+func (c *trackedConn) shaken(version uint16, alpn string, idle time.Duration) {
 	if c == nil {
 		return
 	}
 	c.finish = finishScan{tls13: version >= tls.VersionTLS13}
+	c.h2.Store(alpn == "h2")
 	c.enter(stageShaken, idle)
 }
 

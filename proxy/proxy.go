@@ -86,6 +86,9 @@ func New(cfg Config) (*Server, error) {
 	// Accept-Encoding must reach the origin as the browser sent it; the
 	// transports never decompress, so bodies stay bit-exact.
 	gp.KeepAcceptEncoding = true
+	// Tunnels offer h2 (and http/1.1) by ALPN; goproxy adds it to a clone
+	// of each tunnel's TLS config. See h2.go.
+	gp.AllowHTTP2 = !cfg.HTTP1Only
 	gp.ConnectDial = nil // goproxy's default reads HTTPS_PROXY
 	gp.ConnectDialWithReq = s.tunnelDialer(gp)
 	gp.NonproxyHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -224,7 +227,7 @@ func (s *Server) leafConfig(host string, ctx *goproxy.ProxyCtx) (*tls.Config, er
 		// Finished is read: the tunnel then waits for its first request,
 		// as an idle keep-alive connection does.
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			client.shaken(cs.Version, s.s.IdleTimeout)
+			client.shaken(cs.Version, cs.NegotiatedProtocol, s.s.IdleTimeout)
 			return nil
 		},
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
@@ -371,6 +374,7 @@ type trackedConn struct {
 
 	readLimits  // tunnel time limits (limits.go)
 	clientWatch // notices the browser leaving a tunnel (limits.go)
+	h2Streams   // an HTTP/2 tunnel's limits instead (h2.go)
 
 	wmu     sync.Mutex
 	corked  bool

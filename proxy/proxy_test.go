@@ -220,14 +220,23 @@ func checkFlow(t *testing.T, f *phiproxy.Flow, method, url, body, respBody strin
 	}
 }
 
-func TestLargeUploadIsForwardedWhole(t *testing.T) {
-	const maxBody = 1 << 20
+// uploadRig is a proxy capturing maxBody bytes of a request body, its TLS
+// origin (hashing bodies rather than keeping them) and a 20 MB random
+// payload.
+func uploadRig(t *testing.T, maxBody int64) (*rig, *origin, []byte) {
+	t.Helper()
 	r, tlsOrigin, _ := twoOrigins(t, Config{MaxBody: maxBody}, nil)
 	tlsOrigin.keep = false
 	payload := make([]byte, 20<<20)
 	if _, err := rand.Read(payload); err != nil {
 		t.Fatal(err)
 	}
+	return r, tlsOrigin, payload
+}
+
+func TestLargeUploadIsForwardedWhole(t *testing.T) {
+	const maxBody = 1 << 20
+	r, tlsOrigin, payload := uploadRig(t, maxBody)
 	url := "https://tracker.example.com/upload"
 	resp, err := r.client(t, nil).Post(url, "application/octet-stream", bytes.NewReader(payload))
 	if err != nil {
