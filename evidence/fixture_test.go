@@ -78,6 +78,7 @@ func fixtureRecords(t testing.TB) []store.Record {
 		{
 			Flow: &phiproxy.Flow{
 				Start: t0, Source: "proxy", ClientAddr: "127.0.0.1:50001", ConnectTarget: "www.facebook.com:443", ServerAddr: "157.240.1.35:443",
+				ClientProto: "HTTP/2.0", UpstreamProto: "HTTP/2.0",
 				Page: "https://clinic.example/book?condition=depression",
 				Request: phiproxy.Request{Method: "GET", URL: pixelURL, Host: "www.facebook.com", Proto: "HTTP/2.0",
 					Header:   http.Header{"Referer": {"https://clinic.example/book?condition=depression"}, "User-Agent": {"Mozilla/5.0"}, "Cookie": {"fr=0abc; _fbp=fb.1.123"}},
@@ -94,8 +95,9 @@ func fixtureRecords(t testing.TB) []store.Record {
 		{
 			Flow: &phiproxy.Flow{
 				Start: t0.Add(2 * time.Second), Source: "proxy", ClientAddr: "127.0.0.1:50002", ServerAddr: "34.196.1.2:443",
+				ClientProto: "HTTP/2.0", UpstreamProto: "HTTP/1.1",
 				Page: "https://clinic.example/anxiety",
-				Request: phiproxy.Request{Method: "POST", URL: "https://api-iam.intercom.io/messenger/web/ping", Host: "api-iam.intercom.io", Proto: "HTTP/1.1",
+				Request: phiproxy.Request{Method: "POST", URL: "https://api-iam.intercom.io/messenger/web/ping", Host: "api-iam.intercom.io", Proto: "HTTP/2.0",
 					Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Cookie": {"intercom-id-abc=5f3e; intercom-session-abc=s1"}},
 					Body:   []byte(formBody), BodySize: int64(len(formBody))},
 				Response: &phiproxy.Response{Status: 200, Proto: "HTTP/1.1",

@@ -120,16 +120,20 @@ type harWebSocketMessage struct {
 
 // harPhiproxy is the custom per-entry record of what inspection found.
 type harPhiproxy struct {
-	FlowID         int64              `json:"flow_id"`
-	Source         string             `json:"source"`
-	Severity       phiproxy.Severity  `json:"severity"`
-	Party          phiproxy.Party     `json:"party"`
-	Vendor         string             `json:"vendor"`
-	VendorCategory string             `json:"vendor_category"`
-	BAA            bool               `json:"baa"`
-	Page           string             `json:"page,omitempty"`
-	Notes          []string           `json:"notes,omitempty"`
-	Findings       []store.FindingRow `json:"findings"`
+	FlowID         int64             `json:"flow_id"`
+	Source         string            `json:"source"`
+	Severity       phiproxy.Severity `json:"severity"`
+	Party          phiproxy.Party    `json:"party"`
+	Vendor         string            `json:"vendor"`
+	VendorCategory string            `json:"vendor_category"`
+	BAA            bool              `json:"baa"`
+	Page           string            `json:"page,omitempty"`
+	// The protocols of both sides of a proxied exchange (the entry's
+	// httpVersion is the browser's).
+	ClientProtocol   string             `json:"client_protocol,omitempty"`
+	UpstreamProtocol string             `json:"upstream_protocol,omitempty"`
+	Notes            []string           `json:"notes,omitempty"`
+	Findings         []store.FindingRow `json:"findings"`
 }
 
 type harEntry struct {
@@ -205,7 +209,17 @@ func harEntryFor(red *store.FlowDetail, r *redactor) *harEntry {
 			FlowID: f.ID, Source: f.Source, Severity: in.Severity, Party: in.Destination.Party,
 			Vendor: in.Destination.Vendor, VendorCategory: in.Destination.Category, BAA: in.Destination.BAA,
 			Page: f.Page, Notes: in.Notes, Findings: make([]store.FindingRow, 0, len(in.Findings)),
+			ClientProtocol: f.ClientProto, UpstreamProtocol: f.UpstreamProto,
 		},
+	}
+	if f.ClientProto != "" {
+		// A HAR is the browser's view: both halves of the exchange
+		// travelled in the protocol it spoke to the proxy, whatever the
+		// origin spoke.
+		e.Request.HTTPVersion = f.ClientProto
+		if f.Response != nil {
+			e.Response.HTTPVersion = f.ClientProto
+		}
 	}
 	for _, fd := range in.Findings {
 		e.Phiproxy.Findings = append(e.Phiproxy.Findings, store.Row(f, in.Destination, fd))

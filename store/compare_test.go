@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"path/filepath"
+	"database/sql"
 	"testing"
 	"time"
 
@@ -84,23 +84,20 @@ func TestRunSummariesAndExposure(t *testing.T) {
 }
 
 func TestVersion5DatabaseGainsRunLabels(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v5.db")
+	path := olderDatabase(t, "006_run_label.sql")
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.Exec(`INSERT INTO runs (command, started) VALUES ('scan', '2026-12-01T10:00:00.000000Z')`)
+	if err != nil {
+		t.Fatalf("a run in a version 5 database: %v", err)
+	}
+	old, _ := res.LastInsertId()
+	db.Close()
+	ctx := context.Background()
 	s, err := Open(path)
 	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{"ALTER TABLE runs DROP COLUMN label", "ALTER TABLE runs DROP COLUMN site", "PRAGMA user_version = 5"} {
-		if _, err := s.write.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	ctx := context.Background()
-	old, err := s.BeginRun(ctx, Run{Command: "scan"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	if s, err = Open(path); err != nil {
 		t.Fatalf("open a version 5 database: %v", err)
 	}
 	defer s.Close()

@@ -2,9 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"reflect"
-	"strconv"
+	"slices"
 	"testing"
 	"time"
 )
@@ -51,24 +52,31 @@ func TestInventoryUpsertAndRead(t *testing.T) {
 	}
 }
 
-func TestOlderDatabaseGainsInventory(t *testing.T) {
+// olderDatabase creates, at a fresh path, a database of the schema
+// before the migration named by file (e.g. "005_inventory.sql").
+func olderDatabase(t *testing.T, file string) string {
+	t.Helper()
+	version := slices.Index(mustMigrations(), "migrations/"+file)
+	if version < 0 {
+		t.Fatalf("no migration %s", file)
+	}
 	path := filepath.Join(t.TempDir(), "old.db")
-	s, err := Open(path)
+	db, err := sql.Open("sqlite3", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Turn it into a database of the schema before the inventory (version
-	// 4): without the inventory, and without what later versions added.
-	for _, q := range []string{"DROP TABLE inventory", "ALTER TABLE runs DROP COLUMN label", "ALTER TABLE runs DROP COLUMN site", "PRAGMA user_version = " + strconv.Itoa(4)} {
-		if _, err := s.write.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
+	defer db.Close()
+	if err := migrateTo(db, version); err != nil {
+		t.Fatalf("build a version %d database: %v", version, err)
 	}
-	s.Close()
 	if _, err := OpenReadOnly(path); err == nil {
 		t.Fatalf("a read-only open of an older database should ask for a migration")
 	}
-	s, err = Open(path)
+	return path
+}
+
+func TestOlderDatabaseGainsInventory(t *testing.T) {
+	s, err := Open(olderDatabase(t, "005_inventory.sql"))
 	if err != nil {
 		t.Fatalf("open older database: %v", err)
 	}

@@ -164,7 +164,8 @@ const detailCols = `fl.id, fl.run_id, fl.start, fl.source, fl.client_addr, fl.co
 	fl.status, fl.resp_proto, fl.resp_headers, fl.resp_body, fl.resp_body_size,
 	fl.send_us, fl.wait_us, fl.receive_us, fl.error,
 	fl.domain, fl.party, fl.vendor, fl.vendor_category, fl.baa,
-	fl.severity, fl.field_count, fl.notes, fl.authenticated, fl.consent`
+	fl.severity, fl.field_count, fl.notes, fl.authenticated, fl.consent,
+	fl.client_proto, fl.upstream_proto`
 
 func scanDetail(rows *sql.Rows) (*FlowDetail, error) {
 	d := &FlowDetail{}
@@ -179,7 +180,8 @@ func scanDetail(rows *sql.Rows) (*FlowDetail, error) {
 		&resp.Status, &resp.Proto, &respHdr, &resp.Body, &resp.BodySize,
 		&sendUS, &waitUS, &recvUS, &f.Error,
 		&in.Destination.Domain, &party, &in.Destination.Vendor, &in.Destination.Category, &in.Destination.BAA,
-		&sev, &in.Fields, &notes, &f.Authenticated, &f.Consent)
+		&sev, &in.Fields, &notes, &f.Authenticated, &f.Consent,
+		&f.ClientProto, &f.UpstreamProto)
 	if err != nil {
 		return nil, fmt.Errorf("read flow: %w", err)
 	}

@@ -345,18 +345,22 @@ func mustMigrations() []string {
 	return names
 }
 
-func (s *Store) migrate() error {
+func (s *Store) migrate() error { return migrateTo(s.write, SchemaVersion) }
+
+// migrateTo applies the migrations db lacks up to schema version n (tests
+// build older databases with it).
+func migrateTo(db *sql.DB, n int) error {
 	var v int
-	if err := s.write.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	names := mustMigrations()
-	for i := v; i < len(names); i++ {
+	for i := v; i < n; i++ {
 		body, err := migrations.ReadFile(names[i])
 		if err != nil {
 			return fmt.Errorf("read migration %s: %w", names[i], err)
 		}
-		tx, err := s.write.Begin()
+		tx, err := db.Begin()
 		if err != nil {
 			return fmt.Errorf("migrate to %d: %w", i+1, err)
 		}

@@ -35,8 +35,9 @@ func sampleRecord(url string, sev phiproxy.Severity, kinds ...phiproxy.Kind) Rec
 	start := time.Date(2026, 11, 28, 10, 0, 0, 123456000, time.UTC)
 	f := &phiproxy.Flow{
 		Start: start, Source: "proxy", ClientAddr: "127.0.0.1:5000", ConnectTarget: "tracker.example:443",
+		ClientProto: "HTTP/2.0", UpstreamProto: "HTTP/1.1",
 		Request: phiproxy.Request{
-			Method: "POST", URL: url, Host: "tracker.example", Proto: "HTTP/1.1",
+			Method: "POST", URL: url, Host: "tracker.example", Proto: "HTTP/2.0",
 			Header: http.Header{"Content-Type": {"application/json"}, "Cookie": {"a=1", "b=2"}},
 			Body:   []byte(`{"email":"jane@example.com"}`), BodySize: 28,
 		},

@@ -157,8 +157,9 @@ const (
 		status, resp_proto, resp_headers, resp_body, resp_body_size,
 		send_us, wait_us, receive_us, error,
 		domain, party, vendor, vendor_category, baa,
-		severity, kinds, finding_count, field_count, notes, authenticated, consent
-	) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?,?,?,?,?)`
+		severity, kinds, finding_count, field_count, notes, authenticated, consent,
+		client_proto, upstream_proto
+	) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?,?,?,?,?, ?,?)`
 	insertMessageSQL = `INSERT INTO ws_messages (flow_id, seq, time, from_client, binary, data, truncated) VALUES (?,?,?,?,?,?,?)`
 	insertFindingSQL = `INSERT INTO findings (
 		flow_id, kind, term, value, path, field, match_start, match_end, category, source, score, severity, consent_violation, negated
@@ -251,6 +252,7 @@ func (in *inserts) flow(ctx context.Context, runID int64, rec Record) (int64, er
 		f.Timings.Send.Microseconds(), f.Timings.Wait.Microseconds(), f.Timings.Receive.Microseconds(), f.Error,
 		ins.Destination.Domain, nonEmpty(string(ins.Destination.Party), string(phiproxy.UnknownParty)), ins.Destination.Vendor, ins.Destination.Category, ins.Destination.BAA,
 		int64(ins.Severity), joinKinds(ins.Findings), int64(len(ins.Findings)), int64(ins.Fields), strings.Join(ins.Notes, "\n"), f.Authenticated, f.Consent,
+		f.ClientProto, f.UpstreamProto,
 	)
 	res, err := in.flows.ExecContext(ctx, *a)
 	if err != nil {

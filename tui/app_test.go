@@ -552,3 +552,18 @@ func TestDetailMarksConsentViolations(t *testing.T) {
 		}
 	}
 }
+
+func TestDetailShowsBothSidesProtocols(t *testing.T) {
+	st := openStore(t)
+	rec := standardFixtures()[0].record(0)
+	rec.Flow.ClientProto, rec.Flow.UpstreamProto = "HTTP/2.0", "HTTP/1.1"
+	if err := st.SaveBatch(context.Background(), 0, []store.Record{rec}, phiproxy.Stats{}); err != nil {
+		t.Fatal(err)
+	}
+	hs := startApp(t, Options{Store: st}, 160, 48)
+	hs.waitText("www.facebook.com")
+	hs.key(tcell.KeyEnter)
+	if scr := hs.waitText("Findings ("); !strings.Contains(scr, "protocol browser HTTP/2.0, origin HTTP/1.1") {
+		t.Errorf("detail lacks both protocols:\n%s", scr)
+	}
+}

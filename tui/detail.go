@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"sort"
@@ -72,6 +73,9 @@ func (v detailView) render() string {
 	}
 	if f.Consent != "" {
 		line("[teal]consent state[-] %s", esc(f.Consent))
+	}
+	if f.ClientProto != "" {
+		line("[teal]protocol[-] browser %s, origin %s", esc(f.ClientProto), esc(cmp.Or(f.UpstreamProto, "none (no answer)")))
 	}
 	dst := in.Destination
 	baa := "no"

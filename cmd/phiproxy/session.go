@@ -35,7 +35,7 @@ type proxyFlags struct {
 	maxBody                          int64
 	ignore, upstreamCA, insecure     listFlag
 	resolve                          resolveFlag
-	storeAll                         bool
+	storeAll, http1Only              bool
 	workers, queue                   int
 	queueBytes                       int64
 	classifyFlags
@@ -62,6 +62,7 @@ func (p *proxyFlags) register(fs *flag.FlagSet, defaultListen string) {
 	fs.Var(p.resolve, "resolve", "send requests for `HOST[:PORT]=IP[:PORT]` to that address, like curl --resolve (repeatable)")
 	fs.StringVar(&p.upstreamProxy, "upstream-proxy", "", "chain through this proxy `URL`; environment proxy variables are never used")
 	fs.BoolVar(&p.storeAll, "store-all", false, "store every flow, not only flows with findings")
+	fs.BoolVar(&p.http1Only, "http1-only", false, "offer the browser only HTTP/1.1 inside intercepted tunnels (default: h2 and HTTP/1.1, the browser picks)")
 	fs.IntVar(&p.workers, "workers", 0, "inspection workers (default: number of CPUs)")
 	fs.IntVar(&p.queue, "queue", 4096, "flows waiting for inspection before new ones are counted as not inspected")
 	fs.Int64Var(&p.queueBytes, "queue-bytes", pipeline.DefaultMaxBytes, "memory `bytes` held by flows awaiting inspection and storage (captured payloads and inspection results) before new ones are counted as not inspected")
@@ -157,7 +158,7 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 	}
 	if s.proxy, err = proxy.New(pf.limits.with(proxy.Config{
 		CA: s.ca, MaxBody: pf.maxBody, IgnoreHosts: pf.ignore, UpstreamRoots: roots, InsecureHosts: pf.insecure,
-		Resolve: pf.resolve, UpstreamProxy: upstreamProxy, Logger: log,
+		Resolve: pf.resolve, UpstreamProxy: upstreamProxy, Logger: log, HTTP1Only: pf.http1Only,
 		// A crawl reports what the site caused: the browser's own update
 		// and account checks are refused, neither forwarded nor stored.
 		PageTrafficOnly: command == "crawl",
