@@ -48,6 +48,8 @@ type Profile struct {
 
 	// root holds Dir and Home, so Close removes both at once.
 	root string
+	// kept profiles (OpenProfile) outlive Close.
+	kept bool
 }
 
 // NewProfile creates the temporary folders and an NSS database in
@@ -56,6 +58,38 @@ type Profile struct {
 // trusted. It needs the certutil tool (Debian package libnss3-tools) and
 // returns ErrNoCertutil when it is missing.
 func NewProfile(caPEM []byte) (*Profile, error) {
+	root, err := os.MkdirTemp("", "phiproxy-chromium-")
+	if err != nil {
+		return nil, fmt.Errorf("chromium profile: %w", err)
+	}
+	p, err := trustingProfile(root, caPEM)
+	if err != nil {
+		os.RemoveAll(root)
+		return nil, err
+	}
+	return p, nil
+}
+
+// OpenProfile is NewProfile for a profile kept in dir across sessions, so
+// that a portal login survives: dir/profile is the user-data-dir and
+// dir/home the HOME. Missing folders are created (mode 0700); the CA in
+// caPEM is trusted anew each time, replacing a certificate an earlier CA
+// left under the same name. Close leaves the folders in place.
+func OpenProfile(dir string, caPEM []byte) (*Profile, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("chromium profile: %w", err)
+	}
+	p, err := trustingProfile(dir, caPEM)
+	if err != nil {
+		return nil, err
+	}
+	p.kept = true
+	return p, nil
+}
+
+// trustingProfile lays out a profile under root (which exists) whose NSS
+// database trusts caPEM.
+func trustingProfile(root string, caPEM []byte) (*Profile, error) {
 	cert, err := firstCertificate(caPEM)
 	if err != nil {
 		return nil, err
@@ -64,19 +98,9 @@ func NewProfile(caPEM []byte) (*Profile, error) {
 	if err != nil {
 		return nil, ErrNoCertutil
 	}
-	root, err := os.MkdirTemp("", "phiproxy-chromium-")
-	if err != nil {
-		return nil, fmt.Errorf("chromium profile: %w", err)
-	}
 	p := &Profile{Dir: filepath.Join(root, "profile"), Home: filepath.Join(root, "home"), root: root}
-	ok := false
-	defer func() {
-		if !ok {
-			os.RemoveAll(root)
-		}
-	}()
-	// MkdirTemp already made root 0700; the children are made 0700 too
-	// because the profile will hold cookies and form data typed with PHI.
+	// The children are made 0700 because the profile will hold cookies
+	// and form data typed with PHI.
 	nssDir := filepath.Join(p.Home, ".pki", "nssdb")
 	for _, d := range []string{p.Dir, nssDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -88,7 +112,11 @@ func NewProfile(caPEM []byte) (*Profile, error) {
 		return nil, fmt.Errorf("chromium profile: write CA: %w", err)
 	}
 	db := "sql:" + nssDir
-	if err := runCertutil(certutil, "-d", db, "-N", "--empty-password"); err != nil {
+	if _, err := os.Stat(filepath.Join(nssDir, "cert9.db")); err == nil {
+		// A kept profile: drop the CA an earlier session trusted, which
+		// may be another one (a new --ca-dir). Absent, -D fails; fine.
+		_ = runCertutil(certutil, "-d", db, "-D", "-n", nssNickname)
+	} else if err := runCertutil(certutil, "-d", db, "-N", "--empty-password"); err != nil {
 		return nil, fmt.Errorf("chromium profile: create NSS database: %w", err)
 	}
 	// "C,," trusts the certificate as a CA for TLS servers only, not for
@@ -96,7 +124,6 @@ func NewProfile(caPEM []byte) (*Profile, error) {
 	if err := runCertutil(certutil, "-d", db, "-A", "-t", "C,,", "-n", nssNickname, "-i", caFile); err != nil {
 		return nil, fmt.Errorf("chromium profile: add CA to NSS database: %w", err)
 	}
-	ok = true
 	return p, nil
 }
 
@@ -144,10 +171,26 @@ func runCertutil(path string, args ...string) error {
 // TCP; background and update traffic is off so that the flows captured are
 // the pages'.
 func (p *Profile) Args(proxyAddr string) []string {
+	return append([]string{"--headless", "--no-sandbox", "--disable-gpu"}, p.proxiedArgs(proxyAddr)...)
+}
+
+// WindowArgs returns the flags that start Chromium with a window for a
+// person to browse with, through the proxy at proxyAddr, with this
+// profile. The sandbox stays on unless running as root, where Chromium
+// refuses to start with it.
+func (p *Profile) WindowArgs(proxyAddr string) []string {
+	// A dedicated profile keeps its cookies under a fixed key rather than
+	// asking a desktop keyring to unlock.
+	args := append(p.proxiedArgs(proxyAddr), "--password-store=basic")
+	if os.Geteuid() == 0 {
+		args = append([]string{"--no-sandbox"}, args...)
+	}
+	return args
+}
+
+// proxiedArgs are the flags every use of the profile shares.
+func (p *Profile) proxiedArgs(proxyAddr string) []string {
 	return []string{
-		"--headless",
-		"--no-sandbox",
-		"--disable-gpu",
 		"--disable-quic",
 		"--no-first-run",
 		"--disable-background-networking",
@@ -175,9 +218,10 @@ func (p *Profile) Env() []string {
 	return append(out, "HOME="+p.Home)
 }
 
-// Close removes the profile's folders. It is safe to call more than once.
+// Close removes the profile's folders, unless OpenProfile keeps them. It
+// is safe to call more than once.
 func (p *Profile) Close() error {
-	if p == nil || p.root == "" {
+	if p == nil || p.root == "" || p.kept {
 		return nil
 	}
 	if err := os.RemoveAll(p.root); err != nil {

@@ -224,3 +224,45 @@ func TestArgsAndEnv(t *testing.T) {
 		t.Fatalf("Env HOME: got %q, want %q", got, want)
 	}
 }
+
+// TestOpenProfileKeepsFoldersAndTrustsTheCurrentCA: a kept profile
+// survives Close, and opening it with another CA replaces the one its
+// NSS database trusted.
+func TestOpenProfileKeepsFoldersAndTrustsTheCurrentCA(t *testing.T) {
+	certutil := testenv.Program(t, "certutil")
+	dir := filepath.Join(t.TempDir(), "kept")
+	var trusted []string
+	for range 2 {
+		ca, err := certs.Load(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := chromium.OpenProfile(dir, ca.CertPEM())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(p.Dir, "Cookies"), []byte("kept"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Close(); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(certutil, "-L", "-d", "sql:"+filepath.Join(p.Home, ".pki", "nssdb"), "-n", "phiproxy", "-a").CombinedOutput()
+		if err != nil {
+			t.Fatalf("certutil -L: %v: %s", err, out)
+		}
+		if got := strings.Count(string(out), "BEGIN CERTIFICATE"); got != 1 || !strings.Contains(strings.ReplaceAll(string(out), "\r", ""), string(ca.CertPEM())) {
+			t.Fatalf("trusted under phiproxy: %d certificates, want exactly this CA's:\n%s", got, out)
+		}
+		trusted = append(trusted, string(out))
+	}
+	if trusted[0] == trusted[1] {
+		t.Error("the second CA did not replace the first")
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "profile", "Cookies")); err != nil || string(b) != "kept" {
+		t.Errorf("profile folder not kept: %q, %v", b, err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("kept profile folder mode: %v, %v", fi.Mode(), err)
+	}
+}

@@ -41,6 +41,7 @@ type command struct {
 
 var commands = []command{
 	{"run", "start the proxy (the default command)", runCommand},
+	{"browse", "start the proxy and open Chromium through it, already trusting its CA", browseCommand},
 	{"view", "browse an existing database read-only", viewCommand},
 	{"findings", "list stored findings", findingsCommand},
 	{"inventory", "list the scripts, cookies, storage and endpoints of each vendor", inventoryCommand},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,17 +24,13 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	pf.register(fs, "127.0.0.1:8080")
 	noTUI := fs.Bool("no-tui", false, "no screen: one JSON line per finding on stdout, logs on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for performance reports)")
-	baselinePath := fs.String("baseline", "", "mark in the inventory view (key i) what the run has that this baseline `file` has not; with --no-tui, print the changes when the proxy stops")
+	baselinePath := registerBaseline(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var base *side
-	if *baselinePath != "" {
-		b, err := baselineSide(*baselinePath)
-		if err != nil {
-			return err
-		}
-		base = &b
+	base, err := loadBaseline(*baselinePath)
+	if err != nil {
+		return err
 	}
 	if *cpuProfile != "" {
 		f, err := os.OpenFile(*cpuProfile, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
@@ -50,12 +47,47 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	if *noTUI {
-		return runHeadless(ctx, &pf, base, stdout, stderr)
+		return runHeadless(ctx, &pf, base, stdout, stderr, nil)
 	}
-	return runWithTUI(ctx, &pf, base)
+	return runWithTUI(ctx, &pf, base, nil)
 }
 
-func runHeadless(ctx context.Context, pf *proxyFlags, base *side, stdout, stderr io.Writer) error {
+// registerBaseline adds --baseline, which run and browse share.
+func registerBaseline(fs *flag.FlagSet) *string {
+	return fs.String("baseline", "", "mark in the inventory view (key i) what the run has that this baseline `file` has not; with --no-tui, print the changes when the proxy stops")
+}
+
+// loadBaseline reads --baseline's file; nil when none was given.
+func loadBaseline(path string) (*side, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := baselineSide(path)
+	if err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// companion starts something alongside a running session (browse's
+// browser); stop ends it before the session closes.
+type companion func(s *session, log *slog.Logger) (stop func(), err error)
+
+// startCompanion runs c on s, if there is one; on failure the session is
+// closed.
+func startCompanion(c companion, s *session, log *slog.Logger) (func(), error) {
+	if c == nil {
+		return func() {}, nil
+	}
+	stop, err := c(s, log)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return stop, nil
+}
+
+func runHeadless(ctx context.Context, pf *proxyFlags, base *side, stdout, stderr io.Writer, with companion) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	out := newJSONLines(stdout)
 	s, err := startSession(ctx, "run", pf, log, nil, out.records)
@@ -63,11 +95,16 @@ func runHeadless(ctx context.Context, pf *proxyFlags, base *side, stdout, stderr
 		return err
 	}
 	log.Info("phiproxy listening", "addr", s.Addr(), "db", pf.db, "ca", s.ca.CertPath(), "ca_fingerprint", s.ca.ShortFingerprint())
+	stopCompanion, err := startCompanion(with, s, log)
+	if err != nil {
+		return err
+	}
 	select {
 	case <-ctx.Done():
 	case err := <-s.served:
 		log.Error("proxy stopped", "err", err)
 	}
+	stopCompanion()
 	log.Info("shutting down: draining the inspection queue")
 	err = s.Close()
 	st, h := s.pipe.Stats(), s.pipe.Health()
@@ -97,7 +134,7 @@ func printRunChanges(ctx context.Context, db string, runID int64, base side, w i
 	return printChanges(w, base.name, now.name, changes, compare.Failing(changes, compare.DefaultFailOn), compare.DefaultFailOn)
 }
 
-func runWithTUI(ctx context.Context, pf *proxyFlags, base *side) error {
+func runWithTUI(ctx context.Context, pf *proxyFlags, base *side, with companion) error {
 	// Nothing may reach the terminal while the screen is drawn: logs go to
 	// a file beside the database.
 	logPath := pf.db + ".log"
@@ -125,7 +162,12 @@ func runWithTUI(ctx context.Context, pf *proxyFlags, base *side) error {
 		s.Close()
 		return err
 	}
+	stopCompanion, err := startCompanion(with, s, log)
+	if err != nil {
+		return err
+	}
 	runErr := app.Run(ctx)
+	stopCompanion()
 	closeErr := s.Close()
 	if runErr != nil {
 		return runErr
