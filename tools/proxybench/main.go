@@ -72,6 +72,13 @@ func main() {
 	if rounds%2 == 0 {
 		rounds++ // a median of an odd count is a round that happened
 	}
+	if *h2Mode {
+		if err := runH2(*phiBin, *mitm, *conns, *h2Streams, *duration); err != nil {
+			fmt.Fprintln(os.Stderr, "proxybench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if client != "raw" && client != "nethttp" || originKind != "raw" && originKind != "nethttp" {
 		fmt.Fprintln(os.Stderr, "proxybench: -client and -origin must each be raw or nethttp")
 		os.Exit(2)
@@ -335,28 +342,8 @@ func mix(i int) mixEntry {
 }
 
 func doRequest(c *http.Client, base string, i int) error {
-	e := mix(i)
-	var body io.Reader
-	if e.body != nil {
-		body = bytes.NewReader(e.body)
-	}
-	req, err := http.NewRequest(e.method, base+e.path, body)
-	if err != nil {
-		return err
-	}
-	if e.contentType != "" {
-		req.Header.Set("Content-Type", e.contentType)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return nil
+	_, err := doRequestProto(c, base, i)
+	return err
 }
 
 // measure runs conns closed-loop workers for d. With pace > 0 each worker
