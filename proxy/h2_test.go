@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -343,5 +344,39 @@ func TestH2IdleConnectionCloses(t *testing.T) {
 			t.Fatalf("idle HTTP/2 tunnel still open after %v", waitLimit)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestH2ResetAndCloseCancelUpstream: a stream the browser resets, and
+// every stream of a connection the browser closes, has its upstream
+// request cancelled and its flow says the client went away; the other
+// streams of a reset one's connection carry on.
+func TestH2ResetAndCloseCancelUpstream(t *testing.T) {
+	r, got, gone := stuckOrigins(t, Config{})
+	cc, _ := h2Tunnel(t, r, "tracker.example.com:443", "h2")
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := cc.RoundTrip(newRequest(t, "GET", "https://tracker.example.com/reset", nil).WithContext(ctx))
+		errc <- err
+	}()
+	waitFor(t, got, "/reset", waitLimit)
+	cancel() // RST_STREAM
+	waitFor(t, gone, "/reset", closedWithin)
+	<-errc
+	if f := r.flows.waitURL(t, "https://tracker.example.com/reset"); !strings.Contains(f.Error, "client closed") {
+		t.Errorf("reset stream's flow Error: got %q, want the browser closing", f.Error)
+	}
+
+	go func() {
+		_, err := cc.RoundTrip(newRequest(t, "GET", "https://tracker.example.com/closed", nil))
+		errc <- err
+	}()
+	waitFor(t, got, "/closed", waitLimit)
+	cc.Close()
+	waitFor(t, gone, "/closed", closedWithin)
+	<-errc
+	if f := r.flows.waitURL(t, "https://tracker.example.com/closed"); !strings.Contains(f.Error, "client closed") {
+		t.Errorf("closed connection's flow Error: got %q, want the browser closing", f.Error)
 	}
 }
