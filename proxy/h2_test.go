@@ -380,3 +380,109 @@ func TestH2ResetAndCloseCancelUpstream(t *testing.T) {
 		t.Errorf("closed connection's flow Error: got %q, want the browser closing", f.Error)
 	}
 }
+
+// TestH2ResponsesBitExact: responses reach an HTTP/2 browser whole,
+// with a known length or streamed without one, the flow keeping
+// MaxResponseBody of each and counting it all; a script streamed over
+// HTTP/2 is hashed whole.
+func TestH2ResponsesBitExact(t *testing.T) {
+	big := make([]byte, 3<<20)
+	for i := range big {
+		big[i] = byte(i*7 + i>>9)
+	}
+	r, _, _ := twoOrigins(t, Config{MaxResponseBody: 1024}, func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasSuffix(req.URL.Path, ".js") {
+			w.Header().Set("Content-Type", "application/javascript")
+		}
+		if req.URL.Query().Get("length") == "known" {
+			w.Header().Set("Content-Length", fmt.Sprint(len(big)))
+			_, _ = w.Write(big)
+			return
+		}
+		for b := big; len(b) > 0; b = b[min(len(b), 100<<10):] {
+			_, _ = w.Write(b[:min(len(b), 100<<10)])
+			w.(http.Flusher).Flush()
+		}
+	})
+	cc, _ := h2Tunnel(t, r, "tracker.example.com:443", "h2")
+	for _, u := range []string{"https://tracker.example.com/big?length=known", "https://tracker.example.com/big?length=streamed", "https://tracker.example.com/app.js"} {
+		resp, body := h2Do(t, cc, newRequest(t, "GET", u, nil))
+		if resp.StatusCode != 200 || body != string(big) {
+			t.Errorf("%s: got %d, %d bytes, want 200 and %d identical bytes", u, resp.StatusCode, len(body), len(big))
+		}
+		if known := strings.HasSuffix(u, "known"); known && resp.ContentLength != int64(len(big)) {
+			t.Errorf("%s: Content-Length %d, want %d", u, resp.ContentLength, len(big))
+		}
+		f := r.flows.waitURL(t, u)
+		if f.Response.BodySize != int64(len(big)) || !bytes.Equal(f.Response.Body, big[:1024]) {
+			t.Errorf("%s: flow response size %d, prefix %d bytes", u, f.Response.BodySize, len(f.Response.Body))
+		}
+		if want := fmt.Sprintf("%x", sha256.Sum256(big)); strings.HasSuffix(u, ".js") && f.Response.SHA256 != want {
+			t.Errorf("%s: script hash %q, want %q", u, f.Response.SHA256, want)
+		}
+	}
+}
+
+// TestShutdownWithH2Tunnels: Shutdown lets a stream in flight finish (its
+// flow emitted), tells the browser with a GOAWAY that the connection
+// takes no more, and closes idle HTTP/2 tunnels.
+func TestShutdownWithH2Tunnels(t *testing.T) {
+	started := make(chan struct{}, 1)
+	release := make(chan struct{})
+	r, _, _ := twoOrigins(t, Config{}, func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == "/slow" {
+			started <- struct{}{}
+			<-release
+		}
+		_, _ = io.WriteString(w, "done")
+	})
+	busy, _ := h2Tunnel(t, r, "tracker.example.com:443", "h2")
+	idle, _ := h2Tunnel(t, r, "tracker.example.com:443", "h2")
+	if resp, _ := h2Do(t, idle, newRequest(t, "GET", "https://tracker.example.com/first", nil)); resp.StatusCode != 200 {
+		t.Fatalf("first request: %d", resp.StatusCode)
+	}
+	type answer struct {
+		body string
+		err  error
+	}
+	slow := make(chan answer, 1)
+	go func() {
+		resp, err := busy.RoundTrip(newRequest(t, "GET", "https://tracker.example.com/slow", nil))
+		if err != nil {
+			slow <- answer{err: err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		slow <- answer{string(b), err}
+	}()
+	<-started
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+		defer cancel()
+		shut <- r.srv.Shutdown(ctx)
+	}()
+	// Once Shutdown has begun (and waits for the slow stream), let the
+	// stream finish.
+	for deadline := time.Now().Add(waitLimit); !r.srv.closing.Load(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("Shutdown never began")
+		}
+	}
+	close(release)
+	if a := <-slow; a.err != nil || a.body != "done" {
+		t.Errorf("stream in flight during Shutdown: got %q, %v", a.body, a.err)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	r.flows.waitURL(t, "https://tracker.example.com/slow")
+	deadline := time.Now().Add(waitLimit)
+	for !idle.State().Closed || busy.CanTakeNewRequest() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after Shutdown: idle tunnel closed %t, busy tunnel takes new requests %t", idle.State().Closed, busy.CanTakeNewRequest())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

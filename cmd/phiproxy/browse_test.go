@@ -291,3 +291,33 @@ func readLog(db string) string {
 	b, _ := os.ReadFile(db + ".log")
 	return string(b)
 }
+
+// TestBrowseRefusesWhatCannotWork: browse says why, and exits 2, before
+// it starts anything, when there is no display, no such Chromium, or more
+// than one URL.
+func TestBrowseRefusesWhatCannotWork(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, display string
+		args          []string
+		want          string
+	}{
+		{"no display", "", []string{"https://clinic.test/"}, "there is no display"},
+		{"no chromium", ":99", []string{"--chromium", filepath.Join(dir, "no-such-chromium"), "https://clinic.test/"}, "--chromium " + filepath.Join(dir, "no-such-chromium")},
+		{"two URLs", ":99", []string{"https://a.test/", "https://b.test/"}, "at most one URL"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("DISPLAY", c.display)
+			t.Setenv("WAYLAND_DISPLAY", "")
+			db := filepath.Join(dir, c.name+".db")
+			var out, errOut strings.Builder
+			args := append([]string{"browse", "--db", db, "--ca-dir", filepath.Join(dir, "ca"), "--listen", "127.0.0.1:0"}, c.args...)
+			if code := run(t.Context(), args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), c.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, errOut.String(), c.want)
+			}
+			if _, err := os.Stat(db); err == nil {
+				t.Errorf("a refused browse created its database")
+			}
+		})
+	}
+}
