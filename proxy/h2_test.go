@@ -6,10 +6,13 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -485,4 +488,65 @@ func TestShutdownWithH2Tunnels(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestStalledH2ClientsAreClosedAndFreed: an HTTP/2 tunnel that never
+// sends its preface, one that sends it and no request, and one whose
+// request body stalls are each closed once their limit passes, and
+// everything they held is given back.
+func TestStalledH2ClientsAreClosedAndFreed(t *testing.T) {
+	r, _, _ := twoOrigins(t, limitedConfig(), nil)
+	baseG, baseFD := runtime.NumGoroutine(), openFDs(t)
+
+	handshaken := func() *tls.Conn {
+		c, _ := connectRaw(t, r, "tracker.example.com:443")
+		tc := tls.Client(c, &tls.Config{RootCAs: r.caPool, ServerName: "tracker.example.com", NextProtos: []string{"h2"}})
+		tc.SetDeadline(time.Now().Add(waitLimit))
+		if err := tc.Handshake(); err != nil || tc.ConnectionState().NegotiatedProtocol != "h2" {
+			t.Fatalf("h2 handshake: %v, %q", err, tc.ConnectionState().NegotiatedProtocol)
+		}
+		return tc
+	}
+	// closedSoon reads until the proxy closes c, which must happen
+	// within its limit and closedWithin.
+	closedSoon := func(what string, c net.Conn) {
+		t.Helper()
+		start := time.Now()
+		c.SetReadDeadline(time.Now().Add(limit + closedWithin))
+		_, err := io.Copy(io.Discard, c)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Errorf("%s: still open %v later", what, time.Since(start))
+		}
+		c.Close()
+	}
+
+	noPreface := handshaken()
+	prefaced := handshaken()
+	if _, err := io.WriteString(prefaced, http2.ClientPreface); err != nil {
+		t.Fatal(err)
+	}
+	if err := http2.NewFramer(prefaced, nil).WriteSettings(); err != nil {
+		t.Fatal(err)
+	}
+	cc, _ := h2Tunnel(t, r, "tracker.example.com:443", "h2")
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req := newRequest(t, "POST", "https://tracker.example.com/stalled", pr)
+	req.ContentLength = 1 << 20
+	go func() { _, _ = pw.Write([]byte("part")) }()
+	if resp, _ := h2Do(t, cc, req); resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("stalled body: got %d, want 408", resp.StatusCode)
+	}
+
+	closedSoon("no preface", noPreface)
+	closedSoon("preface and no request", prefaced)
+	deadline := time.Now().Add(limit + closedWithin)
+	for !cc.State().Closed {
+		if time.Now().After(deadline) {
+			t.Fatal("idle after a stalled body: still open")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	waitResources(t, r, baseG, baseFD)
 }

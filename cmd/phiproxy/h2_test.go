@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -196,6 +201,46 @@ ws.onopen = function() { ws.send("I take sertraline, reach me at jane.doe@exampl
 		a, b := findingKeys(t, h2.db, host, ""), findingKeys(t, h1.db, host, "")
 		if len(a) < 2 || !slices.Equal(a, b) {
 			t.Errorf("%s: findings differ between HTTP/2 and HTTP/1.1 only:\nh2: %q\nh1: %q", host, a, b)
+		}
+	}
+}
+
+// TestHTTP2ServerLogsGoToTheLog: what the HTTP/2 server inside a tunnel
+// logs (here, a client that never sends its preface) goes through the
+// session's log, which the terminal UI keeps off the screen, rather than
+// straight to stderr.
+func TestHTTP2ServerLogsGoToTheLog(t *testing.T) {
+	o := newOrigin(t)
+	r := startProxy(t, "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile, "--idle-timeout", "200ms")
+	c, err := net.DialTimeout("tcp", r.addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	fmt.Fprintf(c, "CONNECT tracker.test:443 HTTP/1.1\r\nHost: tracker.test:443\r\n\r\n")
+	br := bufio.NewReader(c)
+	if resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodConnect}); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CONNECT: %v %v", resp, err)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(r.ca, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	tc := tls.Client(c, &tls.Config{RootCAs: roots, ServerName: "tracker.test", NextProtos: []string{"h2"}})
+	if err := tc.Handshake(); err != nil || tc.ConnectionState().NegotiatedProtocol != "h2" {
+		t.Fatalf("h2 handshake: %v %q", err, tc.ConnectionState().NegotiatedProtocol)
+	}
+	// No preface: the proxy closes the connection after the idle limit.
+	_, _ = io.Copy(io.Discard, tc)
+	if !testenv.WaitFor(10*time.Second, func() bool { return strings.Contains(r.stderr.String(), "error reading preface") }) {
+		t.Fatalf("the HTTP/2 server's complaint never reached the log; stderr:\n%s", r.stderr.String())
+	}
+	for _, line := range strings.Split(r.stderr.String(), "\n") {
+		if strings.Contains(line, "error reading preface") && !strings.HasPrefix(line, "time=") {
+			t.Errorf("logged around the session's log: %q", line)
 		}
 	}
 }

@@ -95,6 +95,10 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(300)
 	}
+	// Libraries that log through the standard log package (the HTTP/2
+	// server inside tunnels reports clients that time out) write to the
+	// session's log too: on the terminal they would tear the screen.
+	slog.SetDefault(log)
 	s := &session{flags: pf, log: log, served: make(chan error, 1)}
 	ok := false
 	defer func() {
