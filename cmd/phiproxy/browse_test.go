@@ -137,7 +137,8 @@ func browserProcesses(dir string) []int {
 // through the proxy with no certificate step (the flow is stored with a
 // 200, and the page is on screen), the flow shows in the UI, and q closes
 // both. A second session with the same --profile still has the page's
-// cookie; closing the browser then leaves the UI open for review.
+// cookie; closing the browser then leaves the UI open for review. A
+// third, --incognito, does not send it.
 func TestBrowseUnderXvfb(t *testing.T) {
 	chromiumtest.RequireBrowser(t)
 	tmux := testenv.Program(t, "tmux")
@@ -182,13 +183,13 @@ func TestBrowseUnderXvfb(t *testing.T) {
 	}()
 
 	// browse starts one session and waits for its UI and the page.
-	browse := func(name string) (screen func() string, db, exitFile string) {
+	browse := func(name string, extra ...string) (screen func() string, db, exitFile string) {
 		t.Helper()
 		addr := freeAddr(t)
 		db = filepath.Join(dir, name+".db")
 		exitFile = filepath.Join(dir, name+".exit")
-		shell := fmt.Sprintf("DISPLAY=%s %q browse --listen %s --db %q --ca-dir %q --store-all --resolve clinic.test=%s --upstream-ca %q --profile %q https://clinic.test/portal; echo $? > %q",
-			x.display, binary, addr, db, filepath.Join(dir, "ca"), site.Addr(), certFile, profile, exitFile)
+		shell := fmt.Sprintf("DISPLAY=%s %q browse --listen %s --db %q --ca-dir %q --store-all --resolve clinic.test=%s --upstream-ca %q --profile %q %s https://clinic.test/portal; echo $? > %q",
+			x.display, binary, addr, db, filepath.Join(dir, "ca"), site.Addr(), certFile, profile, strings.Join(extra, " "), exitFile)
 		tm("new-session", "-d", "-s", name, "-x", "140", "-y", "36", "sh", "-c", shell)
 		screen = func() string { return tm("capture-pane", "-p", "-t", name) }
 		if !testenv.WaitFor(30*time.Second, func() bool { return strings.Contains(screen(), addr) }) {
@@ -275,6 +276,19 @@ func TestBrowseUnderXvfb(t *testing.T) {
 		t.Fatalf("Escape did not close the help; screen:\n%s", screen())
 	}
 	quit("second", exitFile, screen)
+
+	// Incognito, the same profile's cookie is not sent.
+	screen, _, exitFile = browse("incognito", "--incognito")
+	mu.Lock()
+	last = cookies[len(cookies)-1]
+	mu.Unlock()
+	if last != "" {
+		t.Errorf("incognito request to the portal: Cookie %q, want none", last)
+	}
+	quit("incognito", exitFile, screen)
+	if !testenv.WaitFor(20*time.Second, func() bool { return len(browserProcesses(profile)) == 0 }) {
+		t.Fatalf("q left the incognito browser running: %v", browserProcesses(profile))
+	}
 }
 
 // sqliteRow is sqlite for a database that may not hold the row (or the
