@@ -60,11 +60,13 @@ func (s *Server) newSocket(ex *exchange, resp *http.Response, upstream io.ReadWr
 	return sk
 }
 
-// Write relays client bytes upstream, then parses what was relayed.
+// Write parses client bytes, then relays them upstream. Parsed first, a
+// message is recorded before the server can answer it, so the flow keeps
+// the messages in the order they happened (a message whose relaying
+// fails is recorded all the same: the connection ends there).
 func (sk *socket) Write(p []byte) (int, error) {
-	n, err := sk.upstream.Write(p)
-	sk.client.Feed(p[:n])
-	return n, err
+	sk.client.Feed(p)
+	return sk.upstream.Write(p)
 }
 
 // Read relays server bytes to goproxy, parsing what passes.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -225,6 +226,53 @@ func TestWebSocketFlushesLiveConnections(t *testing.T) {
 		}
 		if batches != i+1 {
 			t.Errorf("interim flows: got %d, want %d (one per interval with new messages)", batches, i+1)
+		}
+	}
+}
+
+// TestWebSocketMessagesInTheOrderTheyHappened: each message the server
+// answers at once is recorded after the message it answers, never
+// before, however fast the answer comes.
+func TestWebSocketMessagesInTheOrderTheyHappened(t *testing.T) {
+	origin := echoServer(t, true)
+	r := newRig(t, Config{
+		Resolve:       map[string]string{"chat.example.com": origin.Listener.Addr().String()},
+		UpstreamRoots: pool(origin),
+	}, nil)
+	d := websocket.Dialer{Proxy: http.ProxyURL(r.proxyURL), TLSClientConfig: &tls.Config{RootCAs: r.caPool}, HandshakeTimeout: waitLimit}
+	c, _, err := d.Dial("wss://chat.example.com/order", nil)
+	if err != nil {
+		t.Fatalf("dial through proxy: %v", err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(waitLimit))
+	const n = 200
+	for i := range n {
+		if err := c.WriteMessage(websocket.TextMessage, []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	url := "https://chat.example.com/order"
+	var all []phiproxy.WSMessage
+	r.flows.waitUntil(t, "every message", func(flows []*phiproxy.Flow) bool {
+		all = all[:0]
+		for _, f := range flows {
+			if f.Request.URL == url {
+				all = append(all, f.WebSocket...)
+			}
+		}
+		return len(all) == 2*n
+	})
+	for i, m := range all {
+		want := fmt.Sprint(i / 2)
+		if i%2 == 1 {
+			want = "echo:" + want
+		}
+		if m.FromClient != (i%2 == 0) || string(m.Data) != want {
+			t.Fatalf("message %d: got %q from client %t, want %q from client %t", i, m.Data, m.FromClient, want, i%2 == 0)
 		}
 	}
 }
