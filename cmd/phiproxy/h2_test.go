@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -242,5 +244,47 @@ func TestHTTP2ServerLogsGoToTheLog(t *testing.T) {
 		if strings.Contains(line, "error reading preface") && !strings.HasPrefix(line, "time=") {
 			t.Errorf("logged around the session's log: %q", line)
 		}
+	}
+}
+
+// TestCurlHTTP2LargeUpload: a 20 MB upload from curl over HTTP/2 reaches
+// the origin bit-exact; the stored flow counts all of it and keeps
+// --max-body of it.
+func TestCurlHTTP2LargeUpload(t *testing.T) {
+	testenv.Program(t, "curl")
+	testenv.Program(t, "sqlite3")
+	o := newOrigin(t)
+	payload := make([]byte, 20<<20)
+	if _, err := rand.Read(payload); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "upload.bin")
+	if err := os.WriteFile(file, payload, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startProxy(t, "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile, "--store-all", "--max-body", "1048576")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "curl", "-sS", "--fail", "--http2", "--proxy", "http://"+r.addr,
+		"--cacert", filepath.Join(r.ca, "ca.pem"), "-H", "Content-Type: application/octet-stream", "--data-binary", "@"+file,
+		"-w", "\n%{http_version}", "https://tracker.test/upload").CombinedOutput()
+	if err != nil || string(out) != "ok\n2" {
+		t.Fatalf("curl: %v: %q", err, out)
+	}
+	r.stop(t)
+	o.mu.Lock()
+	var got []byte
+	for _, rec := range o.got {
+		if rec.uri == "/upload" {
+			got = rec.body
+		}
+	}
+	o.mu.Unlock()
+	if sha256.Sum256(got) != sha256.Sum256(payload) {
+		t.Errorf("origin got %d bytes, not the %d uploaded", len(got), len(payload))
+	}
+	want := fmt.Sprintf("%d|1048576|1|HTTP/2.0", len(payload))
+	if got := sqlite(t, r.db, "SELECT req_body_size, length(req_body), req_truncated, client_proto FROM flows WHERE url = 'https://tracker.test/upload'"); got != want {
+		t.Errorf("stored flow (size|kept|truncated|protocol): got %q, want %q", got, want)
 	}
 }
