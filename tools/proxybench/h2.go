@@ -70,10 +70,13 @@ func runH2(phiBin, mitmBin string, conns, streams int, d time.Duration) error {
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			return err
 		}
-		saved := phiArgs
+		savedArgs, savedProfile := phiArgs, phiProfile
 		phiArgs += " " + v.args
+		if phiProfile != "" && v.http1 {
+			phiProfile += ".h1" // one profile per phiproxy
+		}
 		addr, pid, stop, phiRoots, err := startPhiproxy(phiBin, dir, originPEM)
-		phiArgs = saved
+		phiArgs, phiProfile = savedArgs, savedProfile
 		if err != nil {
 			return err
 		}
