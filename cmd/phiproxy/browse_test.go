@@ -175,6 +175,9 @@ func TestBrowseUnderXvfb(t *testing.T) {
 		return string(out)
 	}
 	defer exec.Command(tmux, append(sock, "kill-server")...).Run()
+	// A session of its own keeps the tmux server up between the browse
+	// sessions: one started just as the last one's server exits fails.
+	tm("new-session", "-d", "-s", "hold", "-x", "40", "-y", "5")
 	defer func() {
 		// Should a step fail with the browser open, end it by its ids.
 		for _, pid := range browserProcesses(profile) {
