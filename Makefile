@@ -63,14 +63,15 @@ lint:
 	$(GO) vet ./... $(GENERATORS)
 
 ## bench: Go benchmarks of every package, then the proxy throughput
-## comparison (direct / phiproxy / mitmdump) on loopback.
+## comparison (direct / phiproxy / bare goproxy / mitmdump) on loopback.
 bench: bench-go bench-proxy
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 bench-proxy: build deps
-	$(GO) run ./tools/proxybench -phiproxy ./$(BIN)
+	$(GO) build -o bin/bareproxy ./tools/bareproxy
+	$(GO) run ./tools/proxybench -phiproxy ./$(BIN) -bareproxy bin/bareproxy
 
 ## eval: precision, recall and F1 of classification, per kind and exactly
 ## matched: testdata/eval with and without the persona (each kind gated at

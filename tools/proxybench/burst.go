@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strconv"
@@ -31,6 +32,14 @@ type burstConfig struct {
 // cfg.bodySize PHI bodies for cfg.duration, then stops phiproxy (which
 // drains what it accepted) and reports peak RSS for both phases.
 func runBurst(phiBin string, cfg burstConfig) error {
+	return withOrigin(func(tmp string, origin *httptest.Server, originPEM string) error {
+		return burst(phiBin, cfg, tmp, origin, originPEM)
+	})
+}
+
+// withOrigin runs f with a temporary folder and the net/http origin
+// started in it, and removes both afterwards.
+func withOrigin(f func(tmp string, origin *httptest.Server, originPEM string) error) error {
 	tmp, err := os.MkdirTemp("", "proxybench")
 	if err != nil {
 		return err
@@ -41,6 +50,10 @@ func runBurst(phiBin string, cfg burstConfig) error {
 		return err
 	}
 	defer origin.Close()
+	return f(tmp, origin, originPEM)
+}
+
+func burst(phiBin string, cfg burstConfig, tmp string, origin *httptest.Server, originPEM string) error {
 	addr, pid, stop, roots, err := startPhiproxy(phiBin, tmp, originPEM)
 	if err != nil {
 		return err
@@ -148,14 +161,24 @@ func uploadBody(c, i, size int) []byte {
 }
 
 // processRSS is process pid's resident set size in bytes (VmRSS), 0 when
-// /proc cannot be read.
-func processRSS(pid int) int64 {
+// unknown.
+func processRSS(pid int) int64 { return processStatusBytes(pid, "VmRSS:") }
+
+// processPeakRSS is the peak resident set size of process pid so far
+// (VmHWM), 0 if unknown.
+func processPeakRSS(pid int) int64 { return processStatusBytes(pid, "VmHWM:") }
+
+// processStatusBytes reads a size in kB from /proc/PID/status.
+func processStatusBytes(pid int, field string) int64 {
+	if pid == 0 {
+		return 0
+	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10
 		}

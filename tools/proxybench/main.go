@@ -41,9 +41,10 @@ import (
 func main() {
 	phiBin := flag.String("phiproxy", "bin/phiproxy", "phiproxy binary")
 	mitm := flag.String("mitmdump", "mitmdump", "mitmdump binary (empty to skip)")
+	bare := flag.String("bareproxy", "bin/bareproxy", "the bare goproxy binary, the library floor (go build -o bin/bareproxy ./tools/bareproxy; empty to skip)")
 	flag.StringVar(&phiProfile, "cpuprofile", "", "have phiproxy write a CPU profile to this `file`")
 	selfProfile := flag.String("benchprofile", "", "write proxybench's own CPU profile (load generator and origin) to this `file`")
-	flag.IntVar(&phiShare, "phi-share", 12, "how many requests in every 12 carry PHI (12: all, the worst case for the proxy, which stores and reports each)")
+	flag.IntVar(&phiShare, "phi-share", phiShare, "how many requests in every 12 carry PHI (12: all, the worst case for the proxy, which stores and reports each)")
 	flag.StringVar(&proxyCPUs, "proxy-cpus", "", "pin each proxy to these `cpus` (taskset list, e.g. 1); run proxybench itself under taskset on the others")
 	flag.IntVar(&rounds, "rounds", 5, "measure each target this many times, taking turns, and report its median round")
 	flag.IntVar(&rate, "rate", 500, "also measure latency at this fixed total `req/s` (0 to skip)")
@@ -54,6 +55,7 @@ func main() {
 	flag.StringVar(&phiEnv, "phiproxy-env", "", "extra `NAME=VALUE` in phiproxy's environment (e.g. GOGC=200)")
 	conns := flag.Int("conns", 8, "concurrent keep-alive connections")
 	duration := flag.Duration("duration", 3*time.Second, "measuring time per target and mode")
+	soak := flag.Int("soak", 0, "instead of the comparison, send this many requests of the mix through phiproxy and print its RSS every 100,000")
 	burst := flag.Bool("upload-burst", false, "instead of the comparison, measure phiproxy's peak RSS under -burst-clients clients uploading -burst-size PHI bodies for -burst-duration")
 	burstClients := flag.Int("burst-clients", 12, "with -upload-burst: concurrent uploading clients")
 	burstSize := flag.Int("burst-size", 1<<20, "with -upload-burst: body `bytes` per upload")
@@ -92,6 +94,14 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
+	if *soak > 0 {
+		if err := runSoak(*phiBin, *soak, *conns); err != nil {
+			fmt.Fprintln(os.Stderr, "proxybench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	bareBin = *bare
 	if err := run(*phiBin, *mitm, *conns, *duration); err != nil {
 		fmt.Fprintln(os.Stderr, "proxybench:", err)
 		pprof.StopCPUProfile()
@@ -106,6 +116,7 @@ var (
 	newConns           bool
 	rate, rounds       int
 	proxyCPUs          string
+	bareBin            string
 )
 
 type target struct {
@@ -131,7 +142,12 @@ type result struct {
 	// pairedRatios are this target's throughput and CPU efficiency over
 	// mitmdump's, round by round (with -rounds).
 	pairedRatios, pairedCPURatios []float64
-	samples                       []time.Duration // sorted latencies
+	// pairedBare and pairedBareCPU are this target's throughput and CPU
+	// per request over the bare goproxy's, round by round.
+	pairedBare, pairedBareCPU []float64
+	// peakRSS is the proxy's peak resident set size since it started.
+	peakRSS int64
+	samples []time.Duration // sorted latencies
 }
 
 // percentile of sorted latencies, 0 when there are none.
@@ -198,6 +214,19 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 	defer stopPhi()
 	targets = append(targets, target{name: "phiproxy", proxy: &url.URL{Scheme: "http", Host: phiAddr}, roots: phiRoots, pid: phiPID})
 
+	if bareBin != "" {
+		if _, err := os.Stat(bareBin); err != nil {
+			fmt.Fprintf(os.Stderr, "proxybench: %s not found, skipping the bare goproxy (go build -o %s ./tools/bareproxy)\n", bareBin, bareBin)
+		} else {
+			t, stopBare, err := startBare(bareBin, tmp, originPEM)
+			if err != nil {
+				return err
+			}
+			defer stopBare()
+			targets = append(targets, t)
+		}
+	}
+
 	if mitmBin != "" {
 		if _, err := exec.LookPath(mitmBin); err != nil {
 			fmt.Fprintln(os.Stderr, "proxybench: mitmdump not found, skipping it")
@@ -234,10 +263,13 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 					r.name, keepAlive, r.rps(), r.p50, r.p99, r.errors, r.cpuPerRequest(), r.callsPerRequest(), r.benchCPU.Round(time.Millisecond))
 			}
 		}
-		mitm := -1
+		mitm, bare := -1, -1
 		for i, t := range targets {
-			if t.name == "mitmdump" {
+			switch t.name {
+			case "mitmdump":
 				mitm = i
+			case bareName:
+				bare = i
 			}
 		}
 		for i, rs := range runs {
@@ -253,6 +285,10 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 					}
 				}
 			}
+			if bare >= 0 && i != bare && targets[i].pid != 0 {
+				m.pairedBare, m.pairedBareCPU = pairWith(rs, runs[bare])
+			}
+			m.peakRSS = processPeakRSS(targets[i].pid)
 			results = append(results, m)
 		}
 	}
@@ -292,53 +328,6 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 		tw.Flush()
 	}
 	return nil
-}
-
-// The request mix of a tracker-heavy page: pixel GETs with long query
-// strings, JSON beacons and form posts.
-var (
-	gif       = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
-	pixelPath = "/tr?id=1234567890&ev=PageView&dl=https%3A%2F%2Fclinic.example%2Fconditions%2Fdepression&rl=&if=false&ts=1732790000000&cd[buttonText]=Book%20appointment&ud[em]=" + strings.Repeat("a", 64)
-	jsonBody  = []byte(`{"event":"Appointment Booked","properties":{"specialty":"psychiatry","medication":"sertraline","page":"https://clinic.example/book"},"context":{"page":{"url":"https://clinic.example/book","title":"Book a visit"},"userAgent":"Mozilla/5.0"},"anonymousId":"a1b2c3d4-e5f6-7890-abcd-ef1234567890","writeKey":"abc123"}`)
-	formBody  = []byte("app_id=abc123&referer=https%3A%2F%2Fclinic.example%2Fbook&page_title=Book%20a%20visit&user_data=%7B%22email%22%3A%22jane.doe%40example.com%22%7D")
-
-	// The same shapes without PHI: what most beacons on a page carry.
-	cleanPixelPath = "/tr?id=1234567890&ev=PageView&dl=https%3A%2F%2Fshop.example%2Fcollections%2Fsummer&rl=&if=false&ts=1732790000000&cd[buttonText]=Add%20to%20cart&sw=1920&sh=1080&v=2.9.150"
-	cleanJSONBody  = []byte(`{"event":"Product Viewed","properties":{"product_id":"SKU-1042","category":"outdoor furniture","price":129.99,"page":"https://shop.example/p/1042"},"context":{"page":{"url":"https://shop.example/p/1042","title":"Teak bench"},"userAgent":"Mozilla/5.0"},"anonymousId":"a1b2c3d4-e5f6-7890-abcd-ef1234567890","writeKey":"abc123"}`)
-	cleanFormBody  = []byte("app_id=abc123&referer=https%3A%2F%2Fshop.example%2Fcart&page_title=Your%20cart&user_data=%7B%22anonymous%22%3Atrue%7D")
-)
-
-// phiShare is how many requests in every 12 carry PHI (-phi-share).
-var phiShare = 12
-
-// mixEntry is request i of the mix: three shapes in turn, i%12 < phiShare
-// of them carrying PHI.
-type mixEntry struct {
-	method, path, contentType string
-	body                      []byte // nil for the GET
-}
-
-func mix(i int) mixEntry {
-	phi := i%12 < phiShare
-	switch i % 3 {
-	case 0:
-		if phi {
-			return mixEntry{method: "GET", path: pixelPath}
-		}
-		return mixEntry{method: "GET", path: cleanPixelPath}
-	case 1:
-		e := mixEntry{method: "POST", path: "/v1/t", contentType: "text/plain", body: cleanJSONBody}
-		if phi {
-			e.body = jsonBody
-		}
-		return e
-	default:
-		e := mixEntry{method: "POST", path: "/messenger/web/ping", contentType: "application/x-www-form-urlencoded", body: cleanFormBody}
-		if phi {
-			e.body = formBody
-		}
-		return e
-	}
 }
 
 func doRequest(c *http.Client, base string, i int) error {
@@ -433,9 +422,9 @@ func report(w io.Writer, rs []result, conns int, d time.Duration) {
 	if rounds > 1 {
 		fmt.Fprintf(w, "\nmedian round of %d per target, taken in turns; ratios to mitmdump are the median (and range) of each round against mitmdump's next to it", rounds)
 	}
-	fmt.Fprintf(w, "\nproxybench: %d connections, %v per run, loopback, TLS intercepted by both proxies, %d in 12 requests carry PHI, client %s, origin %s\n\n", conns, d, phiShare, client, originKind)
+	fmt.Fprintf(w, "\nproxybench: %d connections, %v per run, loopback, TLS intercepted by every proxy, %d in 12 requests carry PHI, client %s, origin %s\n\n", conns, d, phiShare, client, originKind)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tconnections\treq/s\tp50\tp99\terrors\tvs mitmdump\tadded p99\tproxy CPU/req\tCPU/req vs mitmdump\t")
+	fmt.Fprintln(tw, "target\tconnections\treq/s\tp50\tp99\terrors\tvs mitmdump\tadded p99\tproxy CPU/req\tCPU/req vs mitmdump\treq/s vs goproxy\tCPU/req vs goproxy\tpeak RSS\t")
 	find := func(name string, ka bool) *result {
 		for i := range rs {
 			if rs[i].name == name && rs[i].keepAlive == ka {
@@ -466,7 +455,14 @@ func report(w io.Writer, rs []result, conns int, d time.Duration) {
 		if dr := find("direct", r.keepAlive); dr != nil && r.name != "direct" {
 			added = (r.p99 - dr.p99).Round(time.Microsecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%v\t%v\t%d\t%s\t%s\t%s\t%s\t\n", r.name, mode, r.rps(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors, ratio, added, cpu, cpuRatio)
+		vsBare, cpuVsBare, rss := "-", "-", "-"
+		if len(r.pairedBare) > 0 {
+			vsBare, cpuVsBare = spread(r.pairedBare, "x"), spread(r.pairedBareCPU, "x")
+		}
+		if r.peakRSS > 0 {
+			rss = fmt.Sprintf("%d MiB", r.peakRSS>>20)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%v\t%v\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.name, mode, r.rps(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.errors, ratio, added, cpu, cpuRatio, vsBare, cpuVsBare, rss)
 	}
 	tw.Flush()
 }

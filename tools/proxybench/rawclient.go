@@ -27,36 +27,38 @@ type rawClient struct {
 
 	conn net.Conn
 	br   *bufio.Reader
+	buf  []byte // the request being sent
 }
 
-// requestBytes are the twelve requests of the mix (see mix), serialised
-// as Go's client sends them.
+// requestBytes builds the requests of the mix (see mix) as Go's client
+// sends them, each with its own unique values.
 type requestBytes struct {
-	keepAlive, close [12][]byte // index i%12
+	origin string
 }
 
-func buildRequests(origin string) *requestBytes {
-	var rb requestBytes
-	for i := 0; i < 12; i++ {
-		e := mix(i)
-		for _, keep := range []bool{true, false} {
-			b := []byte(e.method + " " + e.path + " HTTP/1.1\r\nHost: " + origin + "\r\nUser-Agent: Go-http-client/1.1\r\n")
-			if e.body != nil {
-				b = append(b, "Content-Length: "+strconv.Itoa(len(e.body))+"\r\nContent-Type: "+e.contentType+"\r\n"...)
-			}
-			if !keep {
-				b = append(b, "Connection: close\r\n"...)
-			}
-			b = append(b, "Accept-Encoding: gzip\r\n\r\n"...)
-			b = append(b, e.body...)
-			if keep {
-				rb.keepAlive[i] = b
-			} else {
-				rb.close[i] = b
-			}
-		}
+func buildRequests(origin string) *requestBytes { return &requestBytes{origin: origin} }
+
+// request appends request i to buf.
+func (rb *requestBytes) request(buf []byte, i int, keepAlive bool) []byte {
+	e := mix(i)
+	b := append(buf, e.method...)
+	b = append(b, ' ')
+	b = append(b, e.path...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, rb.origin...)
+	b = append(b, "\r\nUser-Agent: Go-http-client/1.1\r\n"...)
+	if e.body != nil {
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, int64(len(e.body)), 10)
+		b = append(b, "\r\nContent-Type: "...)
+		b = append(b, e.contentType...)
+		b = append(b, "\r\n"...)
 	}
-	return &rb
+	if !keepAlive {
+		b = append(b, "Connection: close\r\n"...)
+	}
+	b = append(b, "Accept-Encoding: gzip\r\n\r\n"...)
+	return append(b, e.body...)
 }
 
 func (c *rawClient) dial() error {
@@ -107,12 +109,9 @@ func (c *rawClient) do(rb *requestBytes, i int) error {
 			return err
 		}
 	}
-	req := rb.keepAlive[i%12]
-	if !c.keepAlive {
-		req = rb.close[i%12]
-	}
+	c.buf = rb.request(c.buf[:0], i, c.keepAlive)
 	c.conn.SetDeadline(time.Now().Add(c.timeout))
-	err := c.exchange(req, i)
+	err := c.exchange(c.buf, i)
 	if err != nil || !c.keepAlive {
 		c.close()
 	}
@@ -123,7 +122,7 @@ func (c *rawClient) exchange(req []byte, i int) error {
 	if _, err := c.conn.Write(req); err != nil {
 		return err
 	}
-	resp, err := http.ReadResponse(c.br, &http.Request{Method: mix(i).method})
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: mixMethod(i)})
 	if err != nil {
 		return err
 	}
