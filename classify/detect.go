@@ -211,7 +211,9 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 	if ident.NeedsParent(key) {
 		parent = memberParent(f.Chain)
 	}
-	ids := ident.FindUnder(parent, key, f.Value)
+	ids := in.memos.ids.get(memoKey{parent, key, f.Value}, func(k memoKey) []ident.Match {
+		return ident.FindUnder(k.parent, k.key, k.value)
+	})
 	for _, m := range ids {
 		if m.Kind == phiproxy.KindEmail {
 			emails = append(emails, [2]int{m.Start, m.End})
@@ -219,7 +221,9 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 	}
 	var hits []persona.Hit
 	if in.persona != nil {
-		hits = in.persona.Find(f.Value)
+		hits = in.memos.hits.get(memoKey{value: f.Value}, func(k memoKey) []persona.Hit {
+			return in.persona.Find(k.value)
+		})
 		for _, h := range hits {
 			if h.Kind == phiproxy.KindEmail && h.Start < h.End {
 				emails = append(emails, [2]int{h.Start, h.End})
@@ -507,47 +511,13 @@ func isDigits(s string) bool {
 
 // detectTerms finds dictionary terms in text (a value, or the keys along
 // the field's path). Ambiguous terms are skipped under a vetoing key or
-// when skipAmbiguous is set, and otherwise wait for context. Opaque
-// tokens (random base64, hex, UUIDs; see opaqueSpans) are not searched.
+// when skipAmbiguous is set, and otherwise wait for context.
 func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbiguous bool, score float64, add func(detection)) {
 	if text == "" {
 		return
 	}
-	var hosts [][2]int
-	if strings.Contains(text, "://") {
-		hosts = hostSpans(text)
-	}
-	var buf [4][2]int
-	opaque := opaqueSpans(text, buf[:0])
-	if len(opaque) == 0 {
-		in.detectTermsIn(text, 0, hosts, field, fc, skipAmbiguous, score, add)
-		return
-	}
-	at := 0
-	for _, sp := range opaque {
-		if sp[0] > at {
-			in.detectTermsIn(text[at:sp[0]], at, hosts, field, fc, skipAmbiguous, score, add)
-		}
-		at = sp[1]
-	}
-	if at < len(text) {
-		in.detectTermsIn(text[at:], at, hosts, field, fc, skipAmbiguous, score, add)
-	}
-}
-
-// detectTermsIn is detectTerms over part, which starts at byte off of the
-// searched text.
-func (in *Inspector) detectTermsIn(part string, off int, hosts [][2]int, field string, fc *fieldContext, skipAmbiguous bool, score float64, add func(detection)) {
-	for _, m := range in.matcher.FindNested(part) {
-		m.Start += off
-		m.End += off
+	for _, m := range in.memos.terms.get(memoKey{value: text}, in.termMatches) {
 		t := m.Term
-		if t == nil {
-			continue
-		}
-		if len(hosts) > 0 && within(m.Start, m.End, hosts) {
-			continue
-		}
 		if t.Ambiguous && (skipAmbiguous || fc.vetoKey()) {
 			continue
 		}
@@ -569,6 +539,36 @@ func (in *Inspector) detectTermsIn(part string, off int, hosts [][2]int, field s
 		}
 		add(d)
 	}
+}
+
+// termMatches are the dictionary terms of k.value, with offsets in it,
+// outside opaque tokens (random base64, hex, UUIDs; see opaqueSpans) and
+// the host names of URLs written in it. It depends on the text alone, so
+// detectTerms memoises it.
+func (in *Inspector) termMatches(k memoKey) []dict.Match {
+	text := k.value
+	var hosts [][2]int
+	if strings.Contains(text, "://") {
+		hosts = hostSpans(text)
+	}
+	var buf [4][2]int
+	opaque := opaqueSpans(text, buf[:0])
+	var out []dict.Match
+	at := 0
+	for _, sp := range append(opaque, [2]int{len(text), len(text)}) {
+		if sp[0] > at {
+			for _, m := range in.matcher.FindNested(text[at:sp[0]]) {
+				m.Start += at
+				m.End += at
+				if m.Term == nil || len(hosts) > 0 && within(m.Start, m.End, hosts) {
+					continue
+				}
+				out = append(out, m)
+			}
+		}
+		at = sp[1]
+	}
+	return out
 }
 
 // termDetection builds the finding of a dictionary term matched as text

@@ -139,6 +139,7 @@ type Inspector struct {
 	learnedSites *boundedSet // registrable domains seen as top-level navigations
 	authOrigins  *boundedSet // first-party origins whose requests carried credentials
 	recordings   *replay.Recorder
+	memos        leafMemos
 	clock        func() time.Time // nil means time.Now
 }
 
@@ -171,6 +172,7 @@ func New(opts Options) (*Inspector, error) {
 		learnedSites: newBoundedSet(maxRemembered),
 		authOrigins:  newBoundedSet(maxRemembered),
 		recordings:   replay.NewRecorder(opts.Recordings),
+		memos:        newLeafMemos(),
 	}
 	if opts.Persona != nil {
 		in.persona = persona.NewIndex(opts.Persona)

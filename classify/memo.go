@@ -1,0 +1,103 @@
+package classify
+
+import (
+	"hash/maphash"
+	"strings"
+	"sync/atomic"
+
+	"github.com/phiproxy/phiproxy/classify/dict"
+	"github.com/phiproxy/phiproxy/classify/ident"
+	"github.com/phiproxy/phiproxy/classify/persona"
+)
+
+// Leaf values that really repeat (a user agent, a page title, an event
+// name, the SDK's name and version, a hashed e-mail sent with every event)
+// make up much of tracker traffic, within a page and from page to page.
+// What the value-only detectors find in them (identifiers, persona values,
+// dictionary terms) depends on the value and key alone, so it is
+// remembered; whatever depends on the field's place in the flow (context
+// rules, paths, severity) is still worked out for every field.
+//
+// The memo is small and fixed: a direct-mapped table in which a value is
+// admitted only when it is seen a second time while its slot still
+// remembers it. Unique values (IDs, timestamps) pass through without
+// evicting the values that repeat. Entries are immutable and hold copies
+// of their strings, never the flow's, so a flow's body is not kept alive.
+// Each Inspector has its own memo: its dictionaries and persona are fixed.
+
+// memoSlots is the table's size; memoMaxKey bounds what is remembered.
+const (
+	memoSlots  = 4096
+	memoMaxKey = 512
+)
+
+// memoKey is what a memoised result depends on.
+type memoKey struct{ parent, key, value string }
+
+func (k memoKey) size() int { return len(k.parent) + len(k.key) + len(k.value) }
+
+// clone copies the key's strings so that an entry shares no memory with
+// the flow the key came from.
+func (k memoKey) clone() memoKey {
+	return memoKey{strings.Clone(k.parent), strings.Clone(k.key), strings.Clone(k.value)}
+}
+
+type memoEntry[V any] struct {
+	k memoKey
+	v V
+}
+
+// memo is a bounded, lock-free table of results by key, safe for
+// concurrent use.
+type memo[V any] struct {
+	seed  maphash.Seed
+	slots [memoSlots]atomic.Pointer[memoEntry[V]]
+	// seen holds, per slot, the hash of the last key that missed there:
+	// a second miss with the same hash admits the key.
+	seen [memoSlots]atomic.Uint64
+}
+
+func newMemo[V any]() *memo[V] { return &memo[V]{seed: maphash.MakeSeed()} }
+
+func (m *memo[V]) hash(k memoKey) uint64 {
+	var h maphash.Hash
+	h.SetSeed(m.seed)
+	h.WriteString(k.parent)
+	h.WriteByte(0)
+	h.WriteString(k.key)
+	h.WriteByte(0)
+	h.WriteString(k.value)
+	return h.Sum64()
+}
+
+// get returns the result for k, computing it with compute on a miss. On a
+// key's second miss, compute runs on a copy of the key and the result is
+// kept, so that it refers only to the copy. A nil memo remembers nothing.
+func (m *memo[V]) get(k memoKey, compute func(memoKey) V) V {
+	if m == nil || k.size() > memoMaxKey {
+		return compute(k)
+	}
+	h := m.hash(k)
+	slot := h % memoSlots
+	if e := m.slots[slot].Load(); e != nil && e.k == k {
+		return e.v
+	}
+	if m.seen[slot].Swap(h) != h {
+		return compute(k)
+	}
+	c := k.clone()
+	e := &memoEntry[V]{k: c, v: compute(c)}
+	m.slots[slot].Store(e)
+	return e.v
+}
+
+// leafMemos are an Inspector's memos, one per value-only detector.
+type leafMemos struct {
+	ids   *memo[[]ident.Match]
+	hits  *memo[[]persona.Hit]
+	terms *memo[[]dict.Match]
+}
+
+func newLeafMemos() leafMemos {
+	return leafMemos{ids: newMemo[[]ident.Match](), hits: newMemo[[]persona.Hit](), terms: newMemo[[]dict.Match]()}
+}
