@@ -29,10 +29,10 @@ func browserFields(res *decode.Result, b *phiproxy.BrowserState, lim decode.Limi
 // its query, body or messages (not its headers, cookies or URL parts),
 // sorted and at most phiproxy.MaxKeys.
 func payloadKeys(fields []phiproxy.Field) []string {
-	var seen map[string]bool
 	var keys []string
+fields:
 	for _, f := range fields {
-		if f.Key == "" || len(f.Chain) == 0 || len(keys) >= phiproxy.MaxKeys {
+		if f.Key == "" || len(f.Chain) == 0 {
 			continue
 		}
 		switch first := f.Chain[0]; {
@@ -40,13 +40,16 @@ func payloadKeys(fields []phiproxy.Field) []string {
 			strings.HasPrefix(first, "url:"), strings.HasPrefix(first, "storage:"):
 			continue
 		}
-		if seen == nil {
-			seen = map[string]bool{}
+		if len(keys) >= phiproxy.MaxKeys {
+			break
 		}
-		if !seen[f.Key] {
-			seen[f.Key] = true
-			keys = append(keys, f.Key)
+		// At most MaxKeys to compare with: cheaper than building a set.
+		for _, k := range keys {
+			if k == f.Key {
+				continue fields
+			}
 		}
+		keys = append(keys, f.Key)
 	}
 	sort.Strings(keys)
 	return keys

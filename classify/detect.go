@@ -48,7 +48,7 @@ type flowSignals struct {
 func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detection, bool) {
 	var (
 		out     []detection
-		seen    = make(map[findingKey]bool)
+		seen    map[findingKey]bool // made at the first finding: most flows have none
 		limited bool
 	)
 	add := func(d detection) {
@@ -59,6 +59,9 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		k := findingKey{d.Kind, d.Term, d.Path}
 		if seen[k] {
 			return
+		}
+		if seen == nil {
+			seen = make(map[findingKey]bool, 16)
 		}
 		seen[k] = true
 		out = append(out, d)
@@ -77,7 +80,7 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 	}
 	// Keys and parent keys repeat across fields (every leaf under
 	// "query:dl" shares it): scan each distinct step once per flow.
-	scannedSteps := make(map[string]bool)
+	scannedSteps := make(map[string]bool, len(fields))
 	for i := range fields {
 		f := &fields[i]
 		if f.Value == "" && f.Key == "" {
