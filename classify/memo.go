@@ -43,6 +43,7 @@ func (k memoKey) clone() memoKey {
 }
 
 type memoEntry[V any] struct {
+	h uint64 // k's hash, compared first
 	k memoKey
 	v V
 }
@@ -60,14 +61,13 @@ type memo[V any] struct {
 func newMemo[V any]() *memo[V] { return &memo[V]{seed: maphash.MakeSeed()} }
 
 func (m *memo[V]) hash(k memoKey) uint64 {
-	var h maphash.Hash
-	h.SetSeed(m.seed)
-	h.WriteString(k.parent)
-	h.WriteByte(0)
-	h.WriteString(k.key)
-	h.WriteByte(0)
-	h.WriteString(k.value)
-	return h.Sum64()
+	h := maphash.String(m.seed, k.value)
+	if k.key != "" || k.parent != "" {
+		// Keys are short: mixing their hashes in is cheaper than
+		// streaming all three strings through one maphash.Hash.
+		h ^= maphash.String(m.seed, k.key)*0x9e3779b97f4a7c15 + maphash.String(m.seed, k.parent)*0xbf58476d1ce4e5b9
+	}
+	return h
 }
 
 // get returns the result for k, computing it with compute on a miss. On a
@@ -79,14 +79,14 @@ func (m *memo[V]) get(k memoKey, compute func(memoKey) V) V {
 	}
 	h := m.hash(k)
 	slot := h % memoSlots
-	if e := m.slots[slot].Load(); e != nil && e.k == k {
+	if e := m.slots[slot].Load(); e != nil && e.h == h && e.k == k {
 		return e.v
 	}
 	if m.seen[slot].Swap(h) != h {
 		return compute(k)
 	}
 	c := k.clone()
-	e := &memoEntry[V]{k: c, v: compute(c)}
+	e := &memoEntry[V]{h: h, k: c, v: compute(c)}
 	m.slots[slot].Store(e)
 	return e.v
 }
