@@ -66,13 +66,13 @@ func soak(t target, originAddr string, total, conns int) error {
 	cpu0, t0 := processCPU(t.pid), time.Now()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for next, finished := int64(soakStep), false; next <= int64(total) && !finished; {
+	for next, finished := int64(soakStep), false; !finished; {
 		select {
 		case <-done:
 			finished = true
 		case <-tick.C:
 		}
-		if n := completed.Load(); n >= next || finished {
+		if n := completed.Load(); n >= next || finished && n > next-soakStep {
 			cpu, now := processCPU(t.pid), time.Now()
 			step := n - (next - soakStep)
 			fmt.Printf("%10d  %5d MiB  %5d MiB  %10v  %6.0f\n", n, processRSS(t.pid)>>20, processPeakRSS(t.pid)>>20,
