@@ -26,9 +26,13 @@ import (
 // Each Inspector has its own memo: its dictionaries and persona are fixed.
 
 // memoSlots is the table's size; memoMaxKey bounds what is remembered.
+// Values shorter than memoMinValue ("true", "1920", "en-US") are searched
+// faster than a lookup costs (a hash and two cache misses), so they are
+// not remembered.
 const (
-	memoSlots  = 4096
-	memoMaxKey = 512
+	memoSlots    = 4096
+	memoMaxKey   = 512
+	memoMinValue = 6
 )
 
 // memoKey is what a memoised result depends on.
@@ -52,10 +56,17 @@ type memoEntry[V any] struct {
 // concurrent use.
 type memo[V any] struct {
 	seed  maphash.Seed
-	slots [memoSlots]atomic.Pointer[memoEntry[V]]
-	// seen holds, per slot, the hash of the last key that missed there:
-	// a second miss with the same hash admits the key.
-	seen [memoSlots]atomic.Uint64
+	slots [memoSlots]memoSlot[V]
+}
+
+// memoSlot keeps an entry's hash beside it, so that a lookup of another
+// key (most lookups: unique values) is settled without reading the entry.
+type memoSlot[V any] struct {
+	h atomic.Uint64 // hash of e's key (e is checked again on a hit)
+	e atomic.Pointer[memoEntry[V]]
+	// seen is the hash of the last key that missed here: a second miss
+	// with the same hash admits the key.
+	seen atomic.Uint64
 }
 
 func newMemo[V any]() *memo[V] { return &memo[V]{seed: maphash.MakeSeed()} }
@@ -74,20 +85,26 @@ func (m *memo[V]) hash(k memoKey) uint64 {
 // key's second miss, compute runs on a copy of the key and the result is
 // kept, so that it refers only to the copy. A nil memo remembers nothing.
 func (m *memo[V]) get(k memoKey, compute func(memoKey) V) V {
-	if m == nil || k.size() > memoMaxKey {
+	if m == nil || len(k.value) < memoMinValue || k.size() > memoMaxKey {
 		return compute(k)
 	}
 	h := m.hash(k)
-	slot := h % memoSlots
-	if e := m.slots[slot].Load(); e != nil && e.h == h && e.k == k {
-		return e.v
+	sl := &m.slots[h%memoSlots]
+	if sl.h.Load() == h {
+		if e := sl.e.Load(); e != nil && e.h == h && e.k == k {
+			return e.v
+		}
 	}
-	if m.seen[slot].Swap(h) != h {
+	// Load before storing: a write to a line another worker reads costs
+	// more than the load.
+	if sl.seen.Load() != h {
+		sl.seen.Store(h)
 		return compute(k)
 	}
 	c := k.clone()
 	e := &memoEntry[V]{h: h, k: c, v: compute(c)}
-	m.slots[slot].Store(e)
+	sl.e.Store(e)
+	sl.h.Store(h)
 	return e.v
 }
 

@@ -16,7 +16,7 @@ func TestMemoAdmitsOnSecondSighting(t *testing.T) {
 	m := newMemo[int]()
 	calls := 0
 	compute := func(k memoKey) int { calls++; return len(k.value) }
-	k := memoKey{key: "ua", value: "Mozilla/5.0"}
+	k := memoKey{key: "ua", value: "Mozilla/5.0 (X11; Linux x86_64)"}
 	for i, want := range []int{1, 2, 2, 2} {
 		if got := m.get(k, compute); got != len(k.value) {
 			t.Fatalf("get %d: got %d, want %d", i, got, len(k.value))
@@ -37,7 +37,7 @@ func TestMemoUniqueValuesDoNotEvict(t *testing.T) {
 	m.get(ua, compute)
 	m.get(ua, compute)
 	for i := 0; i < 4*memoSlots; i++ {
-		m.get(memoKey{value: "event-" + strconv.Itoa(i)}, compute)
+		m.get(memoKey{value: "event-0123456789-" + strconv.Itoa(i)}, compute)
 	}
 	calls = 0
 	m.get(ua, compute)
@@ -56,8 +56,18 @@ func TestMemoBoundsAndCopies(t *testing.T) {
 	if calls != 3 {
 		t.Fatalf("a value over %d bytes: %d computations in 3 gets, want 3 (never kept)", memoMaxKey, calls)
 	}
+	calls = 0
+	for range 3 {
+		m.get(memoKey{value: "true"}, func(k memoKey) string { calls++; return "" })
+	}
+	if calls != 3 {
+		t.Fatalf("a value under %d bytes: %d computations in 3 gets, want 3 (never kept)", memoMinValue, calls)
+	}
 	body := "prefix|" + "Appointment Booked" + "|suffix"
 	k := memoKey{key: "event", value: body[7:25]}
+	if len(k.value) < memoMinValue {
+		t.Fatalf("test value %q is too short to be kept", k.value)
+	}
 	var kept string
 	for range 2 {
 		kept = m.get(k, func(k memoKey) string { return k.value })
@@ -78,7 +88,7 @@ func TestMemoConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 2000 {
-				v := "value-" + strconv.Itoa((i+w)%50)
+				v := "a repeated value " + strconv.Itoa((i+w)%50)
 				if got := m.get(memoKey{value: v}, func(k memoKey) string { return strings.ToUpper(k.value) }); got != strings.ToUpper(v) {
 					t.Errorf("got %q for %q", got, v)
 					return
