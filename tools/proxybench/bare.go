@@ -52,3 +52,20 @@ func pairWith(rs, other []result) (rps, cpu []float64) {
 	}
 	return rps, cpu
 }
+
+// startPhiproxyB starts a second phiproxy (-phiproxy-b) in its own
+// folder, without the first one's CPU profile.
+func startPhiproxyB(bin, tmp, originPEM string) (target, func(), error) {
+	dir := filepath.Join(tmp, "b")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return target{}, nil, err
+	}
+	profile := phiProfile
+	phiProfile = ""
+	addr, pid, stop, roots, err := startPhiproxy(bin, dir, originPEM)
+	phiProfile = profile
+	if err != nil {
+		return target{}, nil, err
+	}
+	return target{name: "phiproxy-b", proxy: &url.URL{Scheme: "http", Host: addr}, roots: roots, pid: pid}, stop, nil
+}

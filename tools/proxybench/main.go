@@ -41,6 +41,7 @@ import (
 func main() {
 	phiBin := flag.String("phiproxy", "bin/phiproxy", "phiproxy binary")
 	mitm := flag.String("mitmdump", "mitmdump", "mitmdump binary (empty to skip)")
+	flag.StringVar(&phiBinB, "phiproxy-b", "", "a second phiproxy `binary` measured beside the first as \"phiproxy-b\" (another build, to compare two builds in one run)")
 	bare := flag.String("bareproxy", "bin/bareproxy", "the bare goproxy binary, the library floor (go build -o bin/bareproxy ./tools/bareproxy; empty to skip)")
 	flag.StringVar(&phiProfile, "cpuprofile", "", "have phiproxy write a CPU profile to this `file`")
 	selfProfile := flag.String("benchprofile", "", "write proxybench's own CPU profile (load generator and origin) to this `file`")
@@ -116,7 +117,7 @@ var (
 	newConns           bool
 	rate, rounds       int
 	proxyCPUs          string
-	bareBin            string
+	bareBin, phiBinB   string
 )
 
 type target struct {
@@ -213,6 +214,15 @@ func run(phiBin, mitmBin string, conns int, d time.Duration) error {
 	}
 	defer stopPhi()
 	targets = append(targets, target{name: "phiproxy", proxy: &url.URL{Scheme: "http", Host: phiAddr}, roots: phiRoots, pid: phiPID})
+
+	if phiBinB != "" {
+		t, stopB, err := startPhiproxyB(phiBinB, tmp, originPEM)
+		if err != nil {
+			return err
+		}
+		defer stopB()
+		targets = append(targets, t)
+	}
 
 	if bareBin != "" {
 		if _, err := os.Stat(bareBin); err != nil {
