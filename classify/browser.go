@@ -1,7 +1,7 @@
 package classify
 
 import (
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/phiproxy/phiproxy"
@@ -29,30 +29,47 @@ func browserFields(res *decode.Result, b *phiproxy.BrowserState, lim decode.Limi
 // its query, body or messages (not its headers, cookies or URL parts),
 // sorted and at most phiproxy.MaxKeys.
 func payloadKeys(fields []phiproxy.Field) []string {
+	// Sorting every key and dropping repeats is cheapest when the payload
+	// has at most MaxKeys distinct keys, as nearly every one has; beyond
+	// that the first MaxKeys distinct keys in order are kept.
 	var keys []string
-fields:
 	for _, f := range fields {
-		if f.Key == "" || len(f.Chain) == 0 {
-			continue
+		if payloadKey(f) {
+			keys = append(keys, f.Key)
 		}
-		switch first := f.Chain[0]; {
-		case strings.HasPrefix(first, "header:"), strings.HasPrefix(first, "cookie:"),
-			strings.HasPrefix(first, "url:"), strings.HasPrefix(first, "storage:"):
-			continue
-		}
-		if len(keys) >= phiproxy.MaxKeys {
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	if len(keys) <= phiproxy.MaxKeys {
+		return keys
+	}
+	seen := make(map[string]bool, phiproxy.MaxKeys)
+	keys = keys[:0]
+	for _, f := range fields {
+		if len(keys) == phiproxy.MaxKeys {
 			break
 		}
-		// At most MaxKeys to compare with: cheaper than building a set.
-		for _, k := range keys {
-			if k == f.Key {
-				continue fields
-			}
+		if payloadKey(f) && !seen[f.Key] {
+			seen[f.Key] = true
+			keys = append(keys, f.Key)
 		}
-		keys = append(keys, f.Key)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
+}
+
+// payloadKey reports whether f's key is one of its request's payload
+// keys: not a header's, a cookie's, a URL part's or a storage entry's.
+func payloadKey(f phiproxy.Field) bool {
+	if f.Key == "" || len(f.Chain) == 0 {
+		return false
+	}
+	switch first := f.Chain[0]; {
+	case strings.HasPrefix(first, "header:"), strings.HasPrefix(first, "cookie:"),
+		strings.HasPrefix(first, "url:"), strings.HasPrefix(first, "storage:"):
+		return false
+	}
+	return true
 }
 
 // PlaceHost says where host belongs as seen from page (a URL; "" when

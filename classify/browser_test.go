@@ -1,6 +1,9 @@
 package classify
 
 import (
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -78,5 +81,38 @@ func TestVendorOfKey(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("VendorOfKey(%q): got %q %v, want %q", name, got, ok, want)
 		}
+	}
+}
+
+// payloadKeys lists distinct payload keys, sorted; past MaxKeys distinct
+// keys it keeps the first MaxKeys in the order they appear.
+func TestPayloadKeys(t *testing.T) {
+	field := func(chain, key string) phiproxy.Field {
+		return phiproxy.Field{Chain: []string{chain}, Key: key, Value: "v"}
+	}
+	fields := []phiproxy.Field{
+		field("header:User-Agent", "User-Agent"), field("url:host", "host"),
+		field("json:$.event", "event"), field("query:ev", "ev"), field("json:$.event", "event"),
+		field("cookie:sid", "sid"), field("form:app_id", "app_id"),
+	}
+	if got, want := payloadKeys(fields), []string{"app_id", "ev", "event"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	var many []phiproxy.Field
+	for i := 99; i >= 0; i-- { // k99 first: the kept keys are k36..k99
+		many = append(many, field("json:$.k", "k"+strconv.Itoa(i)), field("json:$.a", "a"))
+	}
+	got := payloadKeys(many)
+	if len(got) != phiproxy.MaxKeys {
+		t.Fatalf("%d keys, want %d", len(got), phiproxy.MaxKeys)
+	}
+	// "a" appears second; k99 down to k38 fill the rest.
+	want := []string{"a"}
+	for i := 99; i > 99-(phiproxy.MaxKeys-1); i-- {
+		want = append(want, "k"+strconv.Itoa(i))
+	}
+	slices.Sort(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q,\nwant %q", got, want)
 	}
 }
