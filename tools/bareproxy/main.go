@@ -40,9 +40,33 @@ func main() {
 }
 
 func run(listen, caDir, upstreamCA string) error {
+	srv, err := newServer(caDir, upstreamCA)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}
+
+// newServer builds the forwarding-only MITM proxy with the CA in caDir.
+func newServer(caDir, upstreamCA string) (*http.Server, error) {
 	ca, err := certs.Load(caDir)
 	if err != nil {
-		return fmt.Errorf("load CA: %w", err)
+		return nil, fmt.Errorf("load CA: %w", err)
 	}
 	roots, err := x509.SystemCertPool()
 	if err != nil {
@@ -51,10 +75,10 @@ func run(listen, caDir, upstreamCA string) error {
 	if upstreamCA != "" {
 		b, err := os.ReadFile(upstreamCA)
 		if err != nil {
-			return fmt.Errorf("upstream CA: %w", err)
+			return nil, fmt.Errorf("upstream CA: %w", err)
 		}
 		if !roots.AppendCertsFromPEM(b) {
-			return fmt.Errorf("upstream CA %s: no certificate", upstreamCA)
+			return nil, fmt.Errorf("upstream CA %s: no certificate", upstreamCA)
 		}
 	}
 	gp := goproxy.NewProxyHttpServer()
@@ -81,23 +105,7 @@ func run(listen, caDir, upstreamCA string) error {
 	gp.OnRequest().HandleConnectFunc(func(host string, _ *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
 		return mitm, host
 	})
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: gp, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shut)
-	}()
-	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
-		return err
-	}
-	return nil
+	return &http.Server{Handler: gp, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}, nil
 }
 
 // upstreamTransport has the settings of package proxy's verifying
