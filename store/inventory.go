@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -33,7 +34,9 @@ const upsertInventorySQL = `INSERT INTO inventory (
 	ON CONFLICT (run_id, page, type, item) DO UPDATE SET
 		host = excluded.host, domain = excluded.domain, party = excluded.party, vendor = excluded.vendor,
 		vendor_category = excluded.vendor_category, baa = excluded.baa, attrs = excluded.attrs,
-		count = excluded.count, first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)`
+		count = excluded.count,
+		first_seen = CASE WHEN excluded.first_seen < inventory.first_seen THEN excluded.first_seen ELSE inventory.first_seen END,
+		last_seen = CASE WHEN excluded.last_seen > inventory.last_seen THEN excluded.last_seen ELSE inventory.last_seen END`
 
 // SaveInventory writes rows in one transaction. A row replaces the stored
 // row of the same run, page, type and item: the caller holds each item's
@@ -63,6 +66,12 @@ func (s *Store) SaveInventory(ctx context.Context, rows []InventoryRow) error {
 		if _, err := st.ExecContext(ctx, r.RunID, r.Page, r.Type, r.Item, r.Host, r.Domain, nonEmpty(r.Party, "unknown"),
 			r.Vendor, r.VendorCategory, r.BAA, attrs, r.Count, formatTime(r.FirstSeen), formatTime(r.LastSeen)); err != nil {
 			return fmt.Errorf("save inventory %s %s: %w", r.Type, r.Item, err)
+		}
+	}
+	if s.dialect == postgresDialect {
+		// Readers in other processes learn of the rows on commit.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, changesChannel, strconv.FormatInt(rows[0].RunID, 10)); err != nil {
+			return fmt.Errorf("save inventory: notify: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -12,51 +12,52 @@ import (
 )
 
 func TestNegatedFindingRoundTrip(t *testing.T) {
-	s := openTemp(t)
-	ctx := context.Background()
-	rec := sampleRecord("https://tracker.example/intake", phiproxy.Medium, phiproxy.KindCondition, phiproxy.KindSymptom)
-	rec.Inspection.Findings[0].Negated = true
-	if err := s.SaveBatch(ctx, 0, []Record{rec}, phiproxy.Stats{}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Flow(ctx, rec.Flow.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(got.Inspection.Findings); n != 2 {
-		t.Fatalf("findings: got %d, want 2", n)
-	}
-	negated := map[phiproxy.Kind]bool{}
-	for _, fd := range got.Inspection.Findings {
-		negated[fd.Kind] = fd.Negated
-	}
-	if !negated[phiproxy.KindCondition] || negated[phiproxy.KindSymptom] {
-		t.Errorf("negated by kind: got %v, want condition only", negated)
-	}
-	rows, err := s.Findings(ctx, Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, r := range rows {
-		b, err := json.Marshal(r)
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		rec := sampleRecord("https://tracker.example/intake", phiproxy.Medium, phiproxy.KindCondition, phiproxy.KindSymptom)
+		rec.Inspection.Findings[0].Negated = true
+		if err := s.SaveBatch(ctx, 0, []Record{rec}, phiproxy.Stats{}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Flow(ctx, rec.Flow.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		lines = append(lines, string(b))
-	}
-	if len(lines) != 2 || strings.Count(strings.Join(lines, "\n"), `"negated":true`) != 1 {
-		t.Errorf("JSON rows: want one with \"negated\":true, got\n%s", strings.Join(lines, "\n"))
-	}
-	// The live JSON Lines output goes through Row.
-	live, err := json.Marshal(Row(rec.Flow, rec.Inspection.Destination, rec.Inspection.Findings[0]))
-	if err != nil || !strings.Contains(string(live), `"negated":true`) {
-		t.Errorf("Row of a negated finding: %s (%v), want \"negated\":true", live, err)
-	}
-	var view int
-	if err := s.read.QueryRow(`SELECT count(*) FROM finding_rows WHERE negated = 1 AND kind = 'condition'`).Scan(&view); err != nil || view != 1 {
-		t.Errorf("finding_rows negated: got %d (%v), want 1", view, err)
-	}
+		if n := len(got.Inspection.Findings); n != 2 {
+			t.Fatalf("findings: got %d, want 2", n)
+		}
+		negated := map[phiproxy.Kind]bool{}
+		for _, fd := range got.Inspection.Findings {
+			negated[fd.Kind] = fd.Negated
+		}
+		if !negated[phiproxy.KindCondition] || negated[phiproxy.KindSymptom] {
+			t.Errorf("negated by kind: got %v, want condition only", negated)
+		}
+		rows, err := s.Findings(ctx, Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, r := range rows {
+			b, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, string(b))
+		}
+		if len(lines) != 2 || strings.Count(strings.Join(lines, "\n"), `"negated":true`) != 1 {
+			t.Errorf("JSON rows: want one with \"negated\":true, got\n%s", strings.Join(lines, "\n"))
+		}
+		// The live JSON Lines output goes through Row.
+		live, err := json.Marshal(Row(rec.Flow, rec.Inspection.Destination, rec.Inspection.Findings[0]))
+		if err != nil || !strings.Contains(string(live), `"negated":true`) {
+			t.Errorf("Row of a negated finding: %s (%v), want \"negated\":true", live, err)
+		}
+		var view int
+		if err := s.read.QueryRow(`SELECT count(*) FROM finding_rows WHERE negated = 1 AND kind = 'condition'`).Scan(&view); err != nil || view != 1 {
+			t.Errorf("finding_rows negated: got %d (%v), want 1", view, err)
+		}
+	})
 }
 
 // TestVersion1DatabaseGainsNegated opens a database at schema version 1,

@@ -78,7 +78,7 @@ func (f Filter) where() (string, []any) {
 		args = append(args, f.AfterID)
 	}
 	if len(conds) == 0 {
-		return "1", nil
+		return "TRUE", nil
 	}
 	return strings.Join(conds, " AND "), args
 }
@@ -261,7 +261,7 @@ func (s *Store) attach(ctx context.Context, d *FlowDetail, min phiproxy.Severity
 	if err := frows.Err(); err != nil {
 		return err
 	}
-	wrows, err := s.read.QueryContext(ctx, `SELECT time, from_client, binary, data, truncated FROM ws_messages WHERE flow_id = ? ORDER BY seq`, d.Flow.ID)
+	wrows, err := s.read.QueryContext(ctx, `SELECT time, from_client, "binary", data, truncated FROM ws_messages WHERE flow_id = ? ORDER BY seq`, d.Flow.ID)
 	if err != nil {
 		return fmt.Errorf("read websocket messages of flow %d: %w", d.Flow.ID, err)
 	}

@@ -1,10 +1,13 @@
-// Package store keeps flows, findings and run statistics in SQLite. It is
-// the only package that talks to the database. Writes go through SaveBatch,
-// which callers serialise (one writer goroutine); reads may run
-// concurrently from any goroutine, including while a batch commits.
+// Package store keeps flows, findings and run statistics in SQLite (one
+// machine) or PostgreSQL (a team's shared database). It is the only
+// package that talks to the database, and the only one that knows which
+// of the two it is. Writes go through SaveBatch, which callers serialise
+// (one writer goroutine per process); reads may run concurrently from any
+// goroutine, including while a batch commits.
 package store
 
 import (
+	"context"
 	"database/sql"
 	"embed"
 	"errors"
@@ -18,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 
 	"github.com/phiproxy/phiproxy"
@@ -41,12 +45,21 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 
 // Store is an open phiproxy database.
 type Store struct {
-	path string
+	path    string // a SQLite file, or a PostgreSQL URL without its password
+	dialect dialect
 	// write has a single connection: SQLite allows one writer at a time,
 	// and one connection makes that explicit instead of a busy wait.
-	write *sql.DB
-	read  *sql.DB
+	write *pool
+	read  *pool
 	ro    bool
+
+	// PostgreSQL only: how to connect (for the LISTEN connection), the
+	// password to keep out of errors, and the listener's lifetime.
+	pgConfig   *pgx.ConnConfig
+	password   string
+	listener   sync.Once
+	stopListen context.CancelFunc
+	listenDone chan struct{}
 
 	// Now stamps runs; tests replace it. The zero value means time.Now.
 	Now func() time.Time
@@ -82,13 +95,17 @@ func collect(opts []Option) options {
 }
 
 // Open opens or creates the database at path, creating its folder (0700)
-// and file (0600) when missing, and migrates it to SchemaVersion.
+// and file (0600) when missing, and migrates it to SchemaVersion. A
+// PostgreSQL URL (see IsURL) opens that database instead, and migrates it.
 //
 // An existing file is checked before anything about it changes: one that
 // is not a database, was written by a newer phiproxy (ErrNewerSchema) or
 // fails SQLite's quick_check (ErrDamaged) is refused and left exactly as
 // it was, bytes, mode and journal mode.
 func Open(path string, opts ...Option) (*Store, error) {
+	if IsURL(path) {
+		return openPostgres(path, false, collect(opts))
+	}
 	if dir := filepath.Dir(path); dir != "." {
 		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -152,6 +169,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 // schema, or a damaged database, and never writes to the file or its
 // folder, so archived evidence in a read-only folder can be read.
 func OpenReadOnly(path string, opts ...Option) (*Store, error) {
+	if IsURL(path) {
+		return openPostgres(path, true, collect(opts))
+	}
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -194,7 +214,7 @@ func openChecked(path string, o options) (*Store, int, error) {
 
 // check reads the schema version through db, refusing a newer schema and
 // a database that fails quick_check. It only reads.
-func (s *Store) check(db *sql.DB) (version int, err error) {
+func (s *Store) check(db *pool) (version int, err error) {
 	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
 		return 0, fmt.Errorf("open database %s: %w", s.path, err)
 	}
@@ -221,7 +241,7 @@ const damagedHint = " (recover what it still holds with sqlite3's .recover, or u
 
 // quickCheck returns the first problems quick_check reports, one line
 // each, none when the database is sound.
-func quickCheck(db *sql.DB) ([]string, error) {
+func quickCheck(db *pool) ([]string, error) {
 	rows, err := db.Query("PRAGMA quick_check(5)")
 	if err != nil {
 		return nil, err
@@ -288,10 +308,11 @@ func open(path string, readOnly bool, o options) (*Store, error) {
 		}
 		return s, nil
 	}
-	var err error
-	if s.write, err = sql.Open("sqlite3", dsn(path, false, o)+"&_txlock=immediate"); err != nil {
+	db, err := sql.Open("sqlite3", dsn(path, false, o)+"&_txlock=immediate")
+	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	s.write = &pool{DB: db}
 	s.write.SetMaxOpenConns(1)
 	return s, nil
 }
@@ -300,10 +321,11 @@ func open(path string, readOnly bool, o options) (*Store, error) {
 // journal mode: Open has made a writable database WAL already, and a
 // read-only one must stay as it is.
 func (s *Store) openReaders(dsn string) error {
-	var err error
-	if s.read, err = sql.Open("sqlite3", dsn); err != nil {
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
+	s.read = &pool{DB: db}
 	s.read.SetMaxOpenConns(8)
 	if err := s.read.Ping(); err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
@@ -311,8 +333,12 @@ func (s *Store) openReaders(dsn string) error {
 	return nil
 }
 
-// Path is the database file the store was opened from.
+// Path is the database file the store was opened from, or its PostgreSQL
+// URL with the password left out: safe to print.
 func (s *Store) Path() string { return s.path }
+
+// Dialect is "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.dialect.String() }
 
 // Close closes the database. Subscribers' channels are closed.
 func (s *Store) Close() error {
@@ -322,12 +348,18 @@ func (s *Store) Close() error {
 		delete(s.subs, ch)
 	}
 	s.mu.Unlock()
+	if s.stopListen != nil {
+		s.stopListen()
+		<-s.listenDone
+	}
 	var errs []error
-	if s.write != nil {
+	if s.write != nil && s.dialect == sqliteDialect {
 		// Fold the WAL back into the main file so a copied .db is complete.
 		if _, err := s.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.write != nil {
 		errs = append(errs, s.write.Close())
 	}
 	if s.read != nil {
@@ -345,7 +377,7 @@ func mustMigrations() []string {
 	return names
 }
 
-func (s *Store) migrate() error { return migrateTo(s.write, SchemaVersion) }
+func (s *Store) migrate() error { return migrateTo(s.write.DB, SchemaVersion) }
 
 // migrateTo applies the migrations db lacks up to schema version n (tests
 // build older databases with it).
@@ -406,11 +438,15 @@ func parseTime(v string) time.Time {
 // batch. Signals coalesce: a slow reader gets one signal for many batches
 // and should re-query (e.g. Flows with AfterID). The store never blocks on
 // a subscriber. cancel stops the subscription and closes the channel.
+//
+// On PostgreSQL the signal also follows batches other processes commit
+// (LISTEN/NOTIFY), so a reader sees every writer's flows.
 func (s *Store) Subscribe() (changes <-chan struct{}, cancel func()) {
 	ch := make(chan struct{}, 1)
 	s.mu.Lock()
 	s.subs[ch] = struct{}{}
 	s.mu.Unlock()
+	s.startListener()
 	return ch, func() {
 		s.mu.Lock()
 		if _, ok := s.subs[ch]; ok {

@@ -130,8 +130,36 @@ func TestOpenKeepsExistingPageSize(t *testing.T) {
 	}
 }
 
+// TestSchemaGolden pins the schema each dialect ends up with after the
+// migrations: testdata/schema.golden (SQLite, as sqlite_master holds it)
+// and testdata/schema.postgres.golden (PostgreSQL, from its catalog).
 func TestSchemaGolden(t *testing.T) {
-	s := openTemp(t)
+	eachStore(t, func(t *testing.T, s *Store) {
+		var got, golden string
+		if s.Dialect() == "sqlite" {
+			got, golden = sqliteSchema(t, s), filepath.Join("testdata", "schema.golden")
+		} else {
+			got, golden = postgresSchema(t, s), filepath.Join("testdata", "schema.postgres.golden")
+		}
+		if *update {
+			if err := os.MkdirAll("testdata", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run go test ./store -update to create it)", err)
+		}
+		if got != string(want) {
+			t.Fatalf("schema changed; it is a public contract: add a migration, bump the version, and update %s with -update.\ngot:\n%s", golden, got)
+		}
+	})
+}
+
+func sqliteSchema(t *testing.T, s *Store) string {
 	rows, err := s.read.Query("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name")
 	if err != nil {
 		t.Fatal(err)
@@ -146,22 +174,88 @@ func TestSchemaGolden(t *testing.T) {
 		fmt.Fprintf(&b, "-- %s %s\n%s;\n\n", typ, name, sqlText)
 	}
 	fmt.Fprintf(&b, "-- user_version %d\n", SchemaVersion)
-	golden := filepath.Join("testdata", "schema.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
+	return b.String()
+}
+
+// postgresSchema describes the public schema from PostgreSQL's catalog:
+// tables with their columns and constraints, indexes, views.
+func postgresSchema(t *testing.T, s *Store) string {
+	var b strings.Builder
+	query := func(q string, fn func(*sql.Rows) error) {
+		t.Helper()
+		rows, err := s.read.Query(q)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			if err := fn(rows); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rows.Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test ./store -update to create it)", err)
+	var tables []string
+	query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`, func(r *sql.Rows) error {
+		var n string
+		tables = append(tables, n)
+		return r.Scan(&tables[len(tables)-1])
+	})
+	for _, tb := range tables {
+		fmt.Fprintf(&b, "-- table %s\n", tb)
+		query(`SELECT column_name, data_type, is_nullable, coalesce(column_default, ''), is_identity FROM information_schema.columns
+			WHERE table_schema = 'public' AND table_name = '`+tb+`' ORDER BY ordinal_position`, func(r *sql.Rows) error {
+			var name, typ, null, def, ident string
+			if err := r.Scan(&name, &typ, &null, &def, &ident); err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "    %s %s", name, typ)
+			if null == "NO" {
+				b.WriteString(" NOT NULL")
+			}
+			if def != "" {
+				b.WriteString(" DEFAULT " + def)
+			}
+			if ident == "YES" {
+				b.WriteString(" IDENTITY")
+			}
+			b.WriteString("\n")
+			return nil
+		})
+		query(`SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'public.`+tb+`'::regclass ORDER BY conname`, func(r *sql.Rows) error {
+			var name, def string
+			if err := r.Scan(&name, &def); err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "    CONSTRAINT %s %s\n", name, def)
+			return nil
+		})
+		b.WriteString("\n")
 	}
-	if b.String() != string(want) {
-		t.Fatalf("schema changed; it is a public contract: add a migration, bump the version, and update %s with -update.\ngot:\n%s", golden, b.String())
+	query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname`, func(r *sql.Rows) error {
+		var name, def string
+		if err := r.Scan(&name, &def); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "-- index %s\n%s;\n\n", name, def)
+		return nil
+	})
+	query(`SELECT viewname, definition FROM pg_views WHERE schemaname = 'public' ORDER BY viewname`, func(r *sql.Rows) error {
+		var name, def string
+		if err := r.Scan(&name, &def); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "-- view %s\n%s\n\n", name, def)
+		return nil
+	})
+	var v int
+	if err := s.read.QueryRow(`SELECT version FROM schema_version`).Scan(&v); err != nil {
+		t.Fatal(err)
 	}
+	fmt.Fprintf(&b, "-- schema_version %d\n", v)
+	return b.String()
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
@@ -186,131 +280,138 @@ func TestNewerSchemaRefused(t *testing.T) {
 }
 
 func TestSaveAndReadBack(t *testing.T) {
-	s := openTemp(t)
-	ctx := context.Background()
-	run, err := s.BeginRun(ctx, Run{Command: "run", Listen: "127.0.0.1:8080"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := sampleRecord("https://tracker.example/tr?id=1", phiproxy.High, phiproxy.KindEmail, phiproxy.KindMedication)
-	if err := s.SaveBatch(ctx, run, []Record{rec}, phiproxy.Stats{Seen: 2, Inspected: 2, Flagged: 1, Dropped: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if rec.Flow.ID == 0 || rec.Inspection.Findings[0].FlowID != rec.Flow.ID {
-		t.Fatalf("IDs not assigned: flow %d, finding flow %d", rec.Flow.ID, rec.Inspection.Findings[0].FlowID)
-	}
-	got, err := s.Flow(ctx, rec.Flow.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.RunID != run {
-		t.Errorf("run: got %d, want %d", got.RunID, run)
-	}
-	if !reflect.DeepEqual(got.Flow, *rec.Flow) {
-		t.Errorf("flow round trip:\ngot  %+v\nwant %+v", got.Flow, *rec.Flow)
-	}
-	if !reflect.DeepEqual(got.Inspection, rec.Inspection) {
-		t.Errorf("inspection round trip:\ngot  %+v\nwant %+v", got.Inspection, rec.Inspection)
-	}
-	st, err := s.Stats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := (phiproxy.Stats{Seen: 2, Inspected: 2, Flagged: 1, Dropped: 1}); st != want {
-		t.Errorf("stats: got %+v, want %+v", st, want)
-	}
-	if _, err := s.Flow(ctx, 999); !errors.Is(err, sql.ErrNoRows) {
-		t.Errorf("missing flow: got %v, want sql.ErrNoRows", err)
-	}
-}
-
-func TestFilters(t *testing.T) {
-	s := openTemp(t)
-	ctx := context.Background()
-	recs := []Record{
-		sampleRecord("https://www.facebook.com/tr?id=1", phiproxy.Critical, phiproxy.KindEmail, phiproxy.KindCondition),
-		sampleRecord("https://api.segment.io/v1/t", phiproxy.Medium, phiproxy.KindEmail),
-		sampleRecord("https://clinic.example/page", phiproxy.Info),
-		sampleRecord("https://facebook.com.evil.example/tr", phiproxy.High, phiproxy.KindMedication),
-	}
-	recs[1].Inspection.Destination.Vendor = "Segment"
-	if err := s.SaveBatch(ctx, 0, recs, phiproxy.Stats{}); err != nil {
-		t.Fatal(err)
-	}
-	ids := func(f Filter) []int64 {
-		t.Helper()
-		sums, err := s.Flows(ctx, f)
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		run, err := s.BeginRun(ctx, Run{Command: "run", Listen: "127.0.0.1:8080"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out []int64
-		for _, x := range sums {
-			out = append(out, x.ID)
+		rec := sampleRecord("https://tracker.example/tr?id=1", phiproxy.High, phiproxy.KindEmail, phiproxy.KindMedication)
+		if err := s.SaveBatch(ctx, run, []Record{rec}, phiproxy.Stats{Seen: 2, Inspected: 2, Flagged: 1, Dropped: 1}); err != nil {
+			t.Fatal(err)
 		}
-		return out
-	}
-	id := func(i int) int64 { return recs[i].Flow.ID }
-	cases := []struct {
-		name string
-		f    Filter
-		want []int64
-	}{
-		{"all", Filter{}, []int64{id(0), id(1), id(2), id(3)}},
-		{"flagged", Filter{Flagged: true}, []int64{id(0), id(1), id(3)}},
-		{"min high", Filter{MinSeverity: phiproxy.High}, []int64{id(0), id(3)}},
-		{"host suffix", Filter{Host: "facebook.com"}, []int64{id(0)}},
-		{"vendor", Filter{Vendor: "segm"}, []int64{id(1)}},
-		{"kind", Filter{Kind: phiproxy.KindMedication}, []int64{id(3)}},
-		{"text", Filter{Text: "v1/t"}, []int64{id(1)}},
-		{"text is literal", Filter{Text: "%"}, nil},
-		{"after", Filter{AfterID: id(1)}, []int64{id(2), id(3)}},
-		{"ids", Filter{IDs: []int64{id(2), id(0)}}, []int64{id(0), id(2)}},
-		{"limit", Filter{Limit: 1}, []int64{id(0)}},
-	}
-	for _, c := range cases {
-		if got := ids(c.f); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		if rec.Flow.ID == 0 || rec.Inspection.Findings[0].FlowID != rec.Flow.ID {
+			t.Fatalf("IDs not assigned: flow %d, finding flow %d", rec.Flow.ID, rec.Inspection.Findings[0].FlowID)
 		}
-	}
-	rows, err := s.Findings(ctx, Filter{Kind: phiproxy.KindEmail})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rows) != 2 || rows[0].FlowID != id(0) || rows[1].Vendor != "Segment" || rows[0].Kind != phiproxy.KindEmail {
-		t.Fatalf("findings by kind: got %+v", rows)
-	}
-	if rows[0].Severity != phiproxy.Critical || rows[0].Party != phiproxy.ThirdParty || rows[0].URL != "https://www.facebook.com/tr?id=1" {
-		t.Fatalf("finding row fields: got %+v", rows[0])
-	}
-	n, err := s.CountFlows(ctx, Filter{MinSeverity: phiproxy.Medium})
-	if err != nil || n != 3 {
-		t.Fatalf("count: got %d (%v), want 3", n, err)
-	}
+		got, err := s.Flow(ctx, rec.Flow.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.RunID != run {
+			t.Errorf("run: got %d, want %d", got.RunID, run)
+		}
+		if !reflect.DeepEqual(got.Flow, *rec.Flow) {
+			t.Errorf("flow round trip:\ngot  %+v\nwant %+v", got.Flow, *rec.Flow)
+		}
+		if !reflect.DeepEqual(got.Inspection, rec.Inspection) {
+			t.Errorf("inspection round trip:\ngot  %+v\nwant %+v", got.Inspection, rec.Inspection)
+		}
+		st, err := s.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (phiproxy.Stats{Seen: 2, Inspected: 2, Flagged: 1, Dropped: 1}); st != want {
+			t.Errorf("stats: got %+v, want %+v", st, want)
+		}
+		if _, err := s.Flow(ctx, 999); !errors.Is(err, sql.ErrNoRows) {
+			t.Errorf("missing flow: got %v, want sql.ErrNoRows", err)
+		}
+	})
+}
+
+func TestFilters(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		recs := []Record{
+			sampleRecord("https://www.facebook.com/tr?id=1", phiproxy.Critical, phiproxy.KindEmail, phiproxy.KindCondition),
+			sampleRecord("https://api.segment.io/v1/t", phiproxy.Medium, phiproxy.KindEmail),
+			sampleRecord("https://clinic.example/page", phiproxy.Info),
+			sampleRecord("https://facebook.com.evil.example/tr", phiproxy.High, phiproxy.KindMedication),
+		}
+		recs[1].Inspection.Destination.Vendor = "Segment"
+		if err := s.SaveBatch(ctx, 0, recs, phiproxy.Stats{}); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(f Filter) []int64 {
+			t.Helper()
+			sums, err := s.Flows(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []int64
+			for _, x := range sums {
+				out = append(out, x.ID)
+			}
+			return out
+		}
+		id := func(i int) int64 { return recs[i].Flow.ID }
+		cases := []struct {
+			name string
+			f    Filter
+			want []int64
+		}{
+			{"all", Filter{}, []int64{id(0), id(1), id(2), id(3)}},
+			{"flagged", Filter{Flagged: true}, []int64{id(0), id(1), id(3)}},
+			{"min high", Filter{MinSeverity: phiproxy.High}, []int64{id(0), id(3)}},
+			{"host suffix", Filter{Host: "facebook.com"}, []int64{id(0)}},
+			{"vendor", Filter{Vendor: "segm"}, []int64{id(1)}},
+			{"kind", Filter{Kind: phiproxy.KindMedication}, []int64{id(3)}},
+			{"text", Filter{Text: "v1/t"}, []int64{id(1)}},
+			{"text is literal", Filter{Text: "%"}, nil},
+			{"after", Filter{AfterID: id(1)}, []int64{id(2), id(3)}},
+			{"ids", Filter{IDs: []int64{id(2), id(0)}}, []int64{id(0), id(2)}},
+			{"limit", Filter{Limit: 1}, []int64{id(0)}},
+		}
+		for _, c := range cases {
+			if got := ids(c.f); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+			}
+		}
+		rows, err := s.Findings(ctx, Filter{Kind: phiproxy.KindEmail})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 2 || rows[0].FlowID != id(0) || rows[1].Vendor != "Segment" || rows[0].Kind != phiproxy.KindEmail {
+			t.Fatalf("findings by kind: got %+v", rows)
+		}
+		if rows[0].Severity != phiproxy.Critical || rows[0].Party != phiproxy.ThirdParty || rows[0].URL != "https://www.facebook.com/tr?id=1" {
+			t.Fatalf("finding row fields: got %+v", rows[0])
+		}
+		n, err := s.CountFlows(ctx, Filter{MinSeverity: phiproxy.Medium})
+		if err != nil || n != 3 {
+			t.Fatalf("count: got %d (%v), want 3", n, err)
+		}
+	})
 }
 
 func TestSubscribeCoalesces(t *testing.T) {
-	s := openTemp(t)
-	ch, cancel := s.Subscribe()
-	for i := 0; i < 5; i++ {
-		rec := sampleRecord("https://a.example/", phiproxy.Info)
-		if err := s.SaveBatch(context.Background(), 0, []Record{rec}, phiproxy.Stats{}); err != nil {
-			t.Fatal(err)
+	eachStore(t, func(t *testing.T, s *Store) {
+		ch, cancel := s.Subscribe()
+		for i := 0; i < 5; i++ {
+			rec := sampleRecord("https://a.example/", phiproxy.Info)
+			if err := s.SaveBatch(context.Background(), 0, []Record{rec}, phiproxy.Stats{}); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	select {
-	case <-ch:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no change signal after saves")
-	}
-	select {
-	case <-ch:
-		t.Fatal("signals did not coalesce")
-	default:
-	}
-	cancel()
-	if _, ok := <-ch; ok {
-		t.Fatal("channel still open after cancel")
-	}
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no change signal after saves")
+		}
+		// PostgreSQL also announces each batch through NOTIFY, which
+		// arrives when it arrives: only SQLite's signals are all in by now.
+		if s.Dialect() == "sqlite" {
+			select {
+			case <-ch:
+				t.Fatal("signals did not coalesce")
+			default:
+			}
+		}
+		cancel()
+		if _, ok := <-ch; ok {
+			t.Fatal("channel still open after cancel")
+		}
+	})
 }
 
 func TestReadOnlyRefusesWrites(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/phiproxy/phiproxy"
@@ -19,6 +20,9 @@ var ErrReadOnly = errors.New("database opened read-only")
 // constraint, a value too big), so that writing the same records again
 // cannot succeed, unlike a write to a locked, busy or full database.
 func Rejected(err error) bool {
+	if pgRejected(err) {
+		return true
+	}
 	var se sqlite3.Error
 	if !errors.As(err, &se) {
 		return false
@@ -50,13 +54,13 @@ func (s *Store) BeginRun(ctx context.Context, r Run) (int64, error) {
 	if s.ro {
 		return 0, ErrReadOnly
 	}
-	res, err := s.write.ExecContext(ctx,
-		`INSERT INTO runs (command, started, listen, ca_fingerprint, version) VALUES (?, ?, ?, ?, ?)`,
-		r.Command, formatTime(s.now()), r.Listen, r.CAFingerprint, r.Version)
+	var id int64
+	err := s.write.QueryRowContext(ctx, `INSERT INTO runs (command, started, listen, ca_fingerprint, version) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		r.Command, formatTime(s.now()), r.Listen, r.CAFingerprint, r.Version).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("begin run: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // EndRun stamps the run's end time.
@@ -74,7 +78,9 @@ func (s *Store) EndRun(ctx context.Context, runID int64) error {
 // transaction, so counts and rows never disagree. It sets Flow.ID on each
 // record and FlowID on its findings. Callers serialise SaveBatch calls.
 //
-// It talks to the SQLite driver directly rather than through database/sql:
+// It talks to the driver directly rather than through database/sql. On
+// PostgreSQL, flow IDs are drawn from the flows sequence up front, so that
+// flows, findings and WebSocket messages each go in with one COPY. On SQLite,
 // a flagged flow is about ninety bound values, and database/sql's
 // per-statement conversion and locking cost more than the inserts
 // themselves on the writer goroutine (BenchmarkSaveBatch).
@@ -86,15 +92,18 @@ func (s *Store) SaveBatch(ctx context.Context, runID int64, recs []Record, delta
 	if err != nil {
 		return fmt.Errorf("save batch: %w", err)
 	}
-	defer conn.Close()
 	ids := make([]int64, len(recs))
 	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(driverConn)
-		if !ok {
-			return fmt.Errorf("save batch: driver connection %T cannot prepare statements", dc)
+		// pgx's connection is a driverConn too: ask for it first.
+		switch c := dc.(type) {
+		case *stdlib.Conn:
+			return hidePassword(copyBatch(ctx, c.Conn(), runID, recs, delta, ids), s.password)
+		case driverConn:
+			return saveBatch(ctx, c, runID, recs, delta, ids)
 		}
-		return saveBatch(ctx, c, runID, recs, delta, ids)
+		return fmt.Errorf("save batch: driver connection %T cannot prepare statements", dc)
 	})
+	conn.Close()
 	if err != nil {
 		return err
 	}
@@ -150,22 +159,40 @@ func saveBatch(ctx context.Context, c driverConn, runID int64, recs []Record, de
 	return nil
 }
 
-const (
-	insertFlowSQL = `INSERT INTO flows (
-		run_id, start, source, client_addr, connect_target, server_addr, page, phase,
-		method, url, host, host_header, proto, req_headers, req_body, req_body_size, req_truncated,
-		status, resp_proto, resp_headers, resp_body, resp_body_size,
-		send_us, wait_us, receive_us, error,
-		domain, party, vendor, vendor_category, baa,
-		severity, kinds, finding_count, field_count, notes, authenticated, consent,
-		client_proto, upstream_proto
-	) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?,?, ?,?,?,?,?, ?,?,?,?, ?,?,?,?,?, ?,?,?,?,?,?,?, ?,?)`
-	insertMessageSQL = `INSERT INTO ws_messages (flow_id, seq, time, from_client, binary, data, truncated) VALUES (?,?,?,?,?,?,?)`
-	insertFindingSQL = `INSERT INTO findings (
-		flow_id, kind, term, value, path, field, match_start, match_end, category, source, score, severity, consent_violation, negated
-	) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
-	updateStatsSQL = `UPDATE runs SET seen = seen + ?, inspected = inspected + ?, flagged = flagged + ?, dropped = dropped + ? WHERE id = ?`
+// The columns each batch writes, in the order of flowValues,
+// messageValues and findingValues.
+var (
+	flowColumns = []string{
+		"run_id", "start", "source", "client_addr", "connect_target", "server_addr", "page", "phase",
+		"method", "url", "host", "host_header", "proto", "req_headers", "req_body", "req_body_size", "req_truncated",
+		"status", "resp_proto", "resp_headers", "resp_body", "resp_body_size",
+		"send_us", "wait_us", "receive_us", "error",
+		"domain", "party", "vendor", "vendor_category", "baa",
+		"severity", "kinds", "finding_count", "field_count", "notes", "authenticated", "consent",
+		"client_proto", "upstream_proto",
+	}
+	messageColumns = []string{"flow_id", "seq", "time", "from_client", "binary", "data", "truncated"}
+	findingColumns = []string{
+		"flow_id", "kind", "term", "value", "path", "field", "match_start", "match_end", "category", "source", "score", "severity", "consent_violation", "negated",
+	}
 )
+
+// insertSQL is an INSERT of one row into table's cols.
+func insertSQL(table string, cols []string) string {
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = `"` + c + `"`
+	}
+	return "INSERT INTO " + table + " (" + strings.Join(quoted, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
+}
+
+var (
+	insertFlowSQL    = insertSQL("flows", flowColumns)
+	insertMessageSQL = insertSQL("ws_messages", messageColumns)
+	insertFindingSQL = insertSQL("findings", findingColumns)
+)
+
+const updateStatsSQL = `UPDATE runs SET seen = seen + ?, inspected = inspected + ?, flagged = flagged + ?, dropped = dropped + ? WHERE id = ?`
 
 // execStmt is a prepared driver statement.
 type execStmt interface {
@@ -224,19 +251,51 @@ type args []driver.NamedValue
 
 func (a *args) reset() { *a = (*a)[:0] }
 
-func (a *args) add(vs ...driver.Value) {
+func (a *args) add(vs ...any) {
 	for _, v := range vs {
 		*a = append(*a, driver.NamedValue{Ordinal: len(*a) + 1, Value: v})
 	}
 }
 
 func (in *inserts) flow(ctx context.Context, runID int64, rec Record) (int64, error) {
+	var buf [48]any
+	a := &in.args
+	a.reset()
+	a.add(flowValues(buf[:0], runID, rec)...)
+	res, err := in.flows.ExecContext(ctx, *a)
+	if err != nil {
+		return 0, fmt.Errorf("insert flow %s: %w", rec.Flow.Request.URL, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("insert flow: %w", err)
+	}
+	for seq, m := range rec.Flow.WebSocket {
+		a.reset()
+		a.add(messageValues(buf[:0], id, seq, m)...)
+		if _, err := in.messages.ExecContext(ctx, *a); err != nil {
+			return 0, fmt.Errorf("insert websocket message: %w", err)
+		}
+	}
+	for _, fd := range rec.Inspection.Findings {
+		a.reset()
+		a.add(findingValues(buf[:0], id, fd)...)
+		if _, err := in.findings.ExecContext(ctx, *a); err != nil {
+			return 0, fmt.Errorf("insert finding: %w", err)
+		}
+	}
+	return id, nil
+}
+
+// flowValues appends the values of flowColumns for rec to dst, in the
+// driver's own types (int64, float64, bool, string, []byte, nil).
+func flowValues(dst []any, runID int64, rec Record) []any {
 	f, ins := rec.Flow, rec.Inspection
 	resp := f.Response
 	if resp == nil {
 		resp = &phiproxy.Response{BodySize: -1}
 	}
-	var run driver.Value
+	var run any
 	if runID != 0 {
 		run = runID
 	}
@@ -244,9 +303,7 @@ func (in *inserts) flow(ctx context.Context, runID int64, rec Record) (int64, er
 	if host == "" {
 		host = f.Request.URLHost()
 	}
-	a := &in.args
-	a.reset()
-	a.add(run, formatTime(f.Start), nonEmpty(f.Source, "proxy"), f.ClientAddr, f.ConnectTarget, f.ServerAddr, f.Page, f.Phase,
+	return append(dst, run, formatTime(f.Start), nonEmpty(f.Source, "proxy"), f.ClientAddr, f.ConnectTarget, f.ServerAddr, f.Page, f.Phase,
 		f.Request.Method, f.Request.URL, host, f.Request.Host, f.Request.Proto, headerJSON(f.Request.Header), f.Request.Body, f.Request.BodySize, f.Request.Truncated,
 		int64(resp.Status), resp.Proto, headerJSON(resp.Header), resp.Body, resp.BodySize,
 		f.Timings.Send.Microseconds(), f.Timings.Wait.Microseconds(), f.Timings.Receive.Microseconds(), f.Error,
@@ -254,29 +311,16 @@ func (in *inserts) flow(ctx context.Context, runID int64, rec Record) (int64, er
 		int64(ins.Severity), joinKinds(ins.Findings), int64(len(ins.Findings)), int64(ins.Fields), strings.Join(ins.Notes, "\n"), f.Authenticated, f.Consent,
 		f.ClientProto, f.UpstreamProto,
 	)
-	res, err := in.flows.ExecContext(ctx, *a)
-	if err != nil {
-		return 0, fmt.Errorf("insert flow %s: %w", f.Request.URL, err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, fmt.Errorf("insert flow: %w", err)
-	}
-	for seq, m := range f.WebSocket {
-		a.reset()
-		a.add(id, int64(seq), formatTime(m.Time), m.FromClient, m.Binary, nonNil(m.Data), m.Truncated)
-		if _, err := in.messages.ExecContext(ctx, *a); err != nil {
-			return 0, fmt.Errorf("insert websocket message: %w", err)
-		}
-	}
-	for _, fd := range ins.Findings {
-		a.reset()
-		a.add(id, string(fd.Kind), fd.Term, fd.Value, fd.Path, fd.Field, int64(fd.Start), int64(fd.End), fd.Category, string(fd.Source), fd.Score, int64(fd.Severity), fd.ConsentViolation, fd.Negated)
-		if _, err := in.findings.ExecContext(ctx, *a); err != nil {
-			return 0, fmt.Errorf("insert finding: %w", err)
-		}
-	}
-	return id, nil
+}
+
+// messageValues appends the values of messageColumns to dst.
+func messageValues(dst []any, flowID int64, seq int, m phiproxy.WSMessage) []any {
+	return append(dst, flowID, int64(seq), formatTime(m.Time), m.FromClient, m.Binary, nonNil(m.Data), m.Truncated)
+}
+
+// findingValues appends the values of findingColumns to dst.
+func findingValues(dst []any, flowID int64, fd phiproxy.Finding) []any {
+	return append(dst, flowID, string(fd.Kind), fd.Term, fd.Value, fd.Path, fd.Field, int64(fd.Start), int64(fd.End), fd.Category, string(fd.Source), fd.Score, int64(fd.Severity), fd.ConsentViolation, fd.Negated)
 }
 
 func nonEmpty(s, def string) string {
