@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -43,18 +44,15 @@ func RedactURL(db string) string {
 	return u.String()
 }
 
-// RedactArgs returns a command line with every PostgreSQL URL in it
-// redacted (a --db flag's value, or the argument after it).
-func RedactArgs(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "-") {
-			out[i] = k + "=" + RedactURL(v)
-			continue
-		}
-		out[i] = RedactURL(a)
+var urlInText = regexp.MustCompile(`postgres(?:ql)?://[^\s'"]+`)
+
+// RedactText redacts every PostgreSQL URL within s (a command line, a
+// label), for text that is stored or shown.
+func RedactText(s string) string {
+	if !strings.Contains(s, "postgres") {
+		return s
 	}
-	return out
+	return urlInText.ReplaceAllStringFunc(s, RedactURL)
 }
 
 // secretError keeps the password of a database URL out of an error's text

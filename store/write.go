@@ -49,14 +49,15 @@ type Record struct {
 	Inspection phiproxy.Inspection
 }
 
-// BeginRun records the start of a run and returns its ID.
+// BeginRun records the start of a run and returns its ID. A database URL
+// in its text is stored without its password.
 func (s *Store) BeginRun(ctx context.Context, r Run) (int64, error) {
 	if s.ro {
 		return 0, ErrReadOnly
 	}
 	var id int64
 	err := s.write.QueryRowContext(ctx, `INSERT INTO runs (command, started, listen, ca_fingerprint, version) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		r.Command, formatTime(s.now()), r.Listen, r.CAFingerprint, r.Version).Scan(&id)
+		RedactText(r.Command), formatTime(s.now()), RedactText(r.Listen), r.CAFingerprint, r.Version).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("begin run: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/phiproxy/phiproxy/chromium/chromiumtest"
+	"github.com/phiproxy/phiproxy/internal/pgtest"
 	"github.com/phiproxy/phiproxy/internal/testenv"
 )
 
@@ -43,7 +44,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build phiproxy:", err)
 		os.Exit(2)
 	}
-	code := m.Run()
+	code := pgtest.Main(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -191,17 +192,33 @@ func do(t *testing.T, c *http.Client, method, u, contentType, body string) (int,
 // cli runs a phiproxy command to completion and returns its exit code.
 func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var o, e bytes.Buffer
-	cmd := exec.Command(binary, args...)
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), o.String(), e.String()
-	}
+	return cliEnv(t, nil, args...)
+}
+
+// cliEnv is cli with extra environment variables.
+func cliEnv(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	code, stdout, stderr, err := runCLI(env, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return 0, o.String(), e.String()
+	return code, stdout, stderr
+}
+
+// runCLI runs a phiproxy command to completion from any goroutine; err is
+// a failure to run it at all.
+func runCLI(env []string, args ...string) (code int, stdout, stderr string, err error) {
+	var o, e bytes.Buffer
+	cmd := exec.Command(binary, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), o.String(), e.String(), nil
+	}
+	return 0, o.String(), e.String(), err
 }
 
 func parseJSONLines(t *testing.T, s string) []map[string]any {

@@ -44,7 +44,7 @@ func exportCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(f.IDs) > 0 {
 		f.Flagged = false
 	}
-	st, err := store.OpenReadOnly(sel.db)
+	st, err := openStore(sel.db, true)
 	if err != nil {
 		return err
 	}

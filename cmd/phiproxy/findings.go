@@ -22,7 +22,7 @@ type selectionFlags struct {
 }
 
 func (s *selectionFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.db, "db", defaultDB, "SQLite database `file`")
+	dbVar(fs, &s.db, "database")
 	fs.Var(severityFlag{&s.minSeverity}, "min-severity", "only findings at or above this `severity` (info, low, medium, high, critical)")
 	fs.StringVar(&s.host, "host", "", "only flows to this `host` or its subdomains")
 	fs.StringVar(&s.vendor, "vendor", "", "only flows to vendors whose name contains `text`")
@@ -43,7 +43,7 @@ func findingsCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	st, err := store.OpenReadOnly(sel.db)
+	st, err := openStore(sel.db, true)
 	if err != nil {
 		return err
 	}

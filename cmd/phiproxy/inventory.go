@@ -23,7 +23,8 @@ func newInventory(runID int64, in *classify.Inspector) *inventory.Aggregator {
 
 func inventoryCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("inventory", "", stderr)
-	db := fs.String("db", defaultDB, "SQLite database `file`")
+	db := new(string)
+	dbVar(fs, db, "database")
 	run := fs.Int64("run", 0, "the run `ID` to list (default: the latest run that recorded an inventory)")
 	site := fs.String("site", "", "only pages of this registrable `domain`")
 	vendor := fs.String("vendor", "", "only vendors whose name or domain contains `text`")
@@ -35,7 +36,7 @@ func inventoryCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		fs.Usage()
 		return errUsage
 	}
-	st, err := store.OpenReadOnly(*db)
+	st, err := openStore(*db, true)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ var commands = []command{
 	{"export", "write an evidence bundle", exportCommand},
 	{"scan", "inspect recorded traffic (HAR, pcap, pcapng)", scanCommand},
 	{"crawl", "crawl a site in headless Chromium through the proxy", crawlCommand},
+	{"db", "migrate, copy or prune a database (SQLite file or PostgreSQL)", dbCommand},
 	{"ca", "print or export the local CA certificate", caCommand},
 	{"version", "print the version", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "phiproxy", version)

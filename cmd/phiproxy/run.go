@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"time"
 
@@ -94,7 +93,7 @@ func runHeadless(ctx context.Context, pf *proxyFlags, base *side, stdout, stderr
 	if err != nil {
 		return err
 	}
-	log.Info("phiproxy listening", "addr", s.Addr(), "db", pf.db, "ca", s.ca.CertPath(), "ca_fingerprint", s.ca.ShortFingerprint())
+	log.Info("phiproxy listening", "addr", s.Addr(), "db", s.store.Path(), "ca", s.ca.CertPath(), "ca_fingerprint", s.ca.ShortFingerprint())
 	stopCompanion, err := startCompanion(with, s, log)
 	if err != nil {
 		return err
@@ -138,6 +137,9 @@ func runWithTUI(ctx context.Context, pf *proxyFlags, base *side, with companion)
 	// Nothing may reach the terminal while the screen is drawn: logs go to
 	// a file beside the database.
 	logPath := pf.db + ".log"
+	if store.IsURL(pf.db) {
+		logPath = besideDB(pf.db, "phiproxy.log")
+	}
 	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("open log file: %w", err)
@@ -152,7 +154,7 @@ func runWithTUI(ctx context.Context, pf *proxyFlags, base *side, with companion)
 		Store:         s.store,
 		Listen:        s.Addr(),
 		CAFingerprint: s.ca.ShortFingerprint(),
-		DBPath:        pf.db,
+		DBPath:        s.store.Path(),
 		Live:          s.liveStats,
 		Fields:        func(f *phiproxy.Flow) []phiproxy.Field { return s.inspector.Fields(f).Fields },
 		Export:        exportFromView(s.store, pf.db, s.ca.Fingerprint()),
@@ -176,7 +178,7 @@ func runWithTUI(ctx context.Context, pf *proxyFlags, base *side, with companion)
 		return closeErr
 	}
 	st, h := s.pipe.Stats(), s.pipe.Health()
-	fmt.Fprintf(os.Stderr, "phiproxy: stopped; %d flows seen, %d inspected, %d flagged, %d not inspected; database %s\n", st.Seen, st.Inspected, st.Flagged, st.Dropped, pf.db)
+	fmt.Fprintf(os.Stderr, "phiproxy: stopped; %d flows seen, %d inspected, %d flagged, %d not inspected; database %s\n", st.Seen, st.Inspected, st.Flagged, st.Dropped, s.store.Path())
 	if h.FailedCommits > 0 {
 		fmt.Fprintf(os.Stderr, "phiproxy: %d database writes failed and were retried; last error: %v\n", h.FailedCommits, h.LastErr)
 	}
@@ -197,7 +199,7 @@ func (s *session) liveStats() tui.LiveStats {
 func exportFromView(s *store.Store, dbPath, caFingerprint string) func(context.Context, store.Filter) (string, error) {
 	return func(ctx context.Context, f store.Filter) (string, error) {
 		name := fmt.Sprintf("phiproxy-evidence-%s.zip", time.Now().UTC().Format("20060102T150405Z"))
-		path := filepath.Join(filepath.Dir(dbPath), name)
+		path := besideDB(dbPath, name)
 		_, err := evidence.WriteZip(ctx, s, path, evidence.Options{Filter: f, Version: version, CAFingerprint: caFingerprint})
 		return path, err
 	}

@@ -89,7 +89,8 @@ func (c *collector) finish(w io.Writer, rf reportFlags) error {
 
 func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("scan", "FILE...", stderr)
-	db := fs.String("db", defaultDB, "SQLite database `file` to store findings in")
+	db := new(string)
+	dbVar(fs, db, "database to store findings in")
 	var cf classifyFlags
 	cf.register(fs)
 	var rf reportFlags
@@ -119,7 +120,7 @@ func scanCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(*db)
+	st, err := openStore(*db, false)
 	if err != nil {
 		return err
 	}

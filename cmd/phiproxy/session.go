@@ -53,7 +53,7 @@ type proxyFlags struct {
 func (p *proxyFlags) register(fs *flag.FlagSet, defaultListen string) {
 	p.resolve = resolveFlag{}
 	fs.StringVar(&p.listen, "listen", defaultListen, "`address` to listen on; keep it on loopback unless you mean to share the proxy")
-	fs.StringVar(&p.db, "db", defaultDB, "SQLite database `file` (created 0600)")
+	dbVar(fs, &p.db, "database (a new file is created 0600)")
 	fs.StringVar(&p.caDir, "ca-dir", "", "`folder` holding ca.pem and ca.key (default $XDG_CONFIG_HOME/phiproxy or ~/.config/phiproxy)")
 	fs.Int64Var(&p.maxBody, "max-body", 8<<20, "request body `bytes` captured for inspection; larger bodies are forwarded untouched and marked truncated")
 	fs.Var(&p.ignore, "ignore-host", "tunnel hosts matching this glob `pattern` without interception (repeatable)")
@@ -131,7 +131,7 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 	if s.inspector, err = pf.inspector(); err != nil {
 		return nil, err
 	}
-	if s.store, err = store.Open(pf.db); err != nil {
+	if s.store, err = openStore(pf.db, false); err != nil {
 		return nil, err
 	}
 	if s.ln, err = net.Listen("tcp", pf.listen); err != nil {

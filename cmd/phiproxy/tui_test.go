@@ -27,13 +27,7 @@ func TestTUIInRealTerminal(t *testing.T) {
 	session := fmt.Sprintf("phiproxy-test-%d", os.Getpid())
 	shell := fmt.Sprintf("%q run --listen %s --db %q --ca-dir %q --resolve tracker.test=%s --upstream-ca %q; echo $? > %q",
 		binary, addr, db, ca, o.addr(), o.certFile, exitFile)
-	tm := func(args ...string) string {
-		out, err := exec.Command(tmux, args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v: %s", args, err, out)
-		}
-		return string(out)
-	}
+	tm := tmuxCommand(t, tmux)
 	// A private socket keeps the test away from any tmux server a user runs.
 	sock := []string{"-S", filepath.Join(dir, "tmux.sock")}
 	tm(append(sock, "new-session", "-d", "-s", session, "-x", "120", "-y", "36", "sh", "-c", shell)...)
@@ -86,5 +80,17 @@ func TestTUIInRealTerminal(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(exitFile); strings.TrimSpace(string(b)) != "0" {
 		t.Fatalf("view exit status: %q", b)
+	}
+}
+
+// tmuxCommand runs tmux commands, failing the test when one fails.
+func tmuxCommand(t *testing.T, tmux string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(tmux, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v: %s", args, err, out)
+		}
+		return string(out)
 	}
 }

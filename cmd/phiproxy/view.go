@@ -5,13 +5,13 @@ import (
 	"io"
 
 	"github.com/phiproxy/phiproxy"
-	"github.com/phiproxy/phiproxy/store"
 	"github.com/phiproxy/phiproxy/tui"
 )
 
 func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("view", "", stderr)
-	db := fs.String("db", defaultDB, "SQLite database `file` to review")
+	db := new(string)
+	dbVar(fs, db, "database to review")
 	var cf classifyFlags
 	cf.register(fs)
 	baselinePath := fs.String("baseline", "", "mark in the inventory view (key i) what the latest run has that this baseline `file` has not")
@@ -26,7 +26,7 @@ func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		base = &b
 	}
-	st, err := store.OpenReadOnly(*db)
+	st, err := openStore(*db, true)
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func viewCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	app, err := tui.New(tui.Options{
-		Store: st, ReadOnly: true, DBPath: *db,
+		Store: st, ReadOnly: true, DBPath: st.Path(),
 		Fields:   func(f *phiproxy.Flow) []phiproxy.Field { return in.Fields(f).Fields },
 		Export:   exportFromView(st, *db, ""),
 		Baseline: base.snapshot(),

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/phiproxy/phiproxy/chromium/chromiumtest"
+	"github.com/phiproxy/phiproxy/internal/pgtest"
+	"github.com/phiproxy/phiproxy/internal/testenv"
+	"github.com/phiproxy/phiproxy/store"
+)
+
+// withoutFlowIDs is JSON Lines with every flow_id removed: copies get new
+// IDs, and nothing else may change.
+func withoutFlowIDs(t *testing.T, out string) []string {
+	t.Helper()
+	var lines []string
+	for _, r := range parseJSONLines(t, out) {
+		delete(r, "flow_id")
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(b))
+	}
+	return lines
+}
+
+// TestDBCopyKeepsFindings: a tester's SQLite session copied into
+// PostgreSQL lists the same findings, flow IDs aside.
+func TestDBCopyKeepsFindings(t *testing.T) {
+	o := newOrigin(t)
+	p := startProxy(t, "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile, "--store-all")
+	c := p.client(t)
+	do(t, c, "GET", "https://tracker.test/tr?ev=PageView&em=jane.doe%40example.com", "", "")
+	do(t, c, "POST", "https://tracker.test/collect", "application/json", `{"email":"jane.doe@example.com","condition":"depression","medication":"sertraline"}`)
+	do(t, c, "GET", "https://tracker.test/plain", "", "")
+	p.stop(t)
+	code, local, stderr := cli(t, "findings", "--json", "--db", p.db)
+	if code != exitOK || strings.Count(local, "\n") < 3 {
+		t.Fatalf("findings of the SQLite session: exit %d, %q, stderr %s", code, local, stderr)
+	}
+	pg := pgtest.NewDatabase(t)
+	code, stdout, stderr := cli(t, "db", "copy", "--from", p.db, "--to", pg)
+	if code != exitOK {
+		t.Fatalf("db copy: exit %d: %s", code, stderr)
+	}
+	u, _ := url.Parse(pg)
+	password, _ := u.User.Password()
+	if strings.Contains(stdout+stderr, password) || !strings.Contains(stdout, "copied 1 runs, 3 flows") {
+		t.Fatalf("db copy output: %q %q", stdout, stderr)
+	}
+	code, shared, stderr := cli(t, "findings", "--json", "--db", pg)
+	if code != exitOK {
+		t.Fatalf("findings on PostgreSQL: exit %d: %s", code, stderr)
+	}
+	want, got := withoutFlowIDs(t, local), withoutFlowIDs(t, shared)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("findings after copy differ:\ngot\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The inventory goes along, under the copied run.
+	_, invLocal, _ := cli(t, "inventory", "--json", "--db", p.db)
+	_, invShared, _ := cli(t, "inventory", "--json", "--db", pg)
+	if n := strings.Count(invLocal, "\n"); n == 0 || strings.Count(invShared, "\n") != n {
+		t.Fatalf("inventory lines: %d in SQLite, %d after copy", n, strings.Count(invShared, "\n"))
+	}
+}
+
+// TestDatabaseURLCredentials: a password in --db, PHIPROXY_DB or
+// PGPASSWORD reaches the server and nothing else: not logs, errors, help
+// or the runs table.
+func TestDatabaseURLCredentials(t *testing.T) {
+	pg := pgtest.NewDatabase(t)
+	u, _ := url.Parse(pg)
+	password, _ := u.User.Password()
+	bare := *u
+	bare.User = url.User(u.User.Username())
+
+	o := newOrigin(t)
+	p := startProxy(t, "--db", pg, "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile)
+	do(t, p.client(t), "GET", "https://tracker.test/tr?em=jane.doe%40example.com", "", "")
+	p.stop(t)
+	if s := p.stdout.String() + p.stderr.String(); strings.Contains(s, password) || !strings.Contains(s, "xxxxx") {
+		t.Fatalf("proxy output shows the password, or no redacted URL:\n%s", s)
+	}
+
+	// The password from PGPASSWORD, the URL from PHIPROXY_DB.
+	code, out, stderr := cliEnv(t, []string{"PHIPROXY_DB=" + bare.String(), "PGPASSWORD=" + password}, "findings", "--json")
+	if code != exitOK || !strings.Contains(out, "jane.doe@example.com") {
+		t.Fatalf("findings with PHIPROXY_DB and PGPASSWORD: exit %d, %q, %s", code, out, stderr)
+	}
+	code, _, help := cliEnv(t, []string{"PHIPROXY_DB=" + pg}, "findings", "--help")
+	if code != exitOK || strings.Contains(help, password) || !strings.Contains(help, "xxxxx") {
+		t.Fatalf("help with PHIPROXY_DB: exit %d, shows password or no default:\n%s", code, help)
+	}
+	wrong := *u
+	wrong.User = url.UserPassword(u.User.Username(), "hunter2-wrong")
+	code, _, stderr = cli(t, "findings", "--db", wrong.String())
+	if code != exitError || strings.Contains(stderr, "hunter2-wrong") || !strings.Contains(stderr, "xxxxx") {
+		t.Fatalf("wrong password: exit %d, stderr %q", code, stderr)
+	}
+
+	st, err := store.OpenReadOnly(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	runs, err := st.Runs(context.Background())
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs: %d (%v)", len(runs), err)
+	}
+	if b, _ := json.Marshal(runs); bytes.Contains(b, []byte(password)) {
+		t.Fatalf("runs table holds the password: %s", b)
+	}
+}
+
+// TestTeamDatabase: two proxies and a crawl write to one PostgreSQL at the
+// same time; findings and inventory see all three runs, and a view opened
+// beforehand shows a flow another process wrote within a second.
+func TestTeamDatabase(t *testing.T) {
+	chromiumtest.RequireBrowser(t)
+	tmux := testenv.Program(t, "tmux")
+	pg := pgtest.NewDatabase(t)
+	if code, out, stderr := cli(t, "db", "migrate", "--db", pg); code != exitOK || !strings.Contains(out, "schema version") {
+		t.Fatalf("db migrate: exit %d: %s %s", code, out, stderr)
+	}
+
+	// The reviewer's screen, open before anyone writes.
+	dir := t.TempDir()
+	tm := tmuxCommand(t, tmux)
+	sock := []string{"-S", filepath.Join(dir, "tmux.sock")}
+	session := fmt.Sprintf("phiproxy-team-%d", os.Getpid())
+	tm(append(sock, "new-session", "-d", "-s", session, "-x", "160", "-y", "40", "sh", "-c", fmt.Sprintf("%q view --db %q", binary, pg))...)
+	defer exec.Command(tmux, append(sock, "kill-server")...).Run()
+	screen := func() string { return tm(append(sock, "capture-pane", "-p", "-t", session)...) }
+	if !testenv.WaitFor(20*time.Second, func() bool { return strings.Contains(screen(), "review") }) {
+		t.Fatalf("view did not start; screen:\n%s", screen())
+	}
+
+	o := newOrigin(t)
+	proxies := []*running{
+		startProxy(t, "--db", pg, "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile),
+		startProxy(t, "--db", pg, "--resolve", "tracker.test="+o.addr(), "--upstream-ca", o.certFile),
+	}
+
+	// The crawl runs in its own process while both proxies carry traffic.
+	site := chromiumtest.NewSite(t, crawlSite(), "site.test")
+	tracker := chromiumtest.NewSite(t, &pixelHost{}, "pixel.thirdparty.test")
+	upstreamCA := filepath.Join(dir, "upstream.pem")
+	if err := os.WriteFile(upstreamCA, append(append([]byte{}, site.CertPEM...), tracker.CertPEM...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var crawl struct {
+		code           int
+		stdout, stderr string
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var err error
+		crawl.code, crawl.stdout, crawl.stderr, err = runCLI(nil, "crawl", "--db", pg,
+			"--resolve", "site.test="+site.Addr(), "--resolve", "pixel.thirdparty.test="+tracker.Addr(),
+			"--upstream-ca", upstreamCA, "--ca-dir", filepath.Join(dir, "ca"), "--quiet", "300ms", "--page-timeout", "20s",
+			"https://site.test/")
+		if err != nil {
+			crawl.code, crawl.stderr = -1, err.Error()
+		}
+	}()
+
+	for i, p := range proxies {
+		c := p.client(t)
+		for j := 0; j < 5; j++ {
+			do(t, c, "GET", fmt.Sprintf("https://tracker.test/proxy%d/hit%d?em=jane.doe%%40example.com", i, j), "", "")
+		}
+	}
+	// A flow the view has not seen: the time from its commit (seen in the
+	// database) to its row on the reviewer's screen.
+	marker := "/proxy1/live-check"
+	do(t, proxies[1].client(t), "GET", "https://tracker.test"+marker+"?em=jane.doe%40example.com", "", "")
+	st, err := store.OpenReadOnly(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if !testenv.WaitFor(20*time.Second, func() bool {
+		n, err := st.CountFlows(context.Background(), store.Filter{Text: marker})
+		return err == nil && n == 1
+	}) {
+		t.Fatal("the proxy never committed the marker flow")
+	}
+	committed := time.Now()
+	if !testenv.WaitFor(5*time.Second, func() bool { return strings.Contains(screen(), "live-check") }) {
+		t.Fatalf("view never showed the other process's flow; screen:\n%s", screen())
+	}
+	lag := time.Since(committed)
+	if lag > time.Second {
+		t.Fatalf("view showed the flow %v after its commit, want within a second", lag)
+	}
+	t.Logf("view showed another process's flow %v after its commit", lag)
+
+	wg.Wait()
+	for _, p := range proxies {
+		p.stop(t)
+	}
+	if crawl.code != exitOK && crawl.code != exitFindings {
+		t.Fatalf("crawl: exit %d: %s", crawl.code, crawl.stderr)
+	}
+
+	code, out, stderr := cli(t, "findings", "--json", "--db", pg)
+	if code != exitOK {
+		t.Fatalf("findings: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"/proxy0/", "/proxy1/", "pixel.thirdparty.test"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("findings lack %s, written by one of the three processes", want)
+		}
+	}
+	runs, err := st.Runs(context.Background())
+	if err != nil || len(runs) != 3 {
+		t.Fatalf("runs: got %d (%v), want 3", len(runs), err)
+	}
+	for _, r := range runs {
+		code, out, stderr := cli(t, "inventory", "--json", "--db", pg, "--run", fmt.Sprint(r.ID))
+		if code != exitOK || strings.TrimSpace(out) == "" {
+			t.Errorf("inventory of run %d (%s): exit %d, %d bytes: %s", r.ID, r.Command, code, len(out), stderr)
+		}
+	}
+}
