@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -312,27 +313,26 @@ func pgRow(vs []any) []any {
 }
 
 // listen forwards NOTIFYs on changesChannel to the store's subscribers
-// until ctx ends, reconnecting after a lost connection. After each
-// (re)connection it signals once: whatever was committed while nobody
-// listened is read by the subscriber's next query.
-func (s *Store) listen(ctx context.Context, ready chan<- struct{}) {
-	defer close(s.listenDone)
+// until ctx ends, reconnecting a second after a lost connection; ready is
+// closed once LISTEN is first in place. After each (re)connection it
+// signals once: whatever was committed while nobody listened is read by
+// the subscriber's next query. A server that cannot be reached leaves
+// readers with the rows they have, as a quiet database would.
+func (s *Store) listen(ctx context.Context, ready, done chan<- struct{}) {
+	defer close(done)
+	var once sync.Once
+	listening := func() { once.Do(func() { close(ready) }) }
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, ready)
-		ready = nil
-		if ctx.Err() != nil {
-			return
-		}
-		_ = err // the next connection attempt reports nothing either: readers keep their last rows
+		s.listenOnce(ctx, listening)
 		select {
 		case <-ctx.Done():
-			return
 		case <-time.After(time.Second):
 		}
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, ready chan<- struct{}) error {
+// listenOnce listens on one connection until it fails or ctx ends.
+func (s *Store) listenOnce(ctx context.Context, listening func()) error {
 	c, err := pgx.ConnectConfig(ctx, s.pgConfig.Copy())
 	if err != nil {
 		return err
@@ -341,9 +341,7 @@ func (s *Store) listenOnce(ctx context.Context, ready chan<- struct{}) error {
 	if _, err := c.Exec(ctx, "LISTEN "+changesChannel); err != nil {
 		return err
 	}
-	if ready != nil {
-		close(ready)
-	}
+	listening()
 	s.notify()
 	for {
 		if _, err := c.WaitForNotification(ctx); err != nil {
@@ -365,13 +363,15 @@ func (s *Store) startListener() {
 
 func (s *Store) runListener() {
 	ctx, cancel := context.WithCancel(context.Background())
-	s.stopListen = cancel
-	s.listenDone = make(chan struct{})
+	done := make(chan struct{})
+	s.mu.Lock()
+	s.stopListen, s.listenDone = cancel, done
+	s.mu.Unlock()
 	ready := make(chan struct{})
-	go s.listen(ctx, ready)
+	go s.listen(ctx, ready, done)
 	select {
 	case <-ready:
-	case <-s.listenDone:
+	case <-done:
 	case <-time.After(5 * time.Second):
 	}
 }

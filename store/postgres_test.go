@@ -246,3 +246,44 @@ func TestPostgresOddText(t *testing.T) {
 		t.Fatalf("value: got %q", rows[0].Value)
 	}
 }
+
+// TestPostgresListenerReconnects: when the server drops the LISTEN
+// connection (a restart, a failover), the subscriber is signalled once it
+// is back, and hears later commits again.
+func TestPostgresListenerReconnects(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	writer := openDB(t, db)
+	reader := openDB(t, db)
+	changes, cancel := reader.Subscribe()
+	defer cancel()
+	wait := func(what string, d time.Duration) {
+		t.Helper()
+		select {
+		case <-changes:
+		case <-time.After(d):
+			t.Fatalf("no signal %s within %v", what, d)
+		}
+	}
+	wait("from the listener", 5*time.Second)
+	listeners := func() int {
+		var n int
+		if err := writer.read.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN ` + changesChannel + `'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := listeners(); n != 1 {
+		t.Fatalf("listening connections: got %d, want 1", n)
+	}
+	if _, err := writer.write.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN ` + changesChannel + `'`); err != nil {
+		t.Fatal(err)
+	}
+	wait("after reconnecting", 10*time.Second)
+	if n := listeners(); n != 1 {
+		t.Fatalf("listening connections after the drop: got %d, want 1", n)
+	}
+	if err := writer.SaveBatch(context.Background(), 0, []Record{sampleRecord("https://a.example/", phiproxy.High, phiproxy.KindEmail)}, phiproxy.Stats{}); err != nil {
+		t.Fatal(err)
+	}
+	wait("for a commit after reconnecting", time.Second)
+}

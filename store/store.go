@@ -54,7 +54,8 @@ type Store struct {
 	ro    bool
 
 	// PostgreSQL only: how to connect (for the LISTEN connection), the
-	// password to keep out of errors, and the listener's lifetime.
+	// password to keep out of errors, and the listener's lifetime (under
+	// mu).
 	pgConfig   *pgx.ConnConfig
 	password   string
 	listener   sync.Once
@@ -347,10 +348,11 @@ func (s *Store) Close() error {
 		close(ch)
 		delete(s.subs, ch)
 	}
+	stop, done := s.stopListen, s.listenDone
 	s.mu.Unlock()
-	if s.stopListen != nil {
-		s.stopListen()
-		<-s.listenDone
+	if stop != nil {
+		stop()
+		<-done
 	}
 	var errs []error
 	if s.write != nil && s.dialect == sqliteDialect {
