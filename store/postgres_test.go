@@ -278,7 +278,9 @@ func TestPostgresListenerReconnects(t *testing.T) {
 	if _, err := writer.write.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN ` + changesChannel + `'`); err != nil {
 		t.Fatal(err)
 	}
+	t0 := time.Now()
 	wait("after reconnecting", 10*time.Second)
+	t.Logf("reconnected after %v", time.Since(t0))
 	if n := listeners(); n != 1 {
 		t.Fatalf("listening connections after the drop: got %d, want 1", n)
 	}
