@@ -289,3 +289,39 @@ func TestPostgresListenerReconnects(t *testing.T) {
 	}
 	wait("for a commit after reconnecting", time.Second)
 }
+
+// TestPostgresRejected: PostgreSQL refusing the records themselves is
+// Rejected; a table locked by someone else is not, and the write gives up
+// after BusyTimeout rather than waiting on.
+func TestPostgresRejected(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	s, err := Open(db, BusyTimeout(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	fk := s.SaveBatch(ctx, 999, []Record{sampleRecord("https://tracker.example/p", phiproxy.High, phiproxy.KindEmail)}, phiproxy.Stats{})
+	if fk == nil || !Rejected(fk) {
+		t.Fatalf("a flow of a run that does not exist: got %v, want an error Rejected reports", fk)
+	}
+	other := openDB(t, db)
+	tx, err := other.write.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "LOCK TABLE flows IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	locked := s.SaveBatch(ctx, 0, []Record{sampleRecord("https://tracker.example/p", phiproxy.High, phiproxy.KindEmail)}, phiproxy.Stats{})
+	if locked == nil || Rejected(locked) {
+		t.Fatalf("a write to a locked table: got %v, want an error Rejected does not report", locked)
+	}
+	d := time.Since(start)
+	t.Logf("locked write gave up after %v: %v", d, locked)
+	if d > 5*time.Second {
+		t.Fatalf("locked write gave up after %v, want about the 50ms busy timeout", d)
+	}
+}
