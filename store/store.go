@@ -30,8 +30,9 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// SchemaVersion is the schema this build writes; PRAGMA user_version of a
-// database it created or migrated.
+// SchemaVersion is the schema this build writes: the number of
+// migrations, PRAGMA user_version of a SQLite database it created or
+// migrated, the row of schema_version in PostgreSQL.
 var SchemaVersion = len(mustMigrations())
 
 // ErrNewerSchema is returned when a database was written by a newer phiproxy.
@@ -335,7 +336,7 @@ func (s *Store) openReaders(dsn string) error {
 }
 
 // Path is the database file the store was opened from, or its PostgreSQL
-// URL with the password left out: safe to print.
+// URL with any password replaced by xxxxx: safe to print.
 func (s *Store) Path() string { return s.path }
 
 // Dialect is "sqlite" or "postgres".

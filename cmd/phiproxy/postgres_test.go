@@ -237,3 +237,30 @@ func TestTeamDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestDBCommandUsage: the db commands refuse what they cannot do with
+// exit 2, and prune a SQLite file as they would a server's database.
+func TestDBCommandUsage(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "x.db")
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"db"}, exitError, "migrate"},
+		{[]string{"db", "vacuum"}, exitError, "prune"},
+		{[]string{"db", "--help"}, exitOK, "copy"},
+		{[]string{"db", "copy", "--to", db}, exitError, "--from"},
+		{[]string{"db", "prune", "--db", db}, exitError, "--older-than"},
+		{[]string{"db", "prune", "--db", db, "--older-than", "-3d"}, exitError, "not a positive number"},
+		{[]string{"db", "prune", "--db", db, "--older-than", "soon"}, exitError, "not an age"},
+		{[]string{"db", "migrate", "--db", db}, exitOK, "schema version"},
+		{[]string{"db", "prune", "--db", db, "--older-than", "30d"}, exitOK, "pruned 0 runs"},
+		{[]string{"db", "copy", "--from", db, "--to", db}, exitError, "same database"},
+	} {
+		code, stdout, stderr := cli(t, c.args...)
+		if code != c.code || !strings.Contains(stdout+stderr, c.want) {
+			t.Errorf("%v: exit %d (want %d), output %q %q, want it to mention %q", c.args, code, c.code, stdout, stderr, c.want)
+		}
+	}
+}
