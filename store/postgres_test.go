@@ -221,6 +221,16 @@ func TestPostgresCredentials(t *testing.T) {
 	if strings.Contains(err.Error(), "hunter2-wrong") {
 		t.Fatalf("error shows the password: %v", err)
 	}
+	// A URL that reaches the runs table (in a command's text) goes there
+	// without its password.
+	run, err := s.BeginRun(context.Background(), Run{Command: "crawl", Listen: "--db postgres://qa:" + password + "@h/db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.Runs(context.Background())
+	if err != nil || len(runs) != 1 || runs[0].ID != run || strings.Contains(runs[0].Listen, password) || !strings.Contains(runs[0].Listen, "postgres://qa:xxxxx@h/db") {
+		t.Fatalf("stored run: %+v (%v), want the URL redacted", runs, err)
+	}
 	missing := *u
 	missing.User = url.UserPassword(u.User.Username(), password)
 	missing.Path = "/no_such_database"
