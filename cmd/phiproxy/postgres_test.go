@@ -1,14 +1,17 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -67,6 +70,33 @@ func TestDBCopyKeepsFindings(t *testing.T) {
 	want, got := withoutFlowIDs(t, local), withoutFlowIDs(t, shared)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("findings after copy differ:\ngot\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// An evidence bundle from the shared database, with no trace of its
+	// password.
+	bundle := filepath.Join(t.TempDir(), "evidence.zip")
+	if code, _, stderr := cli(t, "export", "--db", pg, "--out", bundle); code != exitOK {
+		t.Fatalf("export from PostgreSQL: exit %d: %s", code, stderr)
+	}
+	zr, err := zip.OpenReader(bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if bytes.Contains(b, []byte(password)) {
+			t.Errorf("bundle file %s holds the database password", f.Name)
+		}
+	}
+	if !slices.Contains(names, "findings.json") {
+		t.Errorf("bundle files: %v, want findings.json", names)
 	}
 	// The inventory goes along, under the copied run.
 	_, invLocal, _ := cli(t, "inventory", "--json", "--db", p.db)
