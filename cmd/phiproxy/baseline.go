@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/phiproxy/phiproxy/compare"
-	"github.com/phiproxy/phiproxy/store"
 )
 
 func baselineCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -20,7 +19,8 @@ func baselineCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return errUsage
 	}
 	fs := newFlagSet("baseline save", "FILE", stderr)
-	db := fs.String("db", defaultDB, "SQLite database `file`")
+	db := new(string)
+	dbVar(fs, db, "database")
 	run := fs.Int64("run", 0, "the run `ID` to save (default: the latest run that recorded an inventory)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
@@ -29,7 +29,7 @@ func baselineCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		fs.Usage()
 		return errUsage
 	}
-	st, err := store.OpenReadOnly(*db)
+	st, err := openStore(*db, true)
 	if err != nil {
 		return err
 	}

@@ -256,7 +256,7 @@ func crawlCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if bf.path != "" {
 		// The session closed the database; the comparison only reads it.
-		st, err := store.OpenReadOnly(pf.db)
+		st, err := openStore(pf.db, true)
 		if err != nil {
 			return err
 		}

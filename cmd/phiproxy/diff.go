@@ -48,7 +48,8 @@ type side struct {
 
 func diffCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("diff", "RUN_A RUN_B | A.db B.db | --baseline FILE [RUN]", stderr)
-	db := fs.String("db", defaultDB, "SQLite database `file` the run IDs are in")
+	db := new(string)
+	dbVar(fs, db, "database the run IDs are in")
 	baseline := fs.String("baseline", "", "compare this baseline `file` (phiproxy baseline save) with a run, by default the latest")
 	asJSON := fs.Bool("json", false, "JSON Lines: one object per change (schema in README)")
 	out := fs.String("out", "", "also write the comparison as an evidence `file` (.zip)")
@@ -123,7 +124,7 @@ func loadSide(ctx context.Context, db, op string) (side, error) {
 			db = op
 		}
 	}
-	st, err := store.OpenReadOnly(db)
+	st, err := openStore(db, true)
 	if err != nil {
 		return side{}, err
 	}

@@ -14,7 +14,8 @@ import (
 
 func exposureCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("exposure", "", stderr)
-	db := fs.String("db", defaultDB, "SQLite database `file`")
+	db := new(string)
+	dbVar(fs, db, "database")
 	vendor := fs.String("vendor", "", "only vendors whose name or host contains `text`")
 	asJSON := fs.Bool("json", false, "JSON Lines: one object per vendor, endpoint and PHI kind (schema in README)")
 	if err := parse(fs, args); err != nil {
@@ -24,7 +25,7 @@ func exposureCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		fs.Usage()
 		return errUsage
 	}
-	st, err := store.OpenReadOnly(*db)
+	st, err := openStore(*db, true)
 	if err != nil {
 		return err
 	}

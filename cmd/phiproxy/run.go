@@ -120,7 +120,7 @@ func runHeadless(ctx context.Context, pf *proxyFlags, base *side, stdout, stderr
 
 // printRunChanges prints what run runID of db changed from base.
 func printRunChanges(ctx context.Context, db string, runID int64, base side, w io.Writer) error {
-	st, err := store.OpenReadOnly(db)
+	st, err := openStore(db, true)
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,8 @@ type runJSON struct {
 
 func runsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("runs", "", stderr)
-	db := fs.String("db", defaultDB, "SQLite database `file`")
+	db := new(string)
+	dbVar(fs, db, "database")
 	asJSON := fs.Bool("json", false, "JSON Lines: one object per run (schema in README)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -40,7 +41,7 @@ func runsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.Usage()
 		return errUsage
 	}
-	st, err := store.OpenReadOnly(*db)
+	st, err := openStore(*db, true)
 	if err != nil {
 		return err
 	}
