@@ -10,12 +10,13 @@ import (
 )
 
 // NameRun records a run's label and the site it was about (schema
-// version 6). Either may be empty.
+// version 6). Either may be empty. A database URL in either is stored
+// without its password.
 func (s *Store) NameRun(ctx context.Context, runID int64, label, site string) error {
 	if s.ro {
 		return ErrReadOnly
 	}
-	if _, err := s.write.ExecContext(ctx, `UPDATE runs SET label = ?, site = ? WHERE id = ?`, label, site, runID); err != nil {
+	if _, err := s.write.ExecContext(ctx, `UPDATE runs SET label = ?, site = ? WHERE id = ?`, RedactText(label), RedactText(site), runID); err != nil {
 		return fmt.Errorf("name run %d: %w", runID, err)
 	}
 	return nil

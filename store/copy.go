@@ -8,9 +8,9 @@ import (
 	"github.com/phiproxy/phiproxy"
 )
 
-// ImportRun records a run copied from another database, with its times and
-// counters as they were, and returns its ID here.
-func (s *Store) ImportRun(ctx context.Context, r RunInfo) (int64, error) {
+// ImportRun records a run copied from another database, with its times,
+// counters, label and site as they were, and returns its ID here.
+func (s *Store) ImportRun(ctx context.Context, r RunSummary) (int64, error) {
 	if s.ro {
 		return 0, ErrReadOnly
 	}
@@ -19,10 +19,11 @@ func (s *Store) ImportRun(ctx context.Context, r RunInfo) (int64, error) {
 		ended = formatTime(r.Ended)
 	}
 	var id int64
-	err := s.write.QueryRowContext(ctx, `INSERT INTO runs (command, started, ended, listen, ca_fingerprint, version, seen, inspected, flagged, dropped)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	err := s.write.QueryRowContext(ctx, `INSERT INTO runs (command, started, ended, listen, ca_fingerprint, version, seen, inspected, flagged, dropped, label, site)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.Command, formatTime(r.Started), ended, RedactText(r.Listen), r.CAFingerprint, r.Version,
-		int64(r.Stats.Seen), int64(r.Stats.Inspected), int64(r.Stats.Flagged), int64(r.Stats.Dropped)).Scan(&id)
+		int64(r.Stats.Seen), int64(r.Stats.Inspected), int64(r.Stats.Flagged), int64(r.Stats.Dropped),
+		RedactText(r.Label), RedactText(r.Site)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("import run %d: %w", r.ID, err)
 	}
@@ -43,7 +44,7 @@ const copyBatchSize = 256
 // changed or replaced. progress, when not nil, is called after each batch.
 func Copy(ctx context.Context, dst, src *Store, progress func(Copied)) (Copied, error) {
 	var n Copied
-	runs, err := src.Runs(ctx)
+	runs, err := src.RunSummaries(ctx)
 	if err != nil {
 		return n, err
 	}

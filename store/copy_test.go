@@ -41,6 +41,9 @@ func fillSession(t *testing.T, s *Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if err := s.NameRun(ctx, run, "nightly "+cmd, "clinic.test"); err != nil {
+			t.Fatal(err)
+		}
 		recs := []Record{
 			sampleRecord("https://tracker.example/a", phiproxy.High, phiproxy.KindEmail, phiproxy.KindMedication),
 			sampleRecord("https://tracker.example/b", phiproxy.Medium, phiproxy.KindCondition),
@@ -84,8 +87,9 @@ func TestCopyBetweenDialects(t *testing.T) {
 		if got, want := findingsJSON(t, hop.dst), findingsJSON(t, hop.src); !reflect.DeepEqual(got, want) {
 			t.Fatalf("findings after copy into %s:\ngot  %v\nwant %v", hop.dst.Dialect(), got, want)
 		}
-		srcRuns, _ := hop.src.Runs(ctx)
-		dstRuns, err := hop.dst.Runs(ctx)
+		// Runs come with their label, site and what they stored.
+		srcRuns, _ := hop.src.RunSummaries(ctx)
+		dstRuns, err := hop.dst.RunSummaries(ctx)
 		if err != nil || len(dstRuns) != len(srcRuns) {
 			t.Fatalf("runs: got %d (%v), want %d", len(dstRuns), err, len(srcRuns))
 		}

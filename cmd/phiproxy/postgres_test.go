@@ -256,6 +256,22 @@ func TestTeamDatabase(t *testing.T) {
 			t.Errorf("findings lack %s, written by one of the three processes", want)
 		}
 	}
+	// Exposure reads across every writer's runs.
+	code, out, stderr = cli(t, "exposure", "--json", "--db", pg)
+	if code != exitOK {
+		t.Fatalf("exposure: exit %d: %s", code, stderr)
+	}
+	hosts := map[string]bool{}
+	for _, e := range parseJSONLines(t, out) {
+		hosts[fmt.Sprint(e["host"])] = true
+	}
+	if !hosts["tracker.test"] || !hosts["pixel.thirdparty.test"] {
+		t.Errorf("exposure hosts: got %v, want the proxies' tracker.test and the crawl's pixel.thirdparty.test", hosts)
+	}
+	code, out, stderr = cli(t, "runs", "--json", "--db", pg)
+	if code != exitOK || strings.Count(out, "\n") != 3 {
+		t.Fatalf("runs: exit %d, %q: %s", code, out, stderr)
+	}
 	runs, err := st.Runs(context.Background())
 	if err != nil || len(runs) != 3 {
 		t.Fatalf("runs: got %d (%v), want 3", len(runs), err)
