@@ -88,13 +88,6 @@ func NewDatabase(t testing.TB) string {
 	return s.url(name)
 }
 
-// Password is the server's superuser password, for tests of credentials
-// that come from outside the URL (PGPASSWORD, ~/.pgpass).
-func Password(t testing.TB) string {
-	t.Helper()
-	return shared(t).password
-}
-
 func shared(t testing.TB) *server {
 	t.Helper()
 	mu.Lock()
