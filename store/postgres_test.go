@@ -335,3 +335,36 @@ func TestPostgresRejected(t *testing.T) {
 		t.Fatalf("locked write gave up after %v, want about the 50ms busy timeout", d)
 	}
 }
+
+// TestPostgresWriterRecovers: after the server drops the writer's
+// connection (a restart, a failover), a failed batch is not Rejected, so
+// the pipeline retries it, and the retry goes through on a new connection.
+func TestPostgresWriterRecovers(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	s := openDB(t, db)
+	ctx := context.Background()
+	save := func() error {
+		return s.SaveBatch(ctx, 0, []Record{sampleRecord("https://a.example/", phiproxy.High, phiproxy.KindEmail)}, phiproxy.Stats{})
+	}
+	if err := save(); err != nil {
+		t.Fatal(err)
+	}
+	admin := openDB(t, db)
+	var ended int
+	if err := admin.read.QueryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&ended); err != nil || ended == 0 {
+		t.Fatalf("terminate connections: %d (%v)", ended, err)
+	}
+	err := save()
+	t.Logf("first batch after the drop: %v", err)
+	if err != nil && Rejected(err) {
+		t.Fatalf("a batch on a dropped connection is Rejected: %v", err)
+	}
+	if err != nil {
+		if err := save(); err != nil {
+			t.Fatalf("retry after the connection dropped: %v", err)
+		}
+	}
+	if n, err := s.CountFlows(ctx, Filter{}); err != nil || n < 2 {
+		t.Fatalf("flows after recovery: %d (%v), want at least 2", n, err)
+	}
+}
