@@ -195,9 +195,11 @@ func TestTeamDatabase(t *testing.T) {
 		stdout, stderr string
 	}
 	var wg sync.WaitGroup
+	crawlDone := make(chan struct{})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer close(crawlDone)
 		var err error
 		crawl.code, crawl.stdout, crawl.stderr, err = runCLI(nil, "crawl", "--db", pg,
 			"--resolve", "site.test="+site.Addr(), "--resolve", "pixel.thirdparty.test="+tracker.Addr(),
@@ -208,11 +210,35 @@ func TestTeamDatabase(t *testing.T) {
 		}
 	}()
 
+	// Both proxies carry traffic for as long as the crawl runs, so that
+	// the three processes' batches interleave.
+	sent := make([]int, len(proxies))
+	errs := make(chan error, len(proxies))
 	for i, p := range proxies {
 		c := p.client(t)
-		for j := 0; j < 5; j++ {
-			do(t, c, "GET", fmt.Sprintf("https://tracker.test/proxy%d/hit%d?em=jane.doe%%40example.com", i, j), "", "")
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Paced, not flat out: a tester's browsing, for up to 60 s.
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for j := 0; j < 3000; j++ {
+				select {
+				case <-crawlDone:
+					if j >= 5 {
+						return
+					}
+				case <-tick.C:
+				}
+				resp, err := c.Get(fmt.Sprintf("https://tracker.test/proxy%d/hit%d?em=jane.doe%%40example.com", i, j))
+				if err != nil {
+					errs <- err
+					return
+				}
+				resp.Body.Close()
+				sent[i]++
+			}
+		}()
 	}
 	// A flow the view has not seen: the time from its commit (seen in the
 	// database) to its row on the reviewer's screen.
@@ -243,8 +269,53 @@ func TestTeamDatabase(t *testing.T) {
 	for _, p := range proxies {
 		p.stop(t)
 	}
+	close(errs)
+	for err := range errs {
+		t.Fatalf("request through a proxy: %v", err)
+	}
 	if crawl.code != exitOK && crawl.code != exitFindings {
 		t.Fatalf("crawl: exit %d: %s", crawl.code, crawl.stderr)
+	}
+	// The writers overlapped: proxy flows were stored between the crawl's
+	// first and last flows.
+	crawlRun, between := int64(0), 0
+	allRuns, err := st.Runs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range allRuns {
+		if r.Command == "crawl" {
+			crawlRun = r.ID
+		}
+	}
+	var first, last time.Time
+	var proxyStarts []time.Time
+	if err := st.EachFlow(context.Background(), store.Filter{}, func(d *store.FlowDetail) error {
+		switch {
+		case d.RunID == crawlRun && first.IsZero():
+			first, last = d.Flow.Start, d.Flow.Start
+		case d.RunID == crawlRun:
+			if d.Flow.Start.Before(first) {
+				first = d.Flow.Start
+			}
+			if d.Flow.Start.After(last) {
+				last = d.Flow.Start
+			}
+		default:
+			proxyStarts = append(proxyStarts, d.Flow.Start)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ps := range proxyStarts {
+		if !ps.Before(first) && !ps.After(last) {
+			between++
+		}
+	}
+	t.Logf("proxies sent %v requests; %d of %d proxy flows fall within the crawl's flows (%v to %v)", sent, between, len(proxyStarts), first.Format(time.StampMilli), last.Format(time.StampMilli))
+	if between == 0 {
+		t.Errorf("no proxy flow was stored while the crawl stored its flows: the writers did not overlap")
 	}
 
 	code, out, stderr := cli(t, "findings", "--json", "--db", pg)
