@@ -104,10 +104,13 @@ var hopByHop = []string{"Keep-Alive", "Te", "Trailer", "Upgrade", "Proxy-Connect
 
 // removeHopByHop drops hop-by-hop headers, and those named by Connection.
 // A WebSocket handshake keeps Connection and Upgrade: they are the
-// handshake.
+// handshake. It runs twice per exchange, so it reads the header map by
+// its canonical keys (as parsed headers are stored) and splits no string.
 func removeHopByHop(h http.Header, upgrade bool) {
-	for _, v := range h.Values("Connection") {
-		for _, name := range strings.Split(v, ",") {
+	for _, v := range h["Connection"] {
+		for rest := v; rest != ""; {
+			var name string
+			name, rest, _ = strings.Cut(rest, ",")
 			name = strings.TrimSpace(name)
 			if upgrade && strings.EqualFold(name, "Upgrade") {
 				continue
@@ -122,18 +125,22 @@ func removeHopByHop(h http.Header, upgrade bool) {
 		if upgrade && (name == "Connection" || name == "Upgrade") {
 			continue
 		}
-		h.Del(name)
+		delete(h, name)
 	}
 	if trailers {
 		// "TE: trailers" tells the origin the client accepts trailers;
 		// it is end-to-end in effect, as in net/http/httputil.
-		h.Set("Te", "trailers")
+		h["Te"] = []string{"trailers"}
 	}
 }
 
+// headerHasToken says whether the comma-separated values of the header
+// with canonical name hold token, in any case.
 func headerHasToken(h http.Header, name, token string) bool {
-	for _, v := range h.Values(name) {
-		for _, t := range strings.Split(v, ",") {
+	for _, v := range h[name] {
+		for rest := v; rest != ""; {
+			var t string
+			t, rest, _ = strings.Cut(rest, ",")
 			if strings.EqualFold(strings.TrimSpace(t), token) {
 				return true
 			}
@@ -171,8 +178,66 @@ type exchange struct {
 	rtStart time.Time
 	wrote   atomic.Bool // the request was written upstream whole
 	done    atomic.Bool
-	release func() // frees the upstream request's context; nil before RoundTrip
-	cancel  func() // cancels the upstream request
+	// cancel cancels the upstream request and stopAbort unties it from
+	// Shutdown's abort; both nil before RoundTrip.
+	cancel    context.CancelFunc
+	stopAbort func() bool
+
+	// The trace and the response tap live in the exchange, not in
+	// allocations of their own: every request needs the one, and most
+	// the other.
+	trace httptrace.ClientTrace
+	resp  responseTap
+}
+
+// gotConn, wroteRequest and gotFirstResponseByte are the exchange's
+// httptrace hooks, called from the transport's goroutines.
+func (ex *exchange) gotConn(info httptrace.GotConnInfo) {
+	if info.Conn == nil {
+		return
+	}
+	addr := ex.s.upstreamAddrs.text(info.Conn.RemoteAddr())
+	ex.mu.Lock()
+	ex.serverAddr = addr
+	ex.mu.Unlock()
+}
+
+func (ex *exchange) wroteRequest(httptrace.WroteRequestInfo) {
+	ex.mu.Lock()
+	ex.sent = time.Now()
+	ex.mu.Unlock()
+	ex.wrote.Store(true)
+}
+
+func (ex *exchange) gotFirstResponseByte() {
+	ex.mu.Lock()
+	ex.firstByte = time.Now()
+	ex.mu.Unlock()
+}
+
+// addrText remembers the text of the last upstream address seen, so that
+// requests to one origin, over however many pooled connections, format
+// its address once rather than once each.
+type addrText struct{ last atomic.Pointer[addrEntry] }
+
+type addrEntry struct {
+	ip   net.IP
+	port int
+	zone string
+	text string
+}
+
+func (c *addrText) text(a net.Addr) string {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	if e := c.last.Load(); e != nil && e.port == ta.Port && e.zone == ta.Zone && e.ip.Equal(ta.IP) {
+		return e.text
+	}
+	e := &addrEntry{ip: ta.IP, port: ta.Port, zone: ta.Zone, text: ta.String()}
+	c.last.Store(e)
+	return e.text
 }
 
 // roundTrip forwards req upstream and returns the response with its body
@@ -229,30 +294,13 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 		}
 	}
 
-	trace := &httptrace.ClientTrace{
-		GotConn: func(info httptrace.GotConnInfo) {
-			if info.Conn == nil {
-				return
-			}
-			ex.mu.Lock()
-			ex.serverAddr = info.Conn.RemoteAddr().String()
-			ex.mu.Unlock()
-		},
-		WroteRequest: func(httptrace.WroteRequestInfo) {
-			ex.mu.Lock()
-			ex.sent = time.Now()
-			ex.mu.Unlock()
-			ex.wrote.Store(true)
-		},
-		GotFirstResponseByte: func() {
-			ex.mu.Lock()
-			ex.firstByte = time.Now()
-			ex.mu.Unlock()
-		},
+	ex.trace = httptrace.ClientTrace{
+		GotConn:              ex.gotConn,
+		WroteRequest:         ex.wroteRequest,
+		GotFirstResponseByte: ex.gotFirstResponseByte,
 	}
-	reqCtx, cancel := context.WithCancel(httptrace.WithClientTrace(req.Context(), trace))
-	stopAbort := context.AfterFunc(s.aborted, cancel)
-	ex.release = func() { stopAbort(); cancel() }
+	reqCtx, cancel := context.WithCancel(httptrace.WithClientTrace(req.Context(), &ex.trace))
+	ex.stopAbort = context.AfterFunc(s.aborted, cancel)
 	ex.cancel = cancel
 	out := req.WithContext(reqCtx)
 	// "Connection: close" is hop-by-hop (RFC 9110 §7.6.1): the browser
@@ -322,7 +370,14 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 		// Wrapping here, before goproxy records the original body, keeps
 		// goproxy from treating the body as modified (which would drop
 		// Content-Length and re-chunk the response).
-		tap := &responseTap{rc: resp.Body, ex: ex, limit: s.s.MaxResponseBody}
+		tap := &ex.resp
+		*tap = responseTap{rc: resp.Body, ex: ex, limit: s.s.MaxResponseBody}
+		if resp.ContentLength > 0 {
+			// One allocation of the right size instead of a series of
+			// growing ones for a body that arrives in several reads;
+			// bounded, since the origin may send less than it announced.
+			tap.buf = make([]byte, 0, min(resp.ContentLength, tap.limit, smallBody))
+		}
 		if isScript(resp.Header, req.URL.Path) {
 			tap.script = newScriptHash(resp.ContentLength)
 		}
@@ -429,8 +484,9 @@ func (ex *exchange) finish(respSize int64, respPrefix []byte, bodyErr error) {
 		return
 	}
 	defer ex.s.active.Add(-1)
-	if ex.release != nil {
-		defer ex.release()
+	if ex.cancel != nil {
+		defer ex.cancel()
+		defer ex.stopAbort()
 	}
 	end := time.Now()
 	f := &ex.flow
@@ -626,6 +682,10 @@ func (t *responseTap) Close() error {
 		t.uncork = nil
 	}
 	err := t.rc.Close()
+	// The exchange, and so this tap, lives on with its flow until the
+	// flow is inspected: it must not keep the upstream connection's
+	// buffers reachable meanwhile.
+	t.rc = http.NoBody
 	if t.script != nil && !t.ex.done.Load() {
 		t.ex.flow.Response.SHA256 = t.script.sum(t.n)
 	}

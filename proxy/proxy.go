@@ -60,6 +60,8 @@ type Server struct {
 	aborted context.Context
 	abort   context.CancelCauseFunc
 	tripper goproxy.RoundTripper // s.roundTrip, built once
+	// upstreamAddrs formats flows' ServerAddr (see addrText).
+	upstreamAddrs addrText
 	// refusedBackground counts requests refused by PageTrafficOnly.
 	refusedBackground atomic.Int64
 }
@@ -279,6 +281,11 @@ func (s *Server) tunnelDialer(gp *goproxy.ProxyHttpServer) func(req *http.Reques
 type goproxyLogger struct{ l *slog.Logger }
 
 func (g goproxyLogger) Printf(format string, v ...any) {
+	// goproxy warns about every client that leaves: format only what
+	// is logged.
+	if !g.l.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
 	g.l.Debug(strings.TrimSpace(fmt.Sprintf(format, v...)), "component", "goproxy")
 }
 
