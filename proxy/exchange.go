@@ -178,8 +178,10 @@ type exchange struct {
 	rtStart time.Time
 	wrote   atomic.Bool // the request was written upstream whole
 	done    atomic.Bool
-	// cancel cancels the upstream request and stopAbort unties it from
-	// Shutdown's abort; both nil before RoundTrip.
+	// cancel cancels the upstream request; nil before RoundTrip. When
+	// stopAbort is set, the request's context is the exchange's own:
+	// finish unties it from Shutdown's abort and releases it. (Inside an
+	// HTTP/1.1 tunnel it is the tunnel's, which the tunnel releases.)
 	cancel    context.CancelFunc
 	stopAbort func() bool
 
@@ -299,9 +301,16 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 		WroteRequest:         ex.wroteRequest,
 		GotFirstResponseByte: ex.gotFirstResponseByte,
 	}
-	reqCtx, cancel := context.WithCancel(httptrace.WithClientTrace(req.Context(), &ex.trace))
-	ex.stopAbort = context.AfterFunc(s.aborted, cancel)
-	ex.cancel = cancel
+	var reqCtx context.Context
+	if start.client != nil {
+		reqCtx, ex.cancel = start.client.upstreamContext(s.aborted)
+		reqCtx = httptrace.WithClientTrace(reqCtx, &ex.trace)
+	} else {
+		// Outside tunnels http.Server cancels the request's context when
+		// the browser leaves; an HTTP/2 stream's is cancelled on reset.
+		reqCtx, ex.cancel = context.WithCancel(httptrace.WithClientTrace(req.Context(), &ex.trace))
+		ex.stopAbort = context.AfterFunc(s.aborted, ex.cancel)
+	}
 	out := req.WithContext(reqCtx)
 	// "Connection: close" is hop-by-hop (RFC 9110 §7.6.1): the browser
 	// ending its connection to us says nothing about ours to the origin.
@@ -484,7 +493,7 @@ func (ex *exchange) finish(respSize int64, respPrefix []byte, bodyErr error) {
 		return
 	}
 	defer ex.s.active.Add(-1)
-	if ex.cancel != nil {
+	if ex.stopAbort != nil {
 		defer ex.cancel()
 		defer ex.stopAbort()
 	}

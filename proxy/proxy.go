@@ -386,6 +386,33 @@ type trackedConn struct {
 	wmu     sync.Mutex
 	corked  bool
 	pending []byte
+
+	// upstream is the context of the upstream requests of this tunnel's
+	// HTTP/1.1 requests (see upstreamContext); umu guards it.
+	umu          sync.Mutex
+	upstream     context.Context
+	stopUpstream context.CancelFunc
+	closed       bool
+}
+
+// upstreamContext is the context for the upstream request of an HTTP/1.1
+// request read from this tunnel, cancelled when the tunnel closes, when
+// the browser is seen leaving (the watch in limits.go), or when Shutdown
+// gives up (aborted). The tunnel's requests come one at a time and none
+// can follow the browser leaving, so one context serves all of them: a
+// context per request cost a cancellable context tied to goproxy's, and
+// a registration with aborted whose lock every request on every tunnel
+// took.
+func (c *trackedConn) upstreamContext(aborted context.Context) (context.Context, context.CancelFunc) {
+	c.umu.Lock()
+	defer c.umu.Unlock()
+	if c.upstream == nil {
+		c.upstream, c.stopUpstream = context.WithCancel(aborted)
+		if c.closed {
+			c.stopUpstream()
+		}
+	}
+	return c.upstream, c.stopUpstream
 }
 
 // Write sends p, or holds it while corked. The lock is never held across
@@ -457,7 +484,15 @@ func (c *trackedConn) send(held []byte) error {
 // corks are lifted before goproxy's own Close, so only a forced close
 // (Shutdown, a failed write) finds any.
 func (c *trackedConn) Close() error {
-	c.once.Do(func() { c.reg.remove(c) })
+	c.once.Do(func() {
+		c.reg.remove(c)
+		c.umu.Lock()
+		c.closed = true
+		if c.stopUpstream != nil {
+			c.stopUpstream()
+		}
+		c.umu.Unlock()
+	})
 	return c.Conn.Close()
 }
 
