@@ -184,6 +184,7 @@ type exchange struct {
 	// HTTP/1.1 tunnel it is the tunnel's, which the tunnel releases.)
 	cancel    context.CancelFunc
 	stopAbort func() bool
+	tunnelCtx context.Context // the tunnel's upstream context, or nil
 
 	// The trace and the response tap live in the exchange, not in
 	// allocations of their own: every request needs the one, and most
@@ -303,8 +304,8 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	}
 	var reqCtx context.Context
 	if start.client != nil {
-		reqCtx, ex.cancel = start.client.upstreamContext(s.aborted)
-		reqCtx = httptrace.WithClientTrace(reqCtx, &ex.trace)
+		ex.tunnelCtx, ex.cancel = start.client.upstreamContext(s.aborted)
+		reqCtx = httptrace.WithClientTrace(ex.tunnelCtx, &ex.trace)
 	} else {
 		// Outside tunnels http.Server cancels the request's context when
 		// the browser leaves; an HTTP/2 stream's is cancelled on reset.
@@ -427,7 +428,7 @@ func (ex *exchange) fail(req *http.Request, err error) *http.Response {
 			reason = fmt.Sprintf("reading the request body from the client: nothing received for %v", ex.s.s.BodyIdleTimeout)
 		}
 		body = "phiproxy: " + reason + "\n"
-	case ex.clientGone.Load() || req.Context().Err() != nil:
+	case ex.clientGone.Load() || req.Context().Err() != nil || ex.tunnelGone():
 		// (Outside tunnels http.Server cancels the request's context
 		// when the browser leaves.)
 		reason = "the client closed the connection before " + host + " answered"
@@ -465,6 +466,13 @@ func (ex *exchange) fail(req *http.Request, err error) *http.Response {
 		Close:         closeConn,
 		Request:       req,
 	}
+}
+
+// tunnelGone says whether the tunnel's upstream context ended for the
+// browser's sake: the browser left the tunnel (seen by the watch, maybe
+// during an earlier request) or it was closed, not a Shutdown abort.
+func (ex *exchange) tunnelGone() bool {
+	return ex.tunnelCtx != nil && ex.tunnelCtx.Err() != nil && ex.s.aborted.Err() == nil
 }
 
 // answerBody is the body of the proxy's own answer to a failed exchange.
