@@ -32,7 +32,16 @@ func payloadKeys(fields []phiproxy.Field) []string {
 	// Sorting every key and dropping repeats is cheapest when the payload
 	// has at most MaxKeys distinct keys, as nearly every one has; beyond
 	// that the first MaxKeys distinct keys in order are kept.
-	var keys []string
+	n := 0
+	for _, f := range fields {
+		if payloadKey(f) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	keys := make([]string, 0, n)
 	for _, f := range fields {
 		if payloadKey(f) {
 			keys = append(keys, f.Key)

@@ -23,8 +23,10 @@ func registrableDomain(host string) string {
 	if host == "" {
 		return ""
 	}
-	if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		return host
+	if mayBeIPAddr(host) {
+		if _, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+			return host
+		}
 	}
 	if !strings.Contains(host, ".") {
 		return host
@@ -34,6 +36,20 @@ func registrableDomain(host string) string {
 		return host
 	}
 	return d
+}
+
+// mayBeIPAddr reports whether netip.ParseAddr could accept host: an IPv6
+// address has a colon, an IPv4 one only digits and dots. A host name is
+// settled here, without the error value a failed parse allocates.
+func mayBeIPAddr(host string) bool {
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; c == ':' || c == '[' {
+			return true
+		} else if c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // hostOf returns the lower-case host of an absolute URL without port, or

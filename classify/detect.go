@@ -62,6 +62,9 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		}
 		if seen == nil {
 			seen = make(map[findingKey]bool, 16)
+			// Room for a typical flow's findings at once: detections
+			// are large, and growing from one copies them over and over.
+			out = make([]detection, 0, 16)
 		}
 		seen[k] = true
 		out = append(out, d)
@@ -899,21 +902,64 @@ func canonicalIdentifier(kind phiproxy.Kind, s string) string {
 			return a.String()
 		}
 	case phiproxy.KindName, phiproxy.KindAddress, phiproxy.KindFreeText:
-		return strings.Join(strings.FieldsFunc(strings.ToLower(s), unicode.IsSpace), " ")
+		return lowerSingleSpaced(s)
 	case phiproxy.KindMRN, phiproxy.KindMemberID, phiproxy.KindNPI, phiproxy.KindDEA:
 		return strings.ToUpper(s)
 	}
 	return s
 }
 
-func digitsOf(s string) string {
-	var b strings.Builder
+// lowerSingleSpaced lower-cases s and joins its space-separated words
+// with single spaces, like
+// strings.Join(strings.FieldsFunc(strings.ToLower(s), unicode.IsSpace), " ")
+// but without the word slice when s is already single-spaced ASCII, as
+// names nearly always are.
+func lowerSingleSpaced(s string) string {
+	simple := true
 	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			b.WriteByte(s[i])
+		c := s[i]
+		if c >= 0x80 || (c != ' ' && asciiSpace(c)) || (c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' ')) {
+			simple = false
+			break
 		}
 	}
-	return b.String()
+	if !simple {
+		return strings.Join(strings.FieldsFunc(strings.ToLower(s), unicode.IsSpace), " ")
+	}
+	return strings.ToLower(s)
+}
+
+// asciiSpace reports the ASCII bytes unicode.IsSpace accepts.
+func asciiSpace(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\v', '\f', '\r':
+		return true
+	}
+	return false
+}
+
+// digitsOf returns the ASCII digits of s, in one allocation at most (none
+// when s is all digits).
+func digitsOf(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	if n == len(s) {
+		return s
+	}
+	if n == 0 {
+		return ""
+	}
+	b := make([]byte, 0, n)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
 }
 
 // isAbbreviation reports whether a dictionary term is a short all-capitals

@@ -26,10 +26,38 @@ var genericPageWords = wordSet(
 
 // pathSegment is one URL path segment field.
 type pathSegment struct {
-	prefix string // the chain before the path step, joined
-	n      int    // 1-based segment number
+	i      int      // the field's index
+	prefix []string // the chain before the path step
+	n      int      // 1-based segment number
 	value  string
-	path   string // the field's Path
+}
+
+// joinedEqual reports whether a and b join with " > " to the same string,
+// without joining them.
+func joinedEqual(a, b []string) bool {
+	if len(a) == len(b) {
+		same := true
+		for i := range a {
+			if a[i] != b[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return true
+		}
+	}
+	la, lb := 0, 0
+	for _, s := range a {
+		la += len(s) + 3
+	}
+	for _, s := range b {
+		lb += len(s) + 3
+	}
+	if la != lb {
+		return false
+	}
+	return strings.Join(a, " > ") == strings.Join(b, " > ")
 }
 
 // findConditionPages recognises condition pages by URL shape: a segment
@@ -37,8 +65,16 @@ type pathSegment struct {
 // when no dictionary knows it. Slugs a dictionary term was already found
 // in (found reports the paths with health findings) are left to it.
 func findConditionPages(fields []phiproxy.Field, pathOf func(i int) string, found map[string]bool, add func(detection)) {
-	var segs []pathSegment
-	for i, f := range fields {
+	// Most flows have no conditions index segment: find that out before
+	// joining any chain or path.
+	var (
+		buf  [16]pathSegment
+		segs = buf[:0]
+		idx  [4]int // segs that are a conditions index
+		at   = idx[:0]
+	)
+	for i := range fields {
+		f := &fields[i]
 		if len(f.Chain) == 0 {
 			continue
 		}
@@ -50,22 +86,44 @@ func findConditionPages(fields []phiproxy.Field, pathOf func(i int) string, foun
 		if err != nil || n < 1 {
 			continue
 		}
-		segs = append(segs, pathSegment{strings.Join(f.Chain[:len(f.Chain)-1], " > "), n, f.Value, pathOf(i)})
+		if conditionIndexWords[strings.ToLower(f.Value)] {
+			at = append(at, len(segs))
+		}
+		segs = append(segs, pathSegment{i, f.Chain[:len(f.Chain)-1], n, f.Value})
 	}
-	if len(segs) < 2 {
+	if len(segs) < 2 || len(at) == 0 {
 		return
 	}
-	index := make(map[string]bool) // prefix + "#" + n of conditions-index segments
-	for _, s := range segs {
-		if conditionIndexWords[strings.ToLower(s.value)] {
-			index[s.prefix+"#"+strconv.Itoa(s.n)] = true
+	// Few segments are an index: each segment is compared with them,
+	// unless a hostile payload has many, when they are looked up by key.
+	var byKey map[string]bool
+	if len(at) > 16 {
+		byKey = make(map[string]bool, len(at))
+		for _, j := range at {
+			byKey[strings.Join(segs[j].prefix, " > ")+"#"+strconv.Itoa(segs[j].n)] = true
 		}
 	}
-	if len(index) == 0 {
-		return
-	}
 	for _, s := range segs {
-		if !index[s.prefix+"#"+strconv.Itoa(s.n-1)] || found[s.path] || found[s.path+" > words"] {
+		// A segment right after a conditions index segment of the same
+		// URL (same chain before the path step, as joined by Path).
+		under := false
+		if byKey != nil {
+			under = byKey[strings.Join(s.prefix, " > ")+"#"+strconv.Itoa(s.n-1)]
+		}
+		for _, j := range at {
+			if byKey != nil {
+				break
+			}
+			if x := segs[j]; x.n == s.n-1 && joinedEqual(x.prefix, s.prefix) {
+				under = true
+				break
+			}
+		}
+		if !under {
+			continue
+		}
+		path := pathOf(s.i)
+		if found[path] || found[path+" > words"] {
 			continue
 		}
 		term := slugTerm(s.value)
@@ -76,7 +134,7 @@ func findConditionPages(fields []phiproxy.Field, pathOf func(i int) string, foun
 			Kind:     phiproxy.KindCondition,
 			Term:     term,
 			Value:    s.value,
-			Path:     s.path,
+			Path:     path,
 			Field:    s.value,
 			Category: "general",
 			Source:   phiproxy.SourceShape,
