@@ -2,6 +2,7 @@ package classify
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -338,7 +339,10 @@ func within(start, end int, spans [][2]int) bool {
 // also decoded further. Chains are compared by a 64-bit hash of their
 // steps, so no path strings are built.
 func decodedContainers(fields []phiproxy.Field) []bool {
-	prefixes := make(map[uint64]struct{}, len(fields))
+	// The proper prefixes' hashes, sorted and searched: a flow has a few
+	// dozen, fewer than a map pays for.
+	var buf [128]uint64
+	prefixes := buf[:0]
 	for _, f := range fields {
 		if n := len(f.Chain); n > 0 && f.Chain[n-1] == "filename" {
 			// A multipart part's file name sits below the part but is
@@ -348,19 +352,24 @@ func decodedContainers(fields []phiproxy.Field) []bool {
 		h := newChainHash()
 		for _, step := range f.Chain[:max(len(f.Chain)-1, 0)] {
 			h = h.add(step)
-			prefixes[uint64(h)] = struct{}{}
+			prefixes = append(prefixes, uint64(h))
 		}
 	}
 	out := make([]bool, len(fields))
 	if len(prefixes) == 0 {
 		return out
 	}
+	slices.Sort(prefixes)
+	prefixes = slices.Compact(prefixes)
 	for i, f := range fields {
+		if len(f.Chain) == 0 {
+			continue
+		}
 		h := newChainHash()
 		for _, step := range f.Chain {
 			h = h.add(step)
 		}
-		if _, ok := prefixes[uint64(h)]; ok && len(f.Chain) > 0 {
+		if _, ok := slices.BinarySearch(prefixes, uint64(h)); ok {
 			out[i] = true
 		}
 	}

@@ -53,6 +53,7 @@ type Index struct {
 	ac       *ahocorasick.Automaton // lower-cased plain forms, nil if none
 	patterns [][]ref                // by automaton pattern ID
 	whole    map[string][]ref       // lower-cased short values matched only as the whole string
+	wholeMax int                    // the longest key of whole, in bytes
 	hexForms map[string][]ref       // lower-case hex digests and encodings
 	b64Forms map[string][]ref       // exact base64 / base64url tokens
 	hexLens  []bool                 // lengths present in hexForms
@@ -112,6 +113,9 @@ func NewIndex(p *Persona) *Index {
 	}
 	ix.hexLens = lengths(ix.hexForms)
 	ix.b64Lens = lengths(ix.b64Forms)
+	for k := range ix.whole {
+		ix.wholeMax = max(ix.wholeMax, len(k))
+	}
 	return ix
 }
 
@@ -504,8 +508,11 @@ func (ix *Index) Find(s string) []Hit {
 		return nil
 	}
 	var hits []Hit
-	if len(ix.whole) > 0 && len(s) <= 64 {
-		if rs, ok := ix.whole[strings.ToLower(strings.TrimSpace(s))]; ok {
+	// Lower-casing shrinks a string at most fourfold (a three-byte "K"
+	// Kelvin sign becomes "k"), so a longer one cannot be a whole value:
+	// it is not lower-cased at all.
+	if t := strings.TrimSpace(s); len(ix.whole) > 0 && len(s) <= 64 && len(t) <= 4*ix.wholeMax {
+		if rs, ok := ix.whole[strings.ToLower(t)]; ok {
 			for _, r := range rs {
 				hits = append(hits, Hit{Kind: r.kind, Key: r.key, Value: r.value, Disguise: caseDisguise(r, strings.TrimSpace(s)), Start: 0, End: len(s)})
 			}
