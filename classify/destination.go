@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/net/publicsuffix"
 
@@ -19,6 +20,29 @@ const maxRemembered = 4096
 // "cedar-clinic.com"), or host itself for IP addresses, single labels and
 // names the public suffix list cannot split.
 func registrableDomain(host string) string {
+	// The same few hosts come back with every request; the public suffix
+	// lookup (and the address parse inside it) is worth remembering.
+	if d, ok := domainCache.Load(host); ok {
+		return d.(string)
+	}
+	d := lookupRegistrableDomain(host)
+	if len(host) <= 256 && domainCache.n.Load() < maxRemembered {
+		// Copies: the cache must not keep a flow's memory alive.
+		if _, loaded := domainCache.LoadOrStore(strings.Clone(host), strings.Clone(d)); !loaded {
+			domainCache.n.Add(1)
+		}
+	}
+	return d
+}
+
+// domainCache remembers registrableDomain's answers, for at most
+// maxRemembered hosts (it depends on nothing but the host).
+var domainCache struct {
+	sync.Map
+	n atomic.Int64
+}
+
+func lookupRegistrableDomain(host string) string {
 	host = strings.Trim(strings.ToLower(strings.TrimSpace(host)), ".")
 	if host == "" {
 		return ""

@@ -244,7 +244,7 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 		path := fc.path()
 		d := detection{Finding: phiproxy.Finding{
 			Kind:   h.Kind,
-			Term:   canonicalIdentifier(h.Kind, h.Value),
+			Term:   in.personaTerm(h.Kind, h.Value),
 			Value:  f.Value,
 			Path:   path,
 			Field:  f.Value,
@@ -301,6 +301,41 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 		}
 		add(d)
 	}
+}
+
+// personaTermKey is a persona value as a hit names it.
+type personaTermKey struct {
+	kind  phiproxy.Kind
+	value string
+}
+
+// personaTerm is canonicalIdentifier for a persona hit's value. A persona
+// has a few dozen values, found again in every flow that carries them, so
+// their canonical forms are kept in a map that is replaced, never
+// changed, when a value is first seen: readers take no lock.
+func (in *Inspector) personaTerm(kind phiproxy.Kind, value string) string {
+	k := personaTermKey{kind, value}
+	old := in.personaTerms.Load()
+	if old != nil {
+		if t, ok := (*old)[k]; ok {
+			return t
+		}
+	}
+	t := canonicalIdentifier(kind, value)
+	if old != nil && len(*old) >= maxRemembered {
+		return t
+	}
+	next := make(map[personaTermKey]string, 8)
+	if old != nil {
+		next = make(map[personaTermKey]string, len(*old)+1)
+		for ok, ov := range *old {
+			next[ok] = ov
+		}
+	}
+	next[k] = t
+	// A lost race only drops an entry that the next hit adds again.
+	in.personaTerms.CompareAndSwap(old, &next)
+	return t
 }
 
 // CategoryProvider is the Category of a name finding that names a

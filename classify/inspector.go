@@ -88,6 +88,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/phiproxy/phiproxy"
@@ -140,7 +141,8 @@ type Inspector struct {
 	authOrigins  *boundedSet // first-party origins whose requests carried credentials
 	recordings   *replay.Recorder
 	memos        leafMemos
-	clock        func() time.Time // nil means time.Now
+	personaTerms atomic.Pointer[map[personaTermKey]string] // see personaTerm
+	clock        func() time.Time                          // nil means time.Now
 }
 
 var _ phiproxy.Inspector = (*Inspector)(nil)
