@@ -96,10 +96,10 @@ func (d *decoder) query(s scope, q, prefix string) {
 			continue
 		}
 		k, v, _ := strings.Cut(part, "=")
-		k = unescape(k, true)
+		k = d.steps.unescape(k, true)
 		ss := s.at(d.steps.join(prefix, ":", k), k)
 		ss.query = true
-		d.text(ss, unescape(strings.TrimRight(v, "\r\n"), true))
+		d.text(ss, d.steps.unescape(strings.TrimRight(v, "\r\n"), true))
 	}
 }
 
@@ -109,18 +109,45 @@ func (d *decoder) query(s scope, q, prefix string) {
 func Unescape(s string, plus bool) string { return unescape(s, plus) }
 
 func unescape(s string, plus bool) string {
-	i := 0
-	for ; i < len(s); i++ {
-		if s[i] == '%' || (plus && s[i] == '+') {
-			break
-		}
-	}
+	i := firstEscape(s, plus)
 	if i == len(s) {
 		return s
 	}
 	// A Builder hands over its bytes without the copy string(b) makes.
 	var b strings.Builder
 	b.Grow(len(s))
+	unescapeTo(&b, s, i, plus)
+	return b.String()
+}
+
+// unescape is the package's unescape, carving its result from the arena:
+// a query string's pairs take one allocation, not one each.
+func (a *textArena) unescape(s string, plus bool) string {
+	i := firstEscape(s, plus)
+	if i == len(s) {
+		return s
+	}
+	a.reserve(len(s))
+	start := a.block.Len()
+	unescapeTo(&a.block, s, i, plus)
+	return a.block.String()[start:]
+}
+
+// firstEscape returns the index of s's first '%' (or '+' with plus), or
+// len(s).
+func firstEscape(s string, plus bool) int {
+	i := 0
+	for ; i < len(s); i++ {
+		if s[i] == '%' || (plus && s[i] == '+') {
+			break
+		}
+	}
+	return i
+}
+
+// unescapeTo writes s unescaped to b; s[:i] has nothing to undo. b must
+// have room for len(s) more bytes (the output is never longer).
+func unescapeTo(b *strings.Builder, s string, i int, plus bool) {
 	b.WriteString(s[:i])
 	for ; i < len(s); i++ {
 		c := s[i]
@@ -134,7 +161,6 @@ func unescape(s string, plus bool) string {
 			b.WriteByte(c)
 		}
 	}
-	return b.String()
 }
 
 // hasEscapes reports whether s holds at least one valid %XX sequence.
