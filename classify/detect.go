@@ -58,18 +58,35 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 			return
 		}
 		k := findingKey{d.Kind, d.Term, d.Path}
-		if seen[k] {
-			return
+		if seen != nil {
+			if seen[k] {
+				return
+			}
+			seen[k] = true
+		} else {
+			// A flow's first findings are compared one by one, cheaper
+			// than a map until there are many.
+			for i := range out {
+				if out[i].Kind == k.kind && out[i].Term == k.term && out[i].Path == k.path {
+					return
+				}
+			}
+			if len(out) == findingsScanned {
+				seen = make(map[findingKey]bool, 2*findingsScanned)
+				for i := range out {
+					seen[findingKey{out[i].Kind, out[i].Term, out[i].Path}] = true
+				}
+				seen[k] = true
+			}
 		}
-		if seen == nil {
-			seen = make(map[findingKey]bool, 16)
+		if out == nil {
 			// Room for a typical flow's findings at once: detections
 			// are large, and growing from one copies them over and over.
 			out = make([]detection, 0, 16)
 		}
-		seen[k] = true
 		out = append(out, d)
 	}
+	var joined textArena // the paths of persona disguises
 	// Paths are joined only for fields that yield a finding.
 	paths := make([]string, len(fields))
 	pathOfField := func(i int) string {
@@ -104,7 +121,7 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 			// The words of a path segment that was a token ("/u/Xk9fQ2...").
 			continue
 		}
-		fc := &fieldContext{f: f, i: i, pathOf: pathOfField}
+		fc := &fieldContext{f: f, i: i, pathOf: pathOfField, text: &joined}
 
 		in.detectPeople(fc, sig.host, add)
 		if !isHostField(f) {
@@ -197,6 +214,29 @@ func hostOfFields(fields []phiproxy.Field) string {
 	return ""
 }
 
+// findingsScanned is how many findings of a flow are searched one by one
+// for a duplicate before a map takes over.
+const findingsScanned = 32
+
+// textArena hands out the short strings a flow's findings derive (paths
+// with a disguise appended) from shared blocks rather than one allocation
+// each. Strings it returns stay valid: a full block is left as it is and
+// a new one started.
+type textArena struct{ b strings.Builder }
+
+func (a *textArena) join(x, sep, y string) string {
+	n := len(x) + len(sep) + len(y)
+	if a.b.Cap()-a.b.Len() < n {
+		a.b = strings.Builder{}
+		a.b.Grow(max(n, 512))
+	}
+	at := a.b.Len()
+	a.b.WriteString(x)
+	a.b.WriteString(sep)
+	a.b.WriteString(y)
+	return a.b.String()[at:]
+}
+
 type findingKey struct {
 	kind       phiproxy.Kind
 	term, path string
@@ -258,7 +298,7 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 			}
 		}
 		if h.Disguise != "" && h.Disguise != "plain" {
-			d.Path = path + " > " + h.Disguise
+			d.Path = fc.text.join(path, " > ", h.Disguise)
 			d.hashed = isHashDisguise(h.Disguise)
 		}
 		add(d)
@@ -865,6 +905,7 @@ type fieldContext struct {
 	f            *phiproxy.Field
 	i            int                // index of f in the flow's fields
 	pathOf       func(i int) string // the flow's path cache
+	text         *textArena         // the flow's arena for derived paths
 	done         bool
 	health, veto bool
 }
