@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -98,6 +99,58 @@ func originOf(s string) string {
 	return strings.ToLower(u.Scheme + "://" + u.Host)
 }
 
+// urlParts are what inspection reads from a page URL: hostOf, originOf
+// and pathOf of it, from one parse.
+type urlParts struct{ host, origin, path string }
+
+func parseURLParts(s string) urlParts {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return urlParts{}
+	}
+	p := urlParts{path: u.Path}
+	if u.Host != "" {
+		p.host = strings.ToLower(u.Hostname())
+		if u.Scheme != "" {
+			p.origin = strings.ToLower(u.Scheme + "://" + u.Host)
+		}
+	}
+	return p
+}
+
+// pageCache remembers the parts of recent page URLs: every beacon of a
+// page names it again (Referer), and it was parsed three times per flow.
+// Direct-mapped and lock-free; a collision only costs a parse. A nil
+// cache parses every time.
+type pageCache struct {
+	seed  maphash.Seed
+	slots [64]atomic.Pointer[pageEntry]
+}
+
+type pageEntry struct {
+	url   string // a copy: the cache keeps no flow's memory alive
+	parts urlParts
+}
+
+func newPageCache() *pageCache { return &pageCache{seed: maphash.MakeSeed()} }
+
+func (c *pageCache) get(u string) urlParts {
+	if u == "" {
+		return urlParts{}
+	}
+	if c == nil || len(u) > 2048 {
+		return parseURLParts(u)
+	}
+	sl := &c.slots[maphash.String(c.seed, u)%uint64(len(c.slots))]
+	if e := sl.Load(); e != nil && e.url == u {
+		return e.parts
+	}
+	c2 := strings.Clone(u)
+	p := parseURLParts(c2)
+	sl.Store(&pageEntry{url: c2, parts: p})
+	return p
+}
+
 // hostSuffixMatch reports whether host equals suffix or ends with
 // "."+suffix, so "px.ads.linkedin.com" matches "linkedin.com" but
 // "notlinkedin.com" does not.
@@ -105,7 +158,9 @@ func hostSuffixMatch(host, suffix string) bool {
 	if suffix == "" {
 		return false
 	}
-	return host == suffix || strings.HasSuffix(host, "."+suffix)
+	// host ends with "."+suffix, without building that string.
+	n := len(host) - len(suffix)
+	return host == suffix || n > 0 && host[n-1] == '.' && host[n:] == suffix
 }
 
 // boundedSet is a set of strings that forgets its oldest entry once it
@@ -227,8 +282,8 @@ func (in *Inspector) place(f *phiproxy.Flow, fields []phiproxy.Field) (phiproxy.
 		return d, false
 	}
 	v, knownVendor := in.vendors.lookup(host)
-	page := pageURL(f)
-	pageDomain := registrableDomain(hostOf(page))
+	page := in.pages.get(pageURL(f))
+	pageDomain := registrableDomain(page.host)
 
 	navigation := len(in.sites) == 0 && isTopLevelNavigation(f) && !knownVendor
 	d.Party = in.party(d.Domain, pageDomain, navigation, knownVendor)
@@ -252,7 +307,7 @@ func (in *Inspector) place(f *phiproxy.Flow, fields []phiproxy.Field) (phiproxy.
 	}
 	// A signed-in crawl says so on the flow; otherwise the page's origin
 	// counts as signed in once its own requests carried credentials.
-	authenticated := f.Authenticated || in.authOrigins.has(originOf(page))
+	authenticated := f.Authenticated || in.authOrigins.has(page.origin)
 	return d, authenticated
 }
 
@@ -339,6 +394,9 @@ func (in *Inspector) isSite(domain string) bool {
 // name (case-insensitive, ignoring a "(first-party route)" suffix) and the
 // host on label boundaries.
 func (in *Inspector) coveredByBAA(d phiproxy.Destination) bool {
+	if len(in.baa) == 0 {
+		return false
+	}
 	name := strings.ToLower(strings.TrimSpace(strings.TrimSuffix(d.Vendor, " (first-party route)")))
 	for _, b := range in.baa {
 		if name != "" && b == name {

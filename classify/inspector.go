@@ -141,6 +141,7 @@ type Inspector struct {
 	authOrigins  *boundedSet // first-party origins whose requests carried credentials
 	recordings   *replay.Recorder
 	memos        leafMemos
+	pages        *pageCache
 	personaTerms atomic.Pointer[map[personaTermKey]string] // see personaTerm
 	clock        func() time.Time                          // nil means time.Now
 }
@@ -175,6 +176,7 @@ func New(opts Options) (*Inspector, error) {
 		authOrigins:  newBoundedSet(maxRemembered),
 		recordings:   replay.NewRecorder(opts.Recordings),
 		memos:        newLeafMemos(),
+		pages:        newPageCache(),
 	}
 	if opts.Persona != nil {
 		in.persona = persona.NewIndex(opts.Persona)
@@ -273,7 +275,7 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 	}()
 	res := in.Fields(f)
 	dest, authenticated := in.place(f, res.Fields)
-	sig := flowSignals{healthPath: healthPathText(requestPath(f)) || healthPathText(pathOf(pageURL(f)))}
+	sig := flowSignals{healthPath: healthPathText(requestPath(f)) || healthPathText(in.pages.get(pageURL(f)).path)}
 	fields := res.Fields
 	obs, recorded := in.observeRecording(f)
 	if obs != nil {
