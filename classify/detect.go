@@ -10,7 +10,6 @@ import (
 	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/classify/dict"
 	"github.com/phiproxy/phiproxy/classify/ident"
-	"github.com/phiproxy/phiproxy/classify/persona"
 )
 
 // maxFindings bounds the findings of one flow: past it a hostile payload
@@ -258,19 +257,24 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 	if ident.NeedsParent(key) {
 		parent = memberParent(f.Chain)
 	}
-	ids := in.memos.ids.get(memoKey{parent, key, f.Value}, func(k memoKey) []ident.Match {
-		return ident.FindUnder(k.parent, k.key, k.value)
+	// Identifiers and persona values in one lookup: both depend on the
+	// value (identifiers also on the key), and a leaf that repeats repeats
+	// under its key.
+	found := in.memos.people.get(memoKey{parent, key, f.Value}, func(k memoKey) peopleMatches {
+		var pm peopleMatches
+		pm.ids = ident.FindUnder(k.parent, k.key, k.value)
+		if in.persona != nil {
+			pm.hits = in.persona.Find(k.value)
+		}
+		return pm
 	})
+	ids, hits := found.ids, found.hits
 	for _, m := range ids {
 		if m.Kind == phiproxy.KindEmail {
 			emails = append(emails, [2]int{m.Start, m.End})
 		}
 	}
-	var hits []persona.Hit
 	if in.persona != nil {
-		hits = in.memos.hits.get(memoKey{value: f.Value}, func(k memoKey) []persona.Hit {
-			return in.persona.Find(k.value)
-		})
 		for _, h := range hits {
 			if h.Kind == phiproxy.KindEmail && h.Start < h.End {
 				emails = append(emails, [2]int{h.Start, h.End})

@@ -108,13 +108,20 @@ func (m *memo[V]) get(k memoKey, compute func(memoKey) V) V {
 	return e.v
 }
 
-// leafMemos are an Inspector's memos, one per value-only detector.
+// peopleMatches are the identifiers and persona values found in a value.
+type peopleMatches struct {
+	ids  []ident.Match
+	hits []persona.Hit
+}
+
+// leafMemos are an Inspector's memos: identifiers and persona values
+// (looked up together, once per leaf), and dictionary terms (looked up
+// for values and keys alike).
 type leafMemos struct {
-	ids   *memo[[]ident.Match]
-	hits  *memo[[]persona.Hit]
-	terms *memo[[]dict.Match]
+	people *memo[peopleMatches]
+	terms  *memo[[]dict.Match]
 }
 
 func newLeafMemos() leafMemos {
-	return leafMemos{ids: newMemo[[]ident.Match](), hits: newMemo[[]persona.Hit](), terms: newMemo[[]dict.Match]()}
+	return leafMemos{people: newMemo[peopleMatches](), terms: newMemo[[]dict.Match]()}
 }
