@@ -799,7 +799,9 @@ func isHostField(f *phiproxy.Field) bool {
 	if n := len(f.Chain); n > 0 && f.Chain[n-1] == "url:host" {
 		return true
 	}
-	return f.Key != "" && hostKeyWords[strings.ToLower(innerKey(f.Key))] && looksHostName(f.Value)
+	// The value's shape first: it rules out nearly every field without
+	// lower-casing the key.
+	return f.Key != "" && looksHostName(f.Value) && hostKeyWords[strings.ToLower(innerKey(f.Key))]
 }
 
 // hostKeyWords are keys whose value is a host name.
