@@ -63,14 +63,17 @@ func lookupRegistrableDomain(host string) string {
 	return d
 }
 
-// mayBeIPAddr reports whether netip.ParseAddr could accept host: an IPv6
-// address has a colon, an IPv4 one only digits and dots. A host name is
-// settled here, without the error value a failed parse allocates.
+// mayBeIPAddr reports whether netip.ParseAddr could accept host once its
+// brackets are trimmed: an IPv6 address has a colon, an IPv4 one only
+// digits and dots. A host name is settled here, without the error value a
+// failed parse allocates.
 func mayBeIPAddr(host string) bool {
+	host = strings.Trim(host, "[]")
+	if strings.IndexByte(host, ':') >= 0 {
+		return true
+	}
 	for i := 0; i < len(host); i++ {
-		if c := host[i]; c == ':' || c == '[' {
-			return true
-		} else if c != '.' && (c < '0' || c > '9') {
+		if c := host[i]; c != '.' && (c < '0' || c > '9') {
 			return false
 		}
 	}

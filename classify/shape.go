@@ -32,6 +32,18 @@ type pathSegment struct {
 	value  string
 }
 
+// joinedLen is len(strings.Join(parts, " > ")).
+func joinedLen(parts []string) int {
+	if len(parts) == 0 {
+		return 0
+	}
+	n := 3 * (len(parts) - 1)
+	for _, p := range parts {
+		n += len(p)
+	}
+	return n
+}
+
 // joinedEqual reports whether a and b join with " > " to the same string,
 // without joining them.
 func joinedEqual(a, b []string) bool {
@@ -47,14 +59,7 @@ func joinedEqual(a, b []string) bool {
 			return true
 		}
 	}
-	la, lb := 0, 0
-	for _, s := range a {
-		la += len(s) + 3
-	}
-	for _, s := range b {
-		lb += len(s) + 3
-	}
-	if la != lb {
+	if joinedLen(a) != joinedLen(b) {
 		return false
 	}
 	return strings.Join(a, " > ") == strings.Join(b, " > ")
