@@ -44,6 +44,7 @@ type segment struct {
 	pairs      int       // adjacent letter/digit pairs not split by a separator
 	switches   int       // of which switch class (see opaqueSwitchRate)
 	hex        bool      // only hex digits and '-', with a digit and a letter
+	plus       bool      // holds a '+': base64's alphabet, not a slug's separator
 	seen       [2]uint64 // distinct letters and digits, by bit
 }
 
@@ -80,9 +81,12 @@ func (s *segment) borderline() bool {
 }
 
 // wordy reports whether the segment reads as words (a slug, a path
-// segment), kept even inside a run that is otherwise opaque.
+// segment), kept even inside a run that is otherwise opaque. Slugs join
+// words with '-' or '_'; a '+' between letters inside an opaque run is
+// standard base64, where a short all-lower-case stretch ("/ibs+qrt/")
+// turns up by chance every few megabytes.
 func (s *segment) wordy() bool {
-	return s.alnum >= 5 && s.rate() < wordySwitchRate
+	return !s.plus && s.alnum >= 5 && s.rate() < wordySwitchRate
 }
 
 // byte classes for switch counting
@@ -205,6 +209,7 @@ func runSegments(s string, from, to int, segs []segment) []segment {
 			if c != '-' && c != '=' {
 				seg.hex = false
 			}
+			seg.plus = seg.plus || c == '+'
 			continue
 		}
 		seg.alnum++

@@ -143,10 +143,12 @@ func TestOpaqueTokensGiveNoFindings(t *testing.T) {
 	flows := map[string]*phiproxy.Flow{
 		"base64 body":    post("application/octet-stream", []byte(std)),
 		"base64 as text": post("text/plain", []byte(std)),
-		"hex body":       post("text/plain", []byte(hexBody)),
-		"ID lines":       post("text/plain", []byte(ids.String())),
-		"JSON of tokens": post("application/json", js),
-		"form of tokens": post("application/x-www-form-urlencoded", []byte("blob="+url.QueryEscape(std[:1<<20])+"&sig="+hexBody[:4096])),
+		// Each few megabytes of base64 hold a stretch like these by chance.
+		"short words in base64": post("text/plain", []byte(std[:4096]+"/ibs+qrt/"+std[4096:8192]+"/qrt+adhd/"+std[8192:12288])),
+		"hex body":              post("text/plain", []byte(hexBody)),
+		"ID lines":              post("text/plain", []byte(ids.String())),
+		"JSON of tokens":        post("application/json", js),
+		"form of tokens":        post("application/x-www-form-urlencoded", []byte("blob="+url.QueryEscape(std[:1<<20])+"&sig="+hexBody[:4096])),
 	}
 	for name, f := range flows {
 		ins := in.Inspect(f)
@@ -181,6 +183,9 @@ func TestOpaqueSpans(t *testing.T) {
 		{"/users/8f14e45f-ceea-467f-a0e6-3b5d1c2a9e7d/symptoms/feeling-hopeless", []string{"8f14e45f-ceea-467f-a0e6-3b5d1c2a9e7d"}},
 		{"sig=5d41402abc4b2a76b9719d911017c592", []string{"5d41402abc4b2a76b9719d911017c592"}},
 		{"x Q0Ff3kZ9/ADHDaP1x+Lm7T2qRvW8yBn4Kc0= y", []string{"Q0Ff3kZ9/ADHDaP1x+Lm7T2qRvW8yBn4Kc0="}},
+		// Lower-case stretches joined by '+' inside base64 are chance, not a slug.
+		{"x Q0Ff3kZ9aP1xLm7T2qRvW8yBn4Kc0/ibs+qrt/W8yBn4Kc0Q0Ff3kZ9aP1xLm7T2q y", []string{"Q0Ff3kZ9aP1xLm7T2qRvW8yBn4Kc0/ibs+qrt/W8yBn4Kc0Q0Ff3kZ9aP1xLm7T2q"}},
+		{"/users/8f14e45f-ceea-467f-a0e6-3b5d1c2a9e7d/ibs_diet-plan", []string{"8f14e45f-ceea-467f-a0e6-3b5d1c2a9e7d"}},
 	}
 	for _, tt := range tests {
 		var got []string
