@@ -172,10 +172,15 @@ func New(opts Options) (*App, error) {
 	}
 	a.bgCtx, a.bgCancel = context.WithCancel(context.Background())
 	a.want = loadRequest{filter: a.query.Filter(a.floor)}
-	useTerminalColours()
+	terminalColours.Do(useTerminalColours)
 	a.build()
 	return a, nil
 }
+
+// terminalColours sets tview's theme once per process: tview.Styles is a
+// global that every running Application reads while it draws, so writing
+// it again for a second App would race with the first one's drawing.
+var terminalColours sync.Once
 
 // useTerminalColours makes tview draw in the terminal's own foreground and
 // background, so the interface reads on dark and light themes.
