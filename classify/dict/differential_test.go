@@ -1,0 +1,280 @@
+package dict
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// matcherPair is one dictionary built twice: by Build and by the
+// reference matcher of reference_test.go.
+type matcherPair struct {
+	name string
+	fast *Matcher
+	ref  *refMatcher
+}
+
+func buildPair(t testing.TB, name string, d *Dictionary) matcherPair {
+	t.Helper()
+	fast, err := d.Build()
+	if err != nil {
+		t.Fatalf("%s: Build: %v", name, err)
+	}
+	ref, err := refBuild(d)
+	if err != nil {
+		t.Fatalf("%s: refBuild: %v", name, err)
+	}
+	return matcherPair{name, fast, ref}
+}
+
+// shippedDict is the embedded lists plus the test list, as BenchmarkFind
+// uses them.
+func shippedDict(t testing.TB) *Dictionary {
+	t.Helper()
+	d, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("testdata/terms.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := d.AddTSV(f, "terms.tsv"); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// pairs are the dictionaries the differential tests run: the shipped
+// lists, the test list alone and the small overlap list with idioms.
+func pairs(t testing.TB) []matcherPair {
+	t.Helper()
+	emb, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ov := New()
+	if err := ov.AddTSV(strings.NewReader(overlapList), "overlap.tsv"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ov.AddNotHealthList(strings.NewReader(notHealthList), "not_health.txt"); err != nil {
+		t.Fatal(err)
+	}
+	return []matcherPair{
+		buildPair(t, "shipped+test", shippedDict(t)),
+		buildPair(t, "embedded", emb),
+		buildPair(t, "test", testDict(t)),
+		buildPair(t, "overlap", ov),
+	}
+}
+
+// sameMatches fails t unless Find and FindNested of the two matchers agree
+// on s exactly: the same Term (pointer), offsets, text and enclosure, in
+// the same order.
+func sameMatches(t *testing.T, p matcherPair, s string) {
+	t.Helper()
+	for _, nested := range []bool{false, true} {
+		var got []Match
+		var want []Match
+		if nested {
+			got, want = p.fast.FindNested(s), p.ref.FindNested(s)
+		} else {
+			got, want = p.fast.Find(s), p.ref.Find(s)
+		}
+		if diff := diffMatches(got, want); diff != "" {
+			if len(s) > 300 {
+				s = s[:300] + "…"
+			}
+			t.Fatalf("%s nested=%v on %q: %s", p.name, nested, s, diff)
+		}
+	}
+}
+
+func diffMatches(got, want []Match) string {
+	if (got == nil) != (want == nil) {
+		return fmt.Sprintf("nil-ness differs: got %v, want %v", got == nil, want == nil)
+	}
+	if len(got) != len(want) {
+		return fmt.Sprintf("got %d matches [%s], want %d [%s]", len(got), renderNested(got), len(want), renderNested(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.Term != w.Term || g.Start != w.Start || g.End != w.End || g.Text != w.Text || g.Enclosed != w.Enclosed {
+			return fmt.Sprintf("match %d: got %q [%d:%d] %s/%s enclosed=%v, want %q [%d:%d] %s/%s enclosed=%v",
+				i, g.Text, g.Start, g.End, g.Term.Canonical, g.Term.Category, g.Enclosed,
+				w.Text, w.Start, w.End, w.Term.Canonical, w.Term.Category, w.Enclosed)
+		}
+	}
+	return ""
+}
+
+// corpusFlows returns the raw flow files of the evaluation sets: request
+// lines, headers and bodies as the proxy sees them.
+func corpusFlows(t testing.TB) []string {
+	t.Helper()
+	var out []string
+	for _, set := range []string{"eval", "devset", "holdout"} {
+		files, err := filepath.Glob(filepath.Join("..", "..", "testdata", set, "flows", "*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(b))
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no flow files under testdata/*/flows")
+	}
+	return out
+}
+
+// termSpellings returns every name and alias of d, the raw material of
+// generated text.
+func termSpellings(d *Dictionary) []string {
+	var out []string
+	for _, t := range d.terms {
+		out = append(out, t.Term)
+		out = append(out, t.Aliases...)
+	}
+	out = append(out, d.notHealth...)
+	return out
+}
+
+// oddPieces are the inputs that take the matcher off its fast paths:
+// diacritics, case that changes length when folded, typographic
+// apostrophes, CJK, emoji, escapes, invalid UTF-8 and control bytes.
+var oddPieces = []string{
+	"MÉNIÈRE'S", "ménière’s", "Crohn‘s", "Crohnʼs", "İstanbul", "ǅemal", "ΣΊΣΥΦΟΣ", "straße", "STRASSE",
+	"Ⱥ", "ȺLPHA", "ſ", "K", "Å", "ﬃ", "抑郁症", "糖尿病", "うつ病", "😀", "👩‍⚕️", "\u200b", "\u00a0",
+	"%20", "%2", "%", "%zz", "%C3%A9", "\xff", "\xfe\xff", "\xc3", "\xe2\x80", "\x00", "\x01", "\t", "\r\n",
+	"'", "’", "-s-", "_s_", " s ", "-S", "''", "0", "42", "F32.9", "x", "aB", "HIVTest", "PrEP", "PREP",
+}
+
+// mangle rewrites a term the ways text carries one: case, slugs, snake
+// case, camel joins, escapes, plurals, possessives.
+func mangle(r *rand.Rand, s string) string {
+	switch r.IntN(12) {
+	case 0:
+		s = strings.ToUpper(s)
+	case 1:
+		s = strings.ToLower(s)
+	case 2:
+		s = strings.ReplaceAll(s, " ", "-")
+	case 3:
+		s = strings.ReplaceAll(s, " ", "_")
+	case 4:
+		s = strings.ReplaceAll(s, " ", "%20")
+	case 5:
+		words := strings.Fields(s)
+		for i, w := range words {
+			if w != "" {
+				rr, n := utf8.DecodeRuneInString(w)
+				words[i] = strings.ToUpper(string(rr)) + w[n:]
+			}
+		}
+		s = strings.Join(words, "")
+	case 6:
+		s += "s"
+	case 7:
+		s += "es"
+	case 8:
+		s += "'s"
+	case 9:
+		if len(s) > 2 {
+			cut := r.IntN(len(s))
+			s = s[:cut]
+		}
+	case 10:
+		s = "x" + s
+	}
+	return s
+}
+
+// generatedText returns n pieces of text mixing terms, ordinary words,
+// separators and odd pieces.
+func generatedText(r *rand.Rand, spellings []string, n int) string {
+	var b strings.Builder
+	for range n {
+		switch r.IntN(8) {
+		case 0, 1, 2:
+			b.WriteString(mangle(r, spellings[r.IntN(len(spellings))]))
+		case 3, 4:
+			b.WriteString(ordinaryWords[r.IntN(len(ordinaryWords))])
+		case 5:
+			b.WriteString(oddPieces[r.IntN(len(oddPieces))])
+		case 6:
+			// Random runes from across the planes, some invalid.
+			for k := r.IntN(6); k >= 0; k-- {
+				switch r.IntN(4) {
+				case 0:
+					b.WriteRune(rune(r.IntN(0x80)))
+				case 1:
+					b.WriteRune(rune(0x80 + r.IntN(0x800)))
+				case 2:
+					b.WriteRune(rune(r.IntN(0x10000)))
+				default:
+					b.WriteByte(byte(r.IntN(256)))
+				}
+			}
+		}
+		b.WriteString([]string{" ", " ", "-", "_", "/", ".", ", ", "", "%20", "\n", "\"", "'"}[r.IntN(12)])
+	}
+	return b.String()
+}
+
+// TestFindSameAsReference holds Find and FindNested to the reference
+// matcher over the evaluation, development and holdout flows (whole and
+// line by line) and over generated text with terms in every spelling,
+// random Unicode, CJK, emoji and invalid UTF-8.
+func TestFindSameAsReference(t *testing.T) {
+	ps := pairs(t)
+	flows := corpusFlows(t)
+	spellings := termSpellings(shippedDict(t))
+	r := rand.New(rand.NewPCG(7, 11))
+	var inputs []string
+	for _, f := range flows {
+		inputs = append(inputs, f)
+		inputs = append(inputs, strings.Split(f, "\n")...)
+	}
+	for range 3000 {
+		inputs = append(inputs, generatedText(r, spellings, 1+r.IntN(40)))
+	}
+	for _, s := range spellings {
+		inputs = append(inputs, s, mangle(r, s))
+	}
+	inputs = append(inputs, oddPieces...)
+	inputs = append(inputs, ordinaryText(64<<10))
+	for _, p := range ps {
+		for _, s := range inputs {
+			sameMatches(t, p, s)
+		}
+	}
+	t.Logf("%d inputs, %d matchers", len(inputs), len(ps))
+}
+
+// FuzzFindSameAsReference holds Find and FindNested to the reference
+// matcher on any input.
+func FuzzFindSameAsReference(f *testing.F) {
+	r := rand.New(rand.NewPCG(3, 5))
+	d := shippedDict(f)
+	spellings := termSpellings(d)
+	for _, s := range oddPieces {
+		f.Add(s)
+	}
+	for range 50 {
+		f.Add(generatedText(r, spellings, 1+r.IntN(10)))
+	}
+	p := buildPair(f, "shipped+test", d)
+	f.Fuzz(func(t *testing.T, s string) {
+		sameMatches(t, p, s)
+	})
+}
