@@ -92,7 +92,7 @@ func BenchmarkFind(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("%d terms, %d trie nodes", m.Len(), len(m.value))
+	b.Logf("%d terms, %d trie nodes", m.Len(), len(m.nodes))
 	benchFind(b, m.Find)
 }
 

@@ -27,30 +27,44 @@ type Match struct {
 // Matcher finds dictionary terms in text. It is immutable and safe for
 // concurrent use. The zero value matches nothing; get one from Build.
 //
-// Terms are kept in a trie over their folded bytes, compressed into flat
-// arrays: the children of a node are contiguous and scanned, and nodes with
-// many children also get a dense row indexed by byte class.
+// Terms are kept in a trie over their folded bytes, in one array of
+// nodes laid out depth first: a node's first child follows it, so the
+// long single-child tails of terms are walked through adjacent memory,
+// and everything the walk needs of a node (its value, its edges, its
+// dense row) is in one 16-byte record. The edges of a node are contiguous
+// and scanned; nodes with many children also get a dense row indexed by
+// byte class.
 // Because a match must start on a word boundary, the trie is walked only
 // from word starts, never from inside a word: this is an Aho-Corasick
 // automaton restricted to word-anchored matches, which needs no failure
 // links and yields leftmost-longest matches directly.
 type Matcher struct {
-	root      [256]int32 // child of the root for each first byte; 0 = none
-	edgeStart []int32    // children of node n: labels[edgeStart[n]:edgeStart[n+1]]
-	labels    []byte
-	next      []int32
-	value     []int32 // term index at a node, -1 if none
+	root  [256]int32 // child of the root for each first byte; 0 = none
+	nodes []node
+	edges []edge
 	// Nodes with many children also get a dense row, indexed by the
 	// byte's class (bytes that occur in some key, numbered from 1).
-	byteCls  [256]uint8
-	nCls     int
-	denseRow []int32 // per node: row number, or -1
-	dense    []int32 // rows of nCls children
-	terms    []*Term
-	codes    map[string]*Term // ICD-10-CM code (upper case, no dot) → condition
+	byteCls [256]uint8
+	nCls    int
+	dense   []int32 // rows of nCls children
+	terms   []*Term
+	codes   map[string]*Term // ICD-10-CM code (upper case, no dot) → condition
 	// notHealth is the value of trie nodes that end a not-health phrase
 	// (len(terms)): such a match consumes its text and reports nothing.
 	notHealth int32
+}
+
+// node is one trie node.
+type node struct {
+	value  int32 // term index ending here, -1 if none
+	row    int32 // offset of the node's dense row in dense, -1 if none
+	lo, hi int32 // its edges: edges[lo:hi]
+}
+
+// edge is a labelled link to a child node.
+type edge struct {
+	label byte
+	next  int32
 }
 
 // candidate is a term a key may stand for, ranked when keys collide.
@@ -188,54 +202,53 @@ func preferForCode(t, old *Term) bool {
 	return tp && !op
 }
 
-// span is a run of sorted keys sharing their first depth bytes, all below
-// one trie node.
-type span struct {
-	node, lo, hi, depth int
-}
-
-// buildTrie lays the trie out breadth first, so that the children of each
-// node are contiguous and edgeStart is monotonic.
+// buildTrie lays the trie out depth first (see Matcher).
 func (m *Matcher) buildTrie(sorted []string, keys map[string]candidate) error {
-	m.value = append(m.value, -1) // node 0: the root
-	m.edgeStart = append(m.edgeStart, 0)
-	queue := []span{{0, 0, len(sorted), 0}}
-	for qi := 0; qi < len(queue); qi++ {
-		sp := queue[qi]
-		if sp.node != qi {
-			return fmt.Errorf("trie layout out of order at node %d", sp.node)
-		}
-		lo := sp.lo
-		// Sorted order puts a key equal to the prefix first.
-		if lo < sp.hi && len(sorted[lo]) == sp.depth {
-			m.value[sp.node] = keys[sorted[lo]].term
-			lo++
-		}
-		m.edgeStart[sp.node] = int32(len(m.labels))
-		for lo < sp.hi {
-			c := sorted[lo][sp.depth]
-			hi := lo + 1
-			for hi < sp.hi && sorted[hi][sp.depth] == c {
-				hi++
-			}
-			child := len(m.value)
-			if child >= math.MaxInt32 {
-				return fmt.Errorf("more than %d trie nodes", math.MaxInt32)
-			}
-			m.value = append(m.value, -1)
-			m.edgeStart = append(m.edgeStart, 0)
-			m.labels = append(m.labels, c)
-			m.next = append(m.next, int32(child))
-			if sp.node == 0 {
-				m.root[c] = int32(child)
-			}
-			queue = append(queue, span{child, lo, hi, sp.depth + 1})
-			lo = hi
-		}
+	if _, err := m.addNode(sorted, keys, 0, len(sorted), 0); err != nil {
+		return err
 	}
-	m.edgeStart = append(m.edgeStart, int32(len(m.labels)))
+	for _, e := range m.edges[m.nodes[0].lo:m.nodes[0].hi] {
+		m.root[e.label] = e.next
+	}
 	m.buildDense()
 	return nil
+}
+
+// addNode adds the node for the sorted keys [lo, hi), which share their
+// first depth bytes, then its subtrees, and returns its number.
+func (m *Matcher) addNode(sorted []string, keys map[string]candidate, lo, hi, depth int) (int32, error) {
+	if len(m.nodes) >= math.MaxInt32 || len(m.edges) >= math.MaxInt32-256 {
+		return 0, fmt.Errorf("more than %d trie nodes", math.MaxInt32)
+	}
+	id := int32(len(m.nodes))
+	m.nodes = append(m.nodes, node{value: -1, row: -1})
+	// Sorted order puts a key equal to the prefix first.
+	if lo < hi && len(sorted[lo]) == depth {
+		m.nodes[id].value = keys[sorted[lo]].term
+		lo++
+	}
+	// Reserve the edges first, so that they are contiguous; their
+	// targets are known once each subtree is laid out.
+	first := int32(len(m.edges))
+	var bounds []int
+	for k := lo; k < hi; {
+		c := sorted[k][depth]
+		bounds = append(bounds, k)
+		for k < hi && sorted[k][depth] == c {
+			k++
+		}
+		m.edges = append(m.edges, edge{label: c})
+	}
+	bounds = append(bounds, hi)
+	m.nodes[id].lo, m.nodes[id].hi = first, int32(len(m.edges))
+	for x := 0; x+1 < len(bounds); x++ {
+		child, err := m.addNode(sorted, keys, bounds[x], bounds[x+1], depth+1)
+		if err != nil {
+			return 0, err
+		}
+		m.edges[first+int32(x)].next = child
+	}
+	return id, nil
 }
 
 // Len is the number of terms the Matcher knows.
@@ -247,21 +260,17 @@ const denseMin = 5
 
 // buildDense gives every node with at least denseMin children a dense row.
 func (m *Matcher) buildDense() {
-	m.denseRow = make([]int32, len(m.value))
 	var seen [256]bool
 	distinct := 0
-	for _, c := range m.labels {
-		if !seen[c] {
-			seen[c] = true
+	for _, e := range m.edges {
+		if !seen[e.label] {
+			seen[e.label] = true
 			distinct++
 		}
 	}
 	if distinct > 254 {
 		// Cannot happen with folded keys (letters, digits, space and
 		// UTF-8 bytes); without classes every node scans its children.
-		for n := range m.denseRow {
-			m.denseRow[n] = -1
-		}
 		return
 	}
 	for c := range seen {
@@ -271,31 +280,32 @@ func (m *Matcher) buildDense() {
 		}
 	}
 	m.nCls++ // class 0: a byte no key has
-	rows := 0
-	for n := range m.denseRow {
-		m.denseRow[n] = -1
-		a, b := m.edgeStart[n], m.edgeStart[n+1]
-		if b-a < denseMin {
+	for n := range m.nodes {
+		nd := &m.nodes[n]
+		if nd.hi-nd.lo < denseMin {
 			continue
 		}
-		m.denseRow[n] = int32(rows)
+		if len(m.dense)+m.nCls > math.MaxInt32 {
+			return
+		}
+		nd.row = int32(len(m.dense))
 		row := make([]int32, m.nCls)
-		for k := a; k < b; k++ {
-			row[m.byteCls[m.labels[k]]] = m.next[k]
+		for _, e := range m.edges[nd.lo:nd.hi] {
+			row[m.byteCls[e.label]] = e.next
 		}
 		m.dense = append(m.dense, row...)
-		rows++
 	}
 }
 
 // child returns the child of node n along byte c, or 0.
 func (m *Matcher) child(n int32, c byte) int32 {
-	if r := m.denseRow[n]; r >= 0 {
-		return m.dense[int(r)*m.nCls+int(m.byteCls[c])]
+	nd := &m.nodes[n]
+	if nd.row >= 0 {
+		return m.dense[int(nd.row)+int(m.byteCls[c])]
 	}
-	for k, b := int(m.edgeStart[n]), int(m.edgeStart[n+1]); k < b; k++ {
-		if m.labels[k] == c {
-			return m.next[k]
+	for _, e := range m.edges[nd.lo:nd.hi] {
+		if e.label == c {
+			return e.next
 		}
 	}
 	return 0
@@ -354,7 +364,7 @@ func (w *walker) accepts(v int32, e int) bool {
 func (w *walker) walk(n int32, j int) {
 	m, b := w.m, w.b
 	for n != 0 {
-		if v := m.value[n]; v >= 0 {
+		if v := m.nodes[n].value; v >= 0 {
 			if e, ok := boundaryEnd(b, j); ok && e > w.end && w.accepts(v, e) {
 				w.term, w.end = v, e
 			}
@@ -467,7 +477,7 @@ func (m *Matcher) FindNested(s string) []Match {
 }
 
 func (m *Matcher) find(s string, nested bool) []Match {
-	if len(m.value) == 0 || s == "" {
+	if len(m.nodes) == 0 || s == "" {
 		return nil
 	}
 	nt := normPool.Get().(*normText)

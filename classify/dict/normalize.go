@@ -80,6 +80,15 @@ var asciiClass = func() (t [256]uint8) {
 	return t
 }()
 
+// lowerOrDigit marks the bytes that fold to themselves and continue a
+// word: the inner loop of normalize tests only this.
+var lowerOrDigit = func() (t [256]bool) {
+	for c := range t {
+		t[c] = asciiClass[c] == clsLower || asciiClass[c] == clsDigit
+	}
+	return t
+}()
+
 func isHex(b byte) bool {
 	return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F'
 }
@@ -146,7 +155,7 @@ func (n *normText) normalize(s string, camel bool) {
 		case clsLower, clsDigit:
 			// Copy the whole run of lower-case letters and digits at once.
 			j := i + 1
-			for j < len(s) && (asciiClass[s[j]] == clsLower || asciiClass[s[j]] == clsDigit) {
+			for j < len(s) && lowerOrDigit[s[j]] {
 				j++
 			}
 			mark(i)
@@ -175,7 +184,8 @@ func (n *normText) normalize(s string, camel bool) {
 			}
 			separate(at)
 		case clsSep:
-			if slugApostrophe(s, i) {
+			// The cheap test first: most separators are not followed by "s".
+			if i+1 < len(s) && s[i+1]|0x20 == 's' && slugApostrophe(s, i) {
 				// Dropped like the apostrophe it stands for.
 				i++
 				break
