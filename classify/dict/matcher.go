@@ -47,8 +47,12 @@ type Matcher struct {
 	byteCls [256]uint8
 	nCls    int
 	dense   []int32 // rows of nCls children
-	terms   []*Term
-	codes   map[string]*Term // ICD-10-CM code (upper case, no dot) → condition
+	// starts is a Bloom-style bit set of the windows (see startWindow)
+	// that can begin a match: a word start whose window is not in it
+	// is skipped without walking the trie.
+	starts []uint64
+	terms  []*Term
+	codes  map[string]*Term // ICD-10-CM code (upper case, no dot) → condition
 	// notHealth is the value of trie nodes that end a not-health phrase
 	// (len(terms)): such a match consumes its text and reports nothing.
 	notHealth int32
@@ -211,7 +215,63 @@ func (m *Matcher) buildTrie(sorted []string, keys map[string]candidate) error {
 		m.root[e.label] = e.next
 	}
 	m.buildDense()
+	m.buildStarts(sorted)
 	return nil
+}
+
+// startBits is log2 of the size of the start filter in bits: 2^17 bits
+// (16 KiB) stay in cache and keep false positives rare.
+const startBits = 17
+
+// startWindow packs the text at i up to and including its first space,
+// at most 4 bytes, with the end of text read as a space. Folded text
+// has no byte below ' ' but softBreak, whose two readings the filter
+// does not model: ok is false there and the caller must walk.
+//
+// A key matching at i reads the same bytes as the text up to the
+// boundary after it (a space or the end) or its fourth byte, whichever
+// comes first: so the window of the text equals the window of the key as
+// matched (the key, or the key plus a plural "s" or "es", then a space).
+func startWindow(b []byte, i int) (w uint32, ok bool) {
+	for k := 0; k < 4; k++ {
+		c := byte(' ')
+		if i+k < len(b) {
+			c = b[i+k]
+		}
+		if c < ' ' {
+			return 0, false
+		}
+		w |= uint32(c) << (8 * k)
+		if c == ' ' {
+			break
+		}
+	}
+	return w, true
+}
+
+func startHash(w uint32) uint32 { return (w * 0x9E3779B1) >> (32 - startBits) }
+
+// buildStarts fills the start filter from every key, with and without
+// the plural endings the walk accepts.
+func (m *Matcher) buildStarts(sorted []string) {
+	m.starts = make([]uint64, 1<<startBits/64)
+	for _, k := range sorted {
+		for _, f := range [...]string{k + " ", k + "s ", k + "es "} {
+			w, _ := startWindow([]byte(f), 0)
+			h := startHash(w)
+			m.starts[h/64] |= 1 << (h % 64)
+		}
+	}
+}
+
+// mayStart reports whether a match may begin at b[i]; false is certain.
+func (m *Matcher) mayStart(b []byte, i int) bool {
+	w, ok := startWindow(b, i)
+	if !ok {
+		return true
+	}
+	h := startHash(w)
+	return m.starts[h/64]&(1<<(h%64)) != 0
 }
 
 // addNode adds the node for the sorted keys [lo, hi), which share their
@@ -412,7 +472,7 @@ func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, fro
 			i++
 			continue
 		}
-		if n := m.root[c]; n != 0 {
+		if n := m.root[c]; n != 0 && m.mayStart(b, i) {
 			w.term, w.end, w.branches = -1, 0, 0
 			w.walk(n, i+1)
 			if w.term >= 0 {
