@@ -219,37 +219,29 @@ func (m *Matcher) buildTrie(sorted []string, keys map[string]candidate) error {
 	return nil
 }
 
-// startBits is log2 of the size of the start filter in bits: 2^17 bits
-// (16 KiB) stay in cache and keep false positives rare.
-const startBits = 17
+// startBits is log2 of the size of the start filter in bits: 2^19 bits
+// (64 KiB) stay in cache and keep false positives rare.
+const startBits = 19
 
-// startWindow packs the text at i up to and including its first space,
-// at most 4 bytes, with the end of text read as a space. Folded text
-// has no byte below ' ' but softBreak, whose two readings the filter
-// does not model: ok is false there and the caller must walk.
+// startWindow packs key up to and including its first space, at most 8
+// bytes (keys have no softBreak).
 //
-// A key matching at i reads the same bytes as the text up to the
-// boundary after it (a space or the end) or its fourth byte, whichever
-// comes first: so the window of the text equals the window of the key as
-// matched (the key, or the key plus a plural "s" or "es", then a space).
-func startWindow(b []byte, i int) (w uint32, ok bool) {
-	for k := 0; k < 4; k++ {
-		c := byte(' ')
-		if i+k < len(b) {
-			c = b[i+k]
-		}
-		if c < ' ' {
-			return 0, false
-		}
-		w |= uint32(c) << (8 * k)
-		if c == ' ' {
+// A key matching at a word start reads the same bytes as the text up to
+// the boundary after it (a space, a camel break read as a space, or the
+// end of text) or its eighth byte, whichever comes first: so the window
+// of the text (see mayStart) equals the window of the key as matched (the
+// key, or the key plus a plural "s" or "es", then a space).
+func startWindow(key string) (w uint64) {
+	for k := 0; k < 8 && k < len(key); k++ {
+		w |= uint64(key[k]) << (8 * k)
+		if key[k] == ' ' {
 			break
 		}
 	}
-	return w, true
+	return w
 }
 
-func startHash(w uint32) uint32 { return (w * 0x9E3779B1) >> (32 - startBits) }
+func startHash(w uint64) uint64 { return (w * 0x9E3779B97F4A7C15) >> (64 - startBits) }
 
 // buildStarts fills the start filter from every key, with and without
 // the plural endings the walk accepts.
@@ -257,21 +249,45 @@ func (m *Matcher) buildStarts(sorted []string) {
 	m.starts = make([]uint64, 1<<startBits/64)
 	for _, k := range sorted {
 		for _, f := range [...]string{k + " ", k + "s ", k + "es "} {
-			w, _ := startWindow([]byte(f), 0)
-			h := startHash(w)
+			h := startHash(startWindow(f))
 			m.starts[h/64] |= 1 << (h % 64)
 		}
 	}
 }
 
-// mayStart reports whether a match may begin at b[i]; false is certain.
-func (m *Matcher) mayStart(b []byte, i int) bool {
-	w, ok := startWindow(b, i)
-	if !ok {
-		return true
-	}
+func (m *Matcher) inStarts(w uint64) bool {
 	h := startHash(w)
 	return m.starts[h/64]&(1<<(h%64)) != 0
+}
+
+// mayStart reports whether a match may begin at b[i]; false is certain.
+// The window is the folded text up to and including its first space, at
+// most 8 bytes, the end of text read as a space. A camel break may be
+// read as a space (the window ends there) or as nothing (it is skipped),
+// as the walk reads it: each reading is tried.
+func (m *Matcher) mayStart(b []byte, i int) bool {
+	var w uint64
+	for j, n := i, 0; n < 8; j++ {
+		c := byte(' ')
+		if j < len(b) {
+			c = b[j]
+		}
+		if c == softBreak {
+			if m.inStarts(w | ' '<<(8*n)) {
+				return true
+			}
+			continue
+		}
+		if c < ' ' {
+			return true // no other byte below ' ' is folded text
+		}
+		w |= uint64(c) << (8 * n)
+		n++
+		if c == ' ' {
+			break
+		}
+	}
+	return m.inStarts(w)
 }
 
 // addNode adds the node for the sorted keys [lo, hi), which share their
