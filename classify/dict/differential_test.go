@@ -278,3 +278,24 @@ func FuzzFindSameAsReference(f *testing.F) {
 		sameMatches(t, p, s)
 	})
 }
+
+// TestLowerRunEnd holds the 8-bytes-at-a-time run scan to the byte loop
+// on every byte value at every lane, after runs of every length.
+func TestLowerRunEnd(t *testing.T) {
+	naive := func(s string, j int) int {
+		for j < len(s) && lowerOrDigit[s[j]] {
+			j++
+		}
+		return j
+	}
+	for run := 0; run < 20; run++ {
+		for c := 0; c < 256; c++ {
+			for tail := 0; tail < 10; tail++ {
+				s := strings.Repeat("a0z9", 5)[:run] + string([]byte{byte(c)}) + strings.Repeat("m", tail)
+				if got, want := lowerRunEnd(s, 0), naive(s, 0); got != want {
+					t.Fatalf("lowerRunEnd(%q, 0): got %d, want %d", s, got, want)
+				}
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package dict
 
 import (
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -89,6 +90,36 @@ var lowerOrDigit = func() (t [256]bool) {
 	return t
 }()
 
+// SWAR constants: a byte repeated in every lane of a uint64.
+const (
+	lanes = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// lowerRunEnd returns the end of the run of ASCII lower-case letters and
+// digits in s from j, testing 8 bytes at a time: the run loop is the
+// hottest loop of folding ordinary text.
+func lowerRunEnd(s string, j int) int {
+	for j+8 <= len(s) {
+		x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
+			uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
+		// With every byte below 0x80 no sum carries into the next lane;
+		// a byte at or above 0x80 is flagged itself and can only spoil
+		// the lanes after it, so the lowest flag is exact.
+		lower := (x + (0x80-'a')*lanes) &^ (x + (0x7f-'z')*lanes)
+		digit := (x + (0x80-'0')*lanes) &^ (x + (0x7f-'9')*lanes)
+		bad := (^(lower | digit) | x) & highs
+		if bad != 0 {
+			return j + bits.TrailingZeros64(bad)/8
+		}
+		j += 8
+	}
+	for j < len(s) && lowerOrDigit[s[j]] {
+		j++
+	}
+	return j
+}
+
 func isHex(b byte) bool {
 	return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F'
 }
@@ -154,10 +185,7 @@ func (n *normText) normalize(s string, camel bool) {
 		switch asciiClass[c] {
 		case clsLower, clsDigit:
 			// Copy the whole run of lower-case letters and digits at once.
-			j := i + 1
-			for j < len(s) && lowerOrDigit[s[j]] {
-				j++
-			}
+			j := lowerRunEnd(s, i+1)
 			mark(i)
 			b = append(b, s[i:j]...)
 			next = j
