@@ -279,9 +279,10 @@ func FuzzFindSameAsReference(f *testing.F) {
 	})
 }
 
-// TestLowerRunEnd holds the 8-bytes-at-a-time run scan to the byte loop
-// on every byte value at every lane, after runs of every length.
-func TestLowerRunEnd(t *testing.T) {
+// TestAppendLowerRun holds the 8-bytes-at-a-time run copy to the byte
+// loop on every byte value at every lane, after runs of every length,
+// with room in the buffer and without.
+func TestAppendLowerRun(t *testing.T) {
 	naive := func(s string, j int) int {
 		for j < len(s) && lowerOrDigit[s[j]] {
 			j++
@@ -292,8 +293,13 @@ func TestLowerRunEnd(t *testing.T) {
 		for c := 0; c < 256; c++ {
 			for tail := 0; tail < 10; tail++ {
 				s := strings.Repeat("a0z9", 5)[:run] + string([]byte{byte(c)}) + strings.Repeat("m", tail)
-				if got, want := lowerRunEnd(s, 0), naive(s, 0); got != want {
-					t.Fatalf("lowerRunEnd(%q, 0): got %d, want %d", s, got, want)
+				want := naive(s, 0)
+				for _, room := range []int{0, 7, 64} {
+					b := append(make([]byte, 0, 3+room), "xy "...)
+					got, end := appendLowerRun(b, s, 0)
+					if end != want || string(got) != "xy "+s[:want] {
+						t.Fatalf("appendLowerRun(%q, 0) with room %d: got %q, %d, want %q, %d", s, room, got, end, "xy "+s[:want], want)
+					}
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package dict
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"strings"
 	"unicode"
@@ -96,11 +97,13 @@ const (
 	highs = 0x8080808080808080
 )
 
-// lowerRunEnd returns the end of the run of ASCII lower-case letters and
-// digits in s from j, testing 8 bytes at a time: the run loop is the
-// hottest loop of folding ordinary text.
-func lowerRunEnd(s string, j int) int {
-	for j+8 <= len(s) {
+// appendLowerRun appends to b the run of ASCII lower-case letters and
+// digits in s from j and returns where it ends. It tests and copies 8
+// bytes at a time while b has room (bytes past the run are written but
+// cut off): the run loop is the hottest loop of folding ordinary text,
+// and most runs are too short for a copy call to pay.
+func appendLowerRun(b []byte, s string, j int) ([]byte, int) {
+	for j+8 <= len(s) && len(b)+8 <= cap(b) {
 		x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
 			uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
 		// With every byte below 0x80 no sum carries into the next lane;
@@ -109,15 +112,20 @@ func lowerRunEnd(s string, j int) int {
 		lower := (x + (0x80-'a')*lanes) &^ (x + (0x7f-'z')*lanes)
 		digit := (x + (0x80-'0')*lanes) &^ (x + (0x7f-'9')*lanes)
 		bad := (^(lower | digit) | x) & highs
+		n := len(b)
+		binary.LittleEndian.PutUint64(b[n:n+8], x)
 		if bad != 0 {
-			return j + bits.TrailingZeros64(bad)/8
+			k := bits.TrailingZeros64(bad) / 8
+			return b[:n+k], j + k
 		}
+		b = b[:n+8]
 		j += 8
 	}
 	for j < len(s) && lowerOrDigit[s[j]] {
+		b = append(b, s[j])
 		j++
 	}
-	return j
+	return b, j
 }
 
 func isHex(b byte) bool {
@@ -185,9 +193,9 @@ func (n *normText) normalize(s string, camel bool) {
 		switch asciiClass[c] {
 		case clsLower, clsDigit:
 			// Copy the whole run of lower-case letters and digits at once.
-			j := lowerRunEnd(s, i+1)
 			mark(i)
-			b = append(b, s[i:j]...)
+			var j int
+			b, j = appendLowerRun(append(b, c), s, i+1)
 			next = j
 			sep = false
 			prev = asciiClass[s[j-1]]
