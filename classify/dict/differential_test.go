@@ -305,3 +305,26 @@ func TestAppendLowerRun(t *testing.T) {
 		}
 	}
 }
+
+// TestWordEnd holds the 8-bytes-at-a-time boundary scan to the byte loop
+// on every byte value at every lane, and stops at to.
+func TestWordEnd(t *testing.T) {
+	naive := func(b []byte, i, to int) int {
+		for i < to && b[i] > ' ' {
+			i++
+		}
+		return i
+	}
+	for run := 0; run < 20; run++ {
+		for c := 0; c < 256; c++ {
+			for tail := 0; tail < 10; tail++ {
+				b := []byte(strings.Repeat("a\xe9~!", 5)[:run] + string([]byte{byte(c)}) + strings.Repeat("m", tail))
+				for _, to := range []int{len(b), len(b) / 2} {
+					if got, want := wordEnd(b, 0, to), naive(b, 0, to); got != want {
+						t.Fatalf("wordEnd(%q, 0, %d): got %d, want %d", b, to, got, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -522,10 +522,25 @@ func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, fro
 				continue
 			}
 		}
-		for i++; i < to && b[i] > ' '; i++ {
-		}
+		i = wordEnd(b, i+1, to)
 	}
 	return out
+}
+
+// wordEnd returns the first boundary byte (at or below ' ') of b from i,
+// or to, testing 8 bytes at a time.
+func wordEnd(b []byte, i, to int) int {
+	for i+8 <= to {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if low := (x - 0x21*lanes) &^ x & highs; low != 0 {
+			return i + bits.TrailingZeros64(low)/8
+		}
+		i += 8
+	}
+	for i < to && b[i] > ' ' {
+		i++
+	}
+	return i
 }
 
 // runeEnd returns the offset just past the rune that byte i is part of.
