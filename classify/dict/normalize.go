@@ -132,6 +132,45 @@ func isHex(b byte) bool {
 	return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F'
 }
 
+// runeFold is what folding needs of a rune: its class (clsUpper,
+// clsDigit, clsLower for any other letter, clsSep for neither letter nor
+// digit) and its lower case.
+type runeFold struct {
+	lower rune
+	cls   uint8
+}
+
+// foldTable holds runeFold for the runes of one and two UTF-8 bytes
+// (Latin, Greek, Cyrillic, Hebrew, Arabic...), whose Unicode tables
+// lookups would otherwise dominate folding non-English text.
+var foldTable = func() (t [0x800]runeFold) {
+	for r := range t {
+		t[r] = computeFold(rune(r))
+	}
+	return t
+}()
+
+func foldRune(r rune) runeFold {
+	if uint32(r) < uint32(len(foldTable)) {
+		return foldTable[r]
+	}
+	return computeFold(r)
+}
+
+func computeFold(r rune) runeFold {
+	if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		return runeFold{lower: r, cls: clsSep}
+	}
+	f := runeFold{lower: unicode.ToLower(r), cls: clsLower}
+	switch {
+	case unicode.IsUpper(r):
+		f.cls = clsUpper
+	case unicode.IsDigit(r):
+		f.cls = clsDigit
+	}
+	return f
+}
+
 // lowerAt reports whether s has a lower-case letter at byte i (the start
 // of a word after an acronym: "HIVTest").
 func lowerAt(s string, i int) bool {
@@ -233,14 +272,15 @@ func (n *normText) normalize(s string, camel bool) {
 			switch {
 			case r == '\u2019' || r == '\u2018' || r == '\u02bc':
 				// Typographic apostrophes, dropped like '.
-			case r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-				up := unicode.IsUpper(r)
+			case r != utf8.RuneError && foldRune(r).cls != clsSep:
+				f := foldRune(r)
+				up := f.cls == clsUpper
 				if up {
 					breakCamel(i, i+size)
 				}
 				mark(i)
 				before := len(b)
-				b = utf8.AppendRune(b, unicode.ToLower(r))
+				b = utf8.AppendRune(b, f.lower)
 				if w := len(b) - before; w != size {
 					// Every byte of a resized rune maps to its start.
 					for k := before + 1; k < len(b); k++ {
@@ -250,14 +290,7 @@ func (n *normText) normalize(s string, camel bool) {
 				}
 				next = i + size
 				sep = false
-				switch {
-				case up:
-					prev = clsUpper
-				case unicode.IsDigit(r):
-					prev = clsDigit
-				default:
-					prev = clsLower
-				}
+				prev = f.cls
 			default:
 				separate(i)
 			}
