@@ -328,3 +328,13 @@ func TestWordEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldRuneTable holds the folding table to the Unicode tables for
+// every rune of the Basic Multilingual Plane and a sample above it.
+func TestFoldRuneTable(t *testing.T) {
+	for r := rune(0); r < 0x10000+2000; r++ {
+		if got, want := foldRune(r), computeFold(r); got != want {
+			t.Fatalf("foldRune(%U): got %+v, want %+v", r, got, want)
+		}
+	}
+}

@@ -140,19 +140,31 @@ type runeFold struct {
 	cls   uint8
 }
 
-// foldTable holds runeFold for the runes of one and two UTF-8 bytes
-// (Latin, Greek, Cyrillic, Hebrew, Arabic...), whose Unicode tables
-// lookups would otherwise dominate folding non-English text.
-var foldTable = func() (t [0x800]runeFold) {
+// foldBMP holds, for every rune of the Basic Multilingual Plane, its
+// class (bits 0-1: clsSep, clsLower, clsUpper, clsDigit) and whether its
+// lower case differs (bit 2): Unicode table lookups would otherwise
+// dominate folding non-English text. 64 KiB, built once.
+var foldBMP = func() (t [0x10000]uint8) {
 	for r := range t {
-		t[r] = computeFold(rune(r))
+		f := computeFold(rune(r))
+		t[r] = f.cls
+		if f.lower != rune(r) {
+			t[r] |= foldLowerDiffers
+		}
 	}
 	return t
 }()
 
+const foldLowerDiffers = 4
+
 func foldRune(r rune) runeFold {
-	if uint32(r) < uint32(len(foldTable)) {
-		return foldTable[r]
+	if uint32(r) < uint32(len(foldBMP)) {
+		c := foldBMP[r]
+		f := runeFold{lower: r, cls: c &^ foldLowerDiffers}
+		if c&foldLowerDiffers != 0 {
+			f.lower = unicode.ToLower(r)
+		}
+		return f
 	}
 	return computeFold(r)
 }
