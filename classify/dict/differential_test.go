@@ -279,26 +279,35 @@ func FuzzFindSameAsReference(f *testing.F) {
 	})
 }
 
-// TestAppendLowerRun holds the 8-bytes-at-a-time run copy to the byte
-// loop on every byte value at every lane, after runs of every length,
-// with room in the buffer and without.
-func TestAppendLowerRun(t *testing.T) {
-	naive := func(s string, j int) int {
-		for j < len(s) && lowerOrDigit[s[j]] {
-			j++
+// TestAppendPlain holds the 8-bytes-at-a-time fold of plain words to a
+// byte loop, on every byte value at every lane after runs of every
+// length, with room in the buffer and without.
+func TestAppendPlain(t *testing.T) {
+	naive := func(s string, j int) (string, int) {
+		var b []byte
+		for {
+			for j < len(s) && lowerOrDigit[s[j]] {
+				b = append(b, s[j])
+				j++
+			}
+			if j+1 < len(s) && asciiClass[s[j]] == clsSep && lowerOrDigit[s[j+1]] && s[j+1] != 's' {
+				b = append(b, ' ')
+				j++
+				continue
+			}
+			return string(b), j
 		}
-		return j
 	}
-	for run := 0; run < 20; run++ {
+	for run := 1; run < 20; run++ {
 		for c := 0; c < 256; c++ {
 			for tail := 0; tail < 10; tail++ {
-				s := strings.Repeat("a0z9", 5)[:run] + string([]byte{byte(c)}) + strings.Repeat("m", tail)
-				want := naive(s, 0)
+				s := strings.Repeat("a0z9", 5)[:run] + string([]byte{byte(c)}) + strings.Repeat("m", tail) + "-x s"
+				want, wantEnd := naive(s, 0)
 				for _, room := range []int{0, 7, 64} {
 					b := append(make([]byte, 0, 3+room), "xy "...)
-					got, end := appendLowerRun(b, s, 0)
-					if end != want || string(got) != "xy "+s[:want] {
-						t.Fatalf("appendLowerRun(%q, 0) with room %d: got %q, %d, want %q, %d", s, room, got, end, "xy "+s[:want], want)
+					got, end := appendPlain(b, s, 0)
+					if end != wantEnd || string(got) != "xy "+want {
+						t.Fatalf("appendPlain(%q, 0) with room %d: got %q, %d, want %q, %d", s, room, got, end, "xy "+want, wantEnd)
 					}
 				}
 			}

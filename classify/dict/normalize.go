@@ -97,35 +97,55 @@ const (
 	highs = 0x8080808080808080
 )
 
-// appendLowerRun appends to b the run of ASCII lower-case letters and
-// digits in s from j and returns where it ends. It tests and copies 8
-// bytes at a time while b has room (bytes past the run are written but
-// cut off): the run loop is the hottest loop of folding ordinary text,
-// and most runs are too short for a copy call to pay.
-func appendLowerRun(b []byte, s string, j int) ([]byte, int) {
-	for j+8 <= len(s) && len(b)+8 <= cap(b) {
-		x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
-			uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
-		// With every byte below 0x80 no sum carries into the next lane;
-		// a byte at or above 0x80 is flagged itself and can only spoil
-		// the lanes after it, so the lowest flag is exact.
-		lower := (x + (0x80-'a')*lanes) &^ (x + (0x7f-'z')*lanes)
-		digit := (x + (0x80-'0')*lanes) &^ (x + (0x7f-'9')*lanes)
-		bad := (^(lower | digit) | x) & highs
-		n := len(b)
-		binary.LittleEndian.PutUint64(b[n:n+8], x)
-		if bad != 0 {
-			k := bits.TrailingZeros64(bad) / 8
-			return b[:n+k], j + k
+// appendPlain appends the fold of the plain words of s from i (which
+// holds a lower-case letter or digit): runs of lower-case letters and
+// digits parted by single separators, each folding to a space with no
+// checkpoint, as the general loop would write it. It stops at anything
+// else, or at a separator before an "s" (a slug's possessive, maybe),
+// and returns where, always just after a letter or digit. One call per
+// stretch of words, not per word: a call spills the folding loop's
+// registers.
+//
+// Runs are tested and copied 8 bytes at a time while b has room (bytes
+// past the run are written, then cut off).
+func appendPlain(b []byte, s string, i int) ([]byte, int) {
+	j := i
+	for {
+		for j+8 <= len(s) && len(b)+8 <= cap(b) {
+			x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
+				uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
+			n := len(b)
+			binary.LittleEndian.PutUint64(b[n:n+8], x)
+			if bad := notLowerRun(x); bad != 0 {
+				k := bits.TrailingZeros64(bad) / 8
+				b, j = b[:n+k], j+k
+				goto sep
+			}
+			b = b[:n+8]
+			j += 8
 		}
-		b = b[:n+8]
-		j += 8
+		for j < len(s) && lowerOrDigit[s[j]] {
+			b = append(b, s[j])
+			j++
+		}
+	sep:
+		if j+1 < len(s) && asciiClass[s[j]] == clsSep && lowerOrDigit[s[j+1]] && s[j+1] != 's' {
+			b = append(b, ' ', s[j+1])
+			j += 2
+			continue
+		}
+		return b, j
 	}
-	for j < len(s) && lowerOrDigit[s[j]] {
-		b = append(b, s[j])
-		j++
-	}
-	return b, j
+}
+
+// notLowerRun flags (0x80 in its lane) each byte of x that is not an
+// ASCII lower-case letter or digit. With every byte below 0x80 no sum
+// carries into the next lane; a byte at or above 0x80 is flagged itself
+// and can only spoil the lanes after it, so the lowest flag is exact.
+func notLowerRun(x uint64) uint64 {
+	lower := (x + (0x80-'a')*lanes) &^ (x + (0x7f-'z')*lanes)
+	digit := (x + (0x80-'0')*lanes) &^ (x + (0x7f-'9')*lanes)
+	return (^(lower | digit) | x) & highs
 }
 
 func isHex(b byte) bool {
@@ -246,7 +266,7 @@ func (n *normText) normalize(s string, camel bool) {
 			// Copy the whole run of lower-case letters and digits at once.
 			mark(i)
 			var j int
-			b, j = appendLowerRun(append(b, c), s, i+1)
+			b, j = appendPlain(b, s, i)
 			next = j
 			sep = false
 			prev = asciiClass[s[j-1]]
