@@ -53,8 +53,13 @@ type Matcher struct {
 	// that can begin a match: a word start whose window is not in it
 	// is skipped without walking the trie.
 	starts []uint64
-	terms  []*Term
-	codes  map[string]*Term // ICD-10-CM code (upper case, no dot) → condition
+	// prefixes is a bit set of the first 8 bytes of every key as
+	// matched, spaces included (or all of it and the space after, if
+	// shorter): the sharper test where 8 bytes of text hold no camel
+	// break (see mayStart).
+	prefixes []uint64
+	terms    []*Term
+	codes    map[string]*Term // ICD-10-CM code (upper case, no dot) → condition
 	// notHealth is the value of trie nodes that end a not-health phrase
 	// (len(terms)): such a match consumes its text and reports nothing.
 	notHealth int32
@@ -246,14 +251,36 @@ func startWindow(key string) (w uint64) {
 
 func startHash(w uint64) uint64 { return (w * 0x9E3779B97F4A7C15) >> (64 - startBits) }
 
+// prefixBits is log2 of the size of the prefix filter in bits: 2^18 bits
+// (32 KiB) for the shipped lists' 10,000 prefixes.
+const prefixBits = 18
+
+// prefixWindow packs the first 8 bytes of f, or all of it if shorter.
+func prefixWindow(f string) (w uint64) {
+	for k := 0; k < 8 && k < len(f); k++ {
+		w |= uint64(f[k]) << (8 * k)
+	}
+	return w
+}
+
+func prefixHash(w uint64) uint64 { return (w * 0xD6E8FEB86659FD93) >> (64 - prefixBits) }
+
+func (m *Matcher) inPrefixes(w uint64) bool {
+	h := prefixHash(w)
+	return m.prefixes[h/64]&(1<<(h%64)) != 0
+}
+
 // buildStarts fills the start filter from every key, with and without
 // the plural endings the walk accepts.
 func (m *Matcher) buildStarts(sorted []string) {
 	m.starts = make([]uint64, 1<<startBits/64)
+	m.prefixes = make([]uint64, 1<<prefixBits/64)
 	for _, k := range sorted {
 		for _, f := range [...]string{k + " ", k + "s ", k + "es "} {
 			h := startHash(startWindow(f))
 			m.starts[h/64] |= 1 << (h % 64)
+			h = prefixHash(prefixWindow(f))
+			m.prefixes[h/64] |= 1 << (h % 64)
 		}
 	}
 }
@@ -264,25 +291,28 @@ func (m *Matcher) inStarts(w uint64) bool {
 }
 
 // mayStart reports whether a match may begin at b[i]; false is certain.
-// The window is the folded text up to and including its first space, at
+// Where 8 bytes of text without a camel break follow, the prefix filter
+// answers. Elsewhere the window is the folded text up to and including its first space, at
 // most 8 bytes, the end of text read as a space. A camel break may be
 // read as a space (the window ends there) or as nothing (it is skipped),
 // as the walk reads it: each reading is tried.
 func (m *Matcher) mayStart(b []byte, i int) bool {
 	if i+8 <= len(b) {
-		// The common case in one load: flag the bytes below 0x21 (the
-		// lowest flag is exact); a space ends the window, a camel
-		// break takes the byte loop.
+		// The common case in one load, with no camel break: a key
+		// matching here has its first 8 bytes there, or is shorter and
+		// ends at one of the spaces (flagged in sp; a lane above a
+		// space may be flagged too, which only costs a test).
 		x := binary.LittleEndian.Uint64(b[i:])
-		low := (x - 0x21*lanes) &^ x & highs
-		if low == 0 {
-			return m.inStarts(x)
-		}
-		if k := bits.TrailingZeros64(low) / 8; b[i+k] == ' ' {
-			if k < 7 {
-				x &= 1<<(8*(k+1)) - 1
+		if (x-' '*lanes)&^x&highs == 0 {
+			if m.inPrefixes(x) {
+				return true
 			}
-			return m.inStarts(x)
+			for sp := (x - 0x21*lanes) &^ x & highs; sp != 0; sp &= sp - 1 {
+				if k := bits.TrailingZeros64(sp) / 8; k < 7 && m.inPrefixes(x&(1<<(8*(k+1))-1)) {
+					return true
+				}
+			}
+			return false
 		}
 	}
 	var w uint64
