@@ -355,25 +355,29 @@ func (m *Matcher) addNode(sorted []string, keys map[string]candidate, lo, hi, de
 	// Reserve the edges first, so that they are contiguous; their
 	// targets are known once each subtree is laid out.
 	first := int32(len(m.edges))
-	var bounds []int
-	for k := lo; k < hi; {
-		c := sorted[k][depth]
-		bounds = append(bounds, k)
-		for k < hi && sorted[k][depth] == c {
-			k++
-		}
-		m.edges = append(m.edges, edge{label: c})
+	for k := lo; k < hi; k = groupEnd(sorted, k, hi, depth) {
+		m.edges = append(m.edges, edge{label: sorted[k][depth]})
 	}
-	bounds = append(bounds, hi)
 	m.nodes[id].lo, m.nodes[id].hi = first, int32(len(m.edges))
-	for x := 0; x+1 < len(bounds); x++ {
-		child, err := m.addNode(sorted, keys, bounds[x], bounds[x+1], depth+1)
+	for x, k := first, lo; k < hi; x++ {
+		e := groupEnd(sorted, k, hi, depth)
+		child, err := m.addNode(sorted, keys, k, e, depth+1)
 		if err != nil {
 			return 0, err
 		}
-		m.edges[first+int32(x)].next = child
+		m.edges[x].next = child
+		k = e
 	}
 	return id, nil
+}
+
+// groupEnd returns the end of the run of sorted keys from k (below hi)
+// that share byte depth.
+func groupEnd(sorted []string, k, hi, depth int) int {
+	c := sorted[k][depth]
+	for k++; k < hi && sorted[k][depth] == c; k++ {
+	}
+	return k
 }
 
 // Len is the number of terms the Matcher knows.
