@@ -39,7 +39,9 @@ type Match struct {
 // Because a match must start on a word boundary, the trie is walked only
 // from word starts, never from inside a word: this is an Aho-Corasick
 // automaton restricted to word-anchored matches, which needs no failure
-// links and yields leftmost-longest matches directly.
+// links and yields leftmost-longest matches directly. Most word starts of
+// ordinary text are ruled out before any walk by two bit sets of the
+// keys' first bytes (see mayStart).
 type Matcher struct {
 	root  [256]int32 // child of the root for each first byte; 0 = none
 	nodes []node
