@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phiproxy/phiproxy"
+)
+
+// rowRecords covers what a flow's columns can hold: empty and full
+// optional fields, nil and empty bodies, no response, invalid UTF-8 and
+// NUL in text, WebSocket messages, findings with every flag set or not.
+func rowRecords() []Record {
+	full := sampleRecord("https://tracker.example/tr?e=jane%40example.com", phiproxy.Critical, phiproxy.KindEmail, phiproxy.KindCondition)
+	full.Flow.ServerAddr = "93.184.216.34:443"
+	full.Flow.Page = "https://clinic.example/"
+	full.Flow.Phase = "interaction"
+	full.Flow.Error = "upstream: reset"
+	full.Flow.Authenticated = true
+	full.Flow.Consent = "rejected"
+	full.Flow.Request.Truncated = true
+	full.Inspection.Destination.BAA = true
+	full.Inspection.Findings[0].Category = "contact"
+	full.Inspection.Findings[0].ConsentViolation = true
+	full.Inspection.Findings[1].Negated = true
+	full.Inspection.Findings[1].Score = 0.1 + 0.2
+
+	bare := Record{Flow: &phiproxy.Flow{
+		Start:   time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC),
+		Request: phiproxy.Request{Method: "GET", URL: "http://a.example/", BodySize: -1},
+	}}
+
+	odd := sampleRecord("https://b.example/\xff\x00?q=<&>", phiproxy.High, phiproxy.KindName)
+	odd.Flow.Request.Header = http.Header{"X-Odd": {"\xff\x00\u2028<>&\"\\"}, "X-Nil": nil}
+	odd.Flow.Request.Body = nil
+	odd.Flow.Response = &phiproxy.Response{Status: 500, Header: http.Header{}, BodySize: 3, Body: []byte{0, 0xff, 'x'}}
+	odd.Flow.WebSocket = []phiproxy.WSMessage{{Data: nil}}
+	odd.Inspection.Notes = []string{"", "\x00"}
+	odd.Inspection.Findings[0].Value = "\xfe"
+	odd.Inspection.Findings[0].Start, odd.Inspection.Findings[0].End = -1, 1<<40
+	return []Record{full, bare, odd}
+}
+
+// TestStoredRowsGolden holds every stored byte of flows, findings and
+// WebSocket messages, each value with its SQLite type, to
+// testdata/rows.golden, so that a change to how SaveBatch writes cannot
+// change what it writes.
+func TestStoredRowsGolden(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "rows.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	s.Now = func() time.Time { return time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC) }
+	runID, err := s.BeginRun(ctx, Run{Command: "run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two batches, one without a run: IDs continue across batches.
+	if err := s.SaveBatch(ctx, runID, rowRecords(), phiproxy.Stats{Seen: 3, Flagged: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveBatch(ctx, 0, rowRecords()[:2], phiproxy.Stats{}); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, table := range []string{"runs", "flows", "findings", "ws_messages"} {
+		dumpTable(t, &b, s.read.DB, table)
+	}
+	got := b.String()
+	golden := filepath.Join("testdata", "rows.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./store -run TestStoredRowsGolden -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("stored rows differ from %s:\n got: %s\nwant: %s", golden, got, want)
+	}
+}
+
+// dumpTable writes each row of table as column=type:hex, in rowid order.
+func dumpTable(t *testing.T, b *strings.Builder, db *sql.DB, table string) {
+	t.Helper()
+	rows, err := db.Query(`SELECT name FROM pragma_table_info(?) ORDER BY cid`, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		exprs[i] = fmt.Sprintf(`'%s=' || typeof("%s") || ':' || hex("%s")`, c, c, c)
+	}
+	rows, err = db.Query(`SELECT ` + strings.Join(exprs, ` || ' ' || `) + ` FROM ` + table + ` ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(b, "%s: %s\n", table, line)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 && table != "runs" {
+		t.Errorf("%s: no rows stored", table)
+	}
+}
