@@ -133,3 +133,30 @@ func dumpTable(t *testing.T, b *strings.Builder, db *sql.DB, table string) {
 		t.Errorf("%s: no rows stored", table)
 	}
 }
+
+// TestColumnZeros holds the zero each insert's coalesce supplies to the
+// type the schema declares for that column, and every non-nullable
+// column to NOT NULL, so that a new column cannot be given the wrong zero.
+func TestColumnZeros(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "zeros.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for table, cols := range map[string][]string{"flows": flowColumns, "ws_messages": messageColumns, "findings": findingColumns} {
+		for _, c := range cols {
+			var typ string
+			var notNull bool
+			if err := s.read.QueryRow(`SELECT type, "notnull" FROM pragma_table_info(?) WHERE name = ?`, table, c).Scan(&typ, &notNull); err != nil {
+				t.Fatalf("%s.%s: %v", table, c, err)
+			}
+			want := map[string]string{"TEXT": "''", "INTEGER": "0", "REAL": "0.0"}[typ]
+			if !notNull || typ == "BLOB" {
+				want = ""
+			}
+			if got := columnZero(c); got != want {
+				t.Errorf("%s.%s (%s, not null %v): zero %q, want %q", table, c, typ, notNull, got, want)
+			}
+		}
+	}
+}

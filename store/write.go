@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -178,20 +179,72 @@ var (
 	}
 )
 
-// insertSQL is an INSERT of one row into table's cols.
+// insertSQL is an INSERT of one row into table's cols for SQLite. Every
+// column that is never NULL takes coalesce(?, zero), so that an argument
+// equal to its column's zero value need not be bound at all (see
+// args.addRow): unbound parameters are NULL, and most of a flow's optional
+// columns are empty, each bind a call into SQLite.
 func insertSQL(table string, cols []string) string {
 	quoted := make([]string, len(cols))
+	params := make([]string, len(cols))
 	for i, c := range cols {
 		quoted[i] = `"` + c + `"`
+		params[i] = "?"
+		if z := columnZero(c); z != "" {
+			params[i] = "coalesce(?, " + z + ")"
+		}
 	}
-	return "INSERT INTO " + table + " (" + strings.Join(quoted, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
+	return "INSERT INTO " + table + " (" + strings.Join(quoted, ", ") + ") VALUES (" + strings.Join(params, ", ") + ")"
+}
+
+// Columns written as integers or reals; other columns are text, apart
+// from nullableColumns. TestColumnZeros holds these to the schema.
+var (
+	integerColumns = map[string]bool{
+		"req_body_size": true, "req_truncated": true, "status": true, "resp_body_size": true,
+		"send_us": true, "wait_us": true, "receive_us": true, "baa": true, "severity": true,
+		"finding_count": true, "field_count": true, "authenticated": true,
+		"flow_id": true, "seq": true, "from_client": true, "binary": true, "truncated": true,
+		"match_start": true, "match_end": true, "consent_violation": true, "negated": true,
+	}
+	realColumns = map[string]bool{"score": true}
+	// nullableColumns may hold NULL (no run, no body): they are always
+	// bound as they are.
+	nullableColumns = map[string]bool{"run_id": true, "req_body": true, "resp_body": true, "data": true}
+)
+
+// columnZero is the SQL literal an unbound argument of column c stands
+// for, "" for a column bound every time.
+func columnZero(c string) string {
+	switch {
+	case nullableColumns[c]:
+		return ""
+	case integerColumns[c]:
+		return "0"
+	case realColumns[c]:
+		return "0.0"
+	}
+	return "''"
 }
 
 var (
 	insertFlowSQL    = insertSQL("flows", flowColumns)
 	insertMessageSQL = insertSQL("ws_messages", messageColumns)
 	insertFindingSQL = insertSQL("findings", findingColumns)
+
+	// Which of each insert's columns take coalesce(?, zero).
+	flowCoalesced    = coalesced(flowColumns)
+	messageCoalesced = coalesced(messageColumns)
+	findingCoalesced = coalesced(findingColumns)
 )
+
+func coalesced(cols []string) []bool {
+	c := make([]bool, len(cols))
+	for i, col := range cols {
+		c[i] = columnZero(col) != ""
+	}
+	return c
+}
 
 const updateStatsSQL = `UPDATE runs SET seen = seen + ?, inspected = inspected + ?, flagged = flagged + ?, dropped = dropped + ? WHERE id = ?`
 
@@ -258,11 +311,39 @@ func (a *args) add(vs ...any) {
 	}
 }
 
+// addRow adds the values of a row written by an insertSQL statement,
+// leaving out those its coalesce supplies: the empty string, integer and
+// real zero (not -0.0, which stays as it is), false. Each left-out
+// parameter is NULL, since the driver clears bindings before every
+// execution, and the statement stores the same zero the bind would have.
+func (a *args) addRow(coalesced []bool, vs []any) {
+	for i, v := range vs {
+		if coalesced[i] && isZero(v) {
+			continue
+		}
+		*a = append(*a, driver.NamedValue{Ordinal: i + 1, Value: v})
+	}
+}
+
+func isZero(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return v == ""
+	case int64:
+		return v == 0
+	case bool:
+		return !v
+	case float64:
+		return math.Float64bits(v) == 0
+	}
+	return false
+}
+
 func (in *inserts) flow(ctx context.Context, runID int64, rec Record) (int64, error) {
 	var buf [48]any
 	a := &in.args
 	a.reset()
-	a.add(flowValues(buf[:0], runID, rec)...)
+	a.addRow(flowCoalesced, flowValues(buf[:0], runID, rec))
 	res, err := in.flows.ExecContext(ctx, *a)
 	if err != nil {
 		return 0, fmt.Errorf("insert flow %s: %w", rec.Flow.Request.URL, err)
@@ -273,14 +354,14 @@ func (in *inserts) flow(ctx context.Context, runID int64, rec Record) (int64, er
 	}
 	for seq, m := range rec.Flow.WebSocket {
 		a.reset()
-		a.add(messageValues(buf[:0], id, seq, m)...)
+		a.addRow(messageCoalesced, messageValues(buf[:0], id, seq, m))
 		if _, err := in.messages.ExecContext(ctx, *a); err != nil {
 			return 0, fmt.Errorf("insert websocket message: %w", err)
 		}
 	}
 	for _, fd := range rec.Inspection.Findings {
 		a.reset()
-		a.add(findingValues(buf[:0], id, fd)...)
+		a.addRow(findingCoalesced, findingValues(buf[:0], id, fd))
 		if _, err := in.findings.ExecContext(ctx, *a); err != nil {
 			return 0, fmt.Errorf("insert finding: %w", err)
 		}
