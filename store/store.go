@@ -68,6 +68,11 @@ type Store struct {
 
 	mu   sync.Mutex
 	subs map[chan struct{}]struct{}
+
+	// SQLite only: the writer connection's prepared inserts and that
+	// connection, touched only while holding it (see Store.inserts).
+	ins     *inserts
+	insConn driverConn
 }
 
 // Option adjusts how Open and OpenReadOnly connect.
@@ -357,6 +362,9 @@ func (s *Store) Close() error {
 	}
 	var errs []error
 	if s.write != nil && s.dialect == sqliteDialect {
+		if err := s.closeInserts(); err != nil {
+			errs = append(errs, err)
+		}
 		// Fold the WAL back into the main file so a copied .db is complete.
 		if _, err := s.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 			errs = append(errs, err)

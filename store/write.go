@@ -101,7 +101,11 @@ func (s *Store) SaveBatch(ctx context.Context, runID int64, recs []Record, delta
 		case *stdlib.Conn:
 			return hidePassword(copyBatch(ctx, c.Conn(), runID, recs, delta, ids), s.password)
 		case driverConn:
-			return saveBatch(ctx, c, runID, recs, delta, ids)
+			ins, err := s.inserts(ctx, c)
+			if err != nil {
+				return err
+			}
+			return saveBatch(ctx, c, ins, runID, recs, delta, ids)
 		}
 		return fmt.Errorf("save batch: driver connection %T cannot prepare statements", dc)
 	})
@@ -125,7 +129,46 @@ type driverConn interface {
 	driver.ConnPrepareContext
 }
 
-func saveBatch(ctx context.Context, c driverConn, runID int64, recs []Record, delta phiproxy.Stats, ids []int64) (err error) {
+// inserts returns the writer connection's prepared statements, preparing
+// them on its first batch: preparing four statements for every batch cost
+// more than a microsecond per flow. Called only inside the write pool's
+// single connection (conn.Raw), which serialises it; a new connection (the
+// pool replaced a broken one) gets statements of its own.
+func (s *Store) inserts(ctx context.Context, c driverConn) (*inserts, error) {
+	if s.ins != nil && s.insConn == c {
+		return s.ins, nil
+	}
+	if s.ins != nil {
+		s.ins.close()
+		s.ins, s.insConn = nil, nil
+	}
+	ins, err := prepareInserts(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	s.ins, s.insConn = ins, c
+	return ins, nil
+}
+
+// closeInserts finalises the writer's statements before its connection
+// closes.
+func (s *Store) closeInserts() error {
+	if s.ins == nil {
+		return nil
+	}
+	conn, err := s.write.Conn(context.Background())
+	if err != nil {
+		return fmt.Errorf("close statements: %w", err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(any) error {
+		s.ins.close()
+		s.ins, s.insConn = nil, nil
+		return nil
+	})
+}
+
+func saveBatch(ctx context.Context, c driverConn, ins *inserts, runID int64, recs []Record, delta phiproxy.Stats, ids []int64) (err error) {
 	// BEGIN IMMEDIATE: the DSN's _txlock applies to driver transactions too.
 	tx, err := c.BeginTx(ctx, driver.TxOptions{})
 	if err != nil {
@@ -137,11 +180,6 @@ func saveBatch(ctx context.Context, c driverConn, runID int64, recs []Record, de
 			tx.Rollback()
 		}
 	}()
-	ins, err := prepareInserts(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer ins.close()
 	for i, rec := range recs {
 		if ids[i], err = ins.flow(ctx, runID, rec); err != nil {
 			return err
