@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -159,4 +160,46 @@ func TestColumnZeros(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestJoinKinds holds joinKinds to its definition: the distinct kinds,
+// sorted, comma-separated; with more kinds than its array holds too.
+func TestJoinKinds(t *testing.T) {
+	all := []phiproxy.Kind{phiproxy.KindEmail, phiproxy.KindCondition, phiproxy.KindMedication, phiproxy.KindName}
+	for _, c := range []struct {
+		kinds []phiproxy.Kind
+		want  string
+	}{
+		{nil, ""},
+		{[]phiproxy.Kind{phiproxy.KindName}, string(phiproxy.KindName)},
+		{[]phiproxy.Kind{phiproxy.KindName, phiproxy.KindName}, string(phiproxy.KindName)},
+		{append(append([]phiproxy.Kind{}, all...), all...), strings.Join(sortedKinds(all), ",")},
+	} {
+		var fs []phiproxy.Finding
+		for _, k := range c.kinds {
+			fs = append(fs, phiproxy.Finding{Kind: k})
+		}
+		if got := joinKinds(fs); got != c.want {
+			t.Errorf("joinKinds(%v) = %q, want %q", c.kinds, got, c.want)
+		}
+	}
+	var many []phiproxy.Finding
+	var names []string
+	for i := 40; i > 0; i-- {
+		k := phiproxy.Kind(fmt.Sprintf("k%02d", i))
+		many = append(many, phiproxy.Finding{Kind: k}, phiproxy.Finding{Kind: k})
+		names = append([]string{string(k)}, names...)
+	}
+	if got, want := joinKinds(many), strings.Join(names, ","); got != want {
+		t.Errorf("joinKinds of 40 kinds = %q, want %q", got, want)
+	}
+}
+
+func sortedKinds(ks []phiproxy.Kind) []string {
+	var s []string
+	for _, k := range ks {
+		s = append(s, string(k))
+	}
+	sort.Strings(s)
+	return s
 }

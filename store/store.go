@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -479,16 +480,33 @@ func (s *Store) notify() {
 	s.mu.Unlock()
 }
 
-// joinKinds renders the distinct kinds of findings, sorted.
+// joinKinds renders the distinct kinds of findings, sorted. It runs for
+// every stored flow on the writer, so it keeps the few kinds of a flow in
+// a small sorted array rather than a map and a slice.
 func joinKinds(fs []phiproxy.Finding) string {
-	seen := map[phiproxy.Kind]bool{}
-	var ks []string
+	switch len(fs) {
+	case 0:
+		return ""
+	case 1:
+		return string(fs[0].Kind)
+	}
+	var buf [16]phiproxy.Kind
+	ks := buf[:0]
+	size := 0
 	for _, f := range fs {
-		if !seen[f.Kind] {
-			seen[f.Kind] = true
-			ks = append(ks, string(f.Kind))
+		i, found := slices.BinarySearch(ks, f.Kind)
+		if !found {
+			ks = slices.Insert(ks, i, f.Kind)
+			size += len(f.Kind) + 1
 		}
 	}
-	sort.Strings(ks)
-	return strings.Join(ks, ",")
+	var b strings.Builder
+	b.Grow(size)
+	for i, k := range ks {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(string(k))
+	}
+	return b.String()
 }
