@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // headerJSON encodes h as encoding/json encodes an http.Header (keys
@@ -48,7 +49,9 @@ func headerJSON(h http.Header) string {
 		b = append(b, ']')
 	}
 	b = append(b, '}')
-	return string(b)
+	// b is never written again: the string can share its bytes instead
+	// of copying them (as strings.Builder does).
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 const hexDigits = "0123456789abcdef"
