@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -47,6 +49,33 @@ func openStore(db string, readOnly bool) (*store.Store, error) {
 		return store.OpenReadOnly(db)
 	}
 	return store.Open(db)
+}
+
+// openListing parses a listing command's flags, which take no arguments,
+// and opens its database read-only.
+func openListing(fs *flag.FlagSet, args []string, db *string) (*store.Store, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return nil, errUsage
+	}
+	return openStore(*db, true)
+}
+
+// writeJSONLines writes one JSON object per line, URLs left readable
+// ('&' not escaped as \u0026).
+func writeJSONLines[T any](w io.Writer, items []T) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for _, it := range items {
+		if err := enc.Encode(it); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
 }
 
 // besideDB is where a file that belongs with the database goes (a log, an

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -18,14 +17,7 @@ func exposureCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	dbVar(fs, db, "database")
 	vendor := fs.String("vendor", "", "only vendors whose name or host contains `text`")
 	asJSON := fs.Bool("json", false, "JSON Lines: one object per vendor, endpoint and PHI kind (schema in README)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
-	}
-	st, err := openStore(*db, true)
+	st, err := openListing(fs, args, db)
 	if err != nil {
 		return err
 	}
@@ -35,17 +27,10 @@ func exposureCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	es := compare.FilterExposures(compare.Exposures(rows), *vendor)
-	bw := bufio.NewWriter(stdout)
 	if *asJSON {
-		enc := json.NewEncoder(bw)
-		enc.SetEscapeHTML(false)
-		for _, e := range es {
-			if err := enc.Encode(e); err != nil {
-				return err
-			}
-		}
-		return bw.Flush()
+		return writeJSONLines(stdout, es)
 	}
+	bw := bufio.NewWriter(stdout)
 	if len(es) == 0 {
 		fmt.Fprintln(bw, "no PHI sent to a third party in any stored run")
 		return bw.Flush()

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -29,14 +28,7 @@ func inventoryCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	site := fs.String("site", "", "only pages of this registrable `domain`")
 	vendor := fs.String("vendor", "", "only vendors whose name or domain contains `text`")
 	asJSON := fs.Bool("json", false, "JSON Lines: one object per item (schema in README)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
-	}
-	st, err := openStore(*db, true)
+	st, err := openListing(fs, args, db)
 	if err != nil {
 		return err
 	}
@@ -46,14 +38,7 @@ func inventoryCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	if *asJSON {
-		w := bufio.NewWriter(stdout)
-		enc := json.NewEncoder(w)
-		for _, it := range items {
-			if err := enc.Encode(it); err != nil {
-				return err
-			}
-		}
-		return w.Flush()
+		return writeJSONLines(stdout, items)
 	}
 	if runID == 0 {
 		fmt.Fprintln(stdout, "no inventory recorded yet: run a crawl, the proxy or a scan first")

@@ -34,14 +34,7 @@ func runsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	db := new(string)
 	dbVar(fs, db, "database")
 	asJSON := fs.Bool("json", false, "JSON Lines: one object per run (schema in README)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
-	}
-	st, err := openStore(*db, true)
+	st, err := openListing(fs, args, db)
 	if err != nil {
 		return err
 	}
