@@ -510,14 +510,17 @@ func (p *Pipeline) failed(batch []store.Record, err error) {
 
 // keep adds records to those waiting for a commit, dropping, counting and
 // logging the ones past MaxUnsaved.
+//
+// The count waiting is updated before the count lost, so that whoever
+// sees the loss in Health also sees what was kept.
 func (p *Pipeline) keep(batch []store.Record) {
 	room := max(p.cfg.MaxUnsaved-len(p.unsaved), 0)
-	if len(batch) > room {
-		p.drop(batch[room:], "database writes failing: inspected flows dropped, too many waiting to be saved")
-		batch = batch[:room]
-	}
-	p.unsaved = append(p.unsaved, batch...)
+	over := batch[min(room, len(batch)):]
+	p.unsaved = append(p.unsaved, batch[:len(batch)-len(over)]...)
 	p.unsavedCount.Store(int64(len(p.unsaved)))
+	if len(over) > 0 {
+		p.drop(over, "database writes failing: inspected flows dropped, too many waiting to be saved")
+	}
 }
 
 // drop gives records up: their budget is released, they are counted in
