@@ -76,7 +76,7 @@ func Exposures(rows []store.ExposureRow) []Exposure {
 			a.runs[r.RunID] = true
 		}
 		a.flows[r.FlowID] = true
-		if p := pageOf(r.Page); p != "" {
+		if p := inventory.PageURL(r.Page); p != "" {
 			e.Pages = addPages(e.Pages, []string{p})
 		}
 	}
@@ -103,20 +103,6 @@ func Exposures(rows []store.ExposureRow) []Exposure {
 		return a.Kind < b.Kind
 	})
 	return out
-}
-
-// pageOf is a page URL without query and fragment, as the inventory
-// names pages.
-func pageOf(p string) string {
-	if p == "" {
-		return ""
-	}
-	u, err := url.Parse(p)
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	u.RawQuery, u.Fragment, u.RawFragment, u.User = "", "", "", nil
-	return u.String()
 }
 
 // FilterExposures keeps the exposures whose vendor or host contains

@@ -210,6 +210,12 @@ func PageOf(f *phiproxy.Flow) string {
 	if p == "" && f.Request.Header != nil {
 		p = f.Request.Header.Get("Referer")
 	}
+	return PageURL(p)
+}
+
+// PageURL is a page URL as the inventory names pages: without query,
+// fragment and user info; "" when it is not an absolute URL.
+func PageURL(p string) string {
 	if p == "" {
 		return ""
 	}
