@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -95,7 +94,7 @@ func diffCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintf(stderr, "diff: wrote %s\n", *out)
 	}
 	if *asJSON {
-		if err := writeChangesJSON(stdout, changes); err != nil {
+		if err := writeJSONLines(stdout, changes); err != nil {
 			return err
 		}
 	} else if err := printChanges(stdout, before.name, after.name, changes, failing, failOn.types); err != nil {
@@ -180,18 +179,6 @@ func baselineSide(path string) (side, error) {
 		return side{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return side{snap: s, name: "baseline " + path}, nil
-}
-
-func writeChangesJSON(w io.Writer, changes []compare.Change) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	for _, c := range changes {
-		if err := enc.Encode(c); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
 }
 
 // printChanges writes the changes for people: grouped by vendor, most

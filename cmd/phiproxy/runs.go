@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -43,10 +42,8 @@ func runsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(stdout)
 	if *asJSON {
-		enc := json.NewEncoder(bw)
-		enc.SetEscapeHTML(false)
+		out := make([]runJSON, 0, len(runs))
 		for _, r := range runs {
 			j := runJSON{ID: r.ID, Label: r.Label, Command: r.Command, Site: runSite(r), Started: r.Started.UTC(), Seen: r.Stats.Seen,
 				Flagged: r.Stats.Flagged, Flows: r.Flows, Findings: r.Findings, Version: r.Version}
@@ -54,12 +51,11 @@ func runsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				e := r.Ended.UTC().Format(time.RFC3339Nano)
 				j.Ended = &e
 			}
-			if err := enc.Encode(j); err != nil {
-				return err
-			}
+			out = append(out, j)
 		}
-		return bw.Flush()
+		return writeJSONLines(stdout, out)
 	}
+	bw := bufio.NewWriter(stdout)
 	if len(runs) == 0 {
 		fmt.Fprintln(bw, "no runs recorded yet")
 		return bw.Flush()
