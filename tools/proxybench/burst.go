@@ -32,20 +32,20 @@ type burstConfig struct {
 // cfg.bodySize PHI bodies for cfg.duration, then stops phiproxy (which
 // drains what it accepted) and reports peak RSS for both phases.
 func runBurst(phiBin string, cfg burstConfig) error {
-	return withOrigin(func(tmp string, origin *httptest.Server, originPEM string) error {
+	return withOrigin(false, func(tmp string, origin *httptest.Server, originPEM string) error {
 		return burst(phiBin, cfg, tmp, origin, originPEM)
 	})
 }
 
 // withOrigin runs f with a temporary folder and the net/http origin
-// started in it, and removes both afterwards.
-func withOrigin(f func(tmp string, origin *httptest.Server, originPEM string) error) error {
+// (offering h2 when h2 is set) started in it, and removes both afterwards.
+func withOrigin(h2 bool, f func(tmp string, origin *httptest.Server, originPEM string) error) error {
 	tmp, err := os.MkdirTemp("", "proxybench")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	origin, originPEM, err := startOrigin(tmp)
+	origin, originPEM, err := startOrigin(tmp, h2)
 	if err != nil {
 		return err
 	}

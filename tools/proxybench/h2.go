@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
@@ -48,16 +47,12 @@ type h2Result struct {
 }
 
 func runH2(phiBin, mitmBin string, conns, streams int, d time.Duration) error {
-	tmp, err := os.MkdirTemp("", "proxybench-h2")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	origin, originPEM, err := startH2Origin(tmp)
-	if err != nil {
-		return err
-	}
-	defer origin.Close()
+	return withOrigin(true, func(tmp string, origin *httptest.Server, originPEM string) error {
+		return compareH2(phiBin, mitmBin, conns, streams, d, tmp, origin, originPEM)
+	})
+}
+
+func compareH2(phiBin, mitmBin string, conns, streams int, d time.Duration, tmp string, origin *httptest.Server, originPEM string) error {
 	roots := x509.NewCertPool()
 	roots.AddCert(origin.Certificate())
 	targets := []h2Target{{target: target{name: "direct", roots: roots}}}
@@ -133,24 +128,6 @@ func runH2(phiBin, mitmBin string, conns, streams int, d time.Duration) error {
 			m.p50.Round(time.Microsecond), m.p99.Round(time.Microsecond), m.errors, ratio, cpu)
 	}
 	return tw.Flush()
-}
-
-// startH2Origin serves the pixel over TLS offering h2 and http/1.1, and
-// writes its certificate to tmp/origin.pem for the proxies to trust.
-func startH2Origin(tmp string) (*httptest.Server, string, error) {
-	origin := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "image/gif")
-		_, _ = w.Write(gif)
-	}))
-	origin.EnableHTTP2 = true
-	origin.StartTLS()
-	originPEM := filepath.Join(tmp, "origin.pem")
-	if err := os.WriteFile(originPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: origin.Certificate().Raw}), 0o600); err != nil {
-		origin.Close()
-		return nil, "", err
-	}
-	return origin, originPEM, nil
 }
 
 // measureH2 runs conns connections with streams closed-loop workers each

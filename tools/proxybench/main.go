@@ -181,17 +181,12 @@ func (r result) callsPerRequest() string {
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
 
 func run(phiBin, mitmBin string, conns int, d time.Duration) error {
-	tmp, err := os.MkdirTemp("", "proxybench")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
+	return withOrigin(false, func(tmp string, origin *httptest.Server, originPEM string) error {
+		return compare(phiBin, mitmBin, conns, d, tmp, origin, originPEM)
+	})
+}
 
-	origin, originPEM, err := startOrigin(tmp)
-	if err != nil {
-		return err
-	}
-	defer origin.Close()
+func compare(phiBin, mitmBin string, conns int, d time.Duration, tmp string, origin *httptest.Server, originPEM string) error {
 	originRoots := x509.NewCertPool()
 	originRoots.AddCert(origin.Certificate())
 	// The test certificate names 127.0.0.1, so both proxies can verify the
@@ -477,16 +472,16 @@ func report(w io.Writer, rs []result, conns int, d time.Duration) {
 	tw.Flush()
 }
 
-// proxyCommand starts a proxy, pinned to -proxy-cpus when given, so that
-// each proxy gets the same cores and the load generator the others.
-// startOrigin serves the pixel over TLS with net/http on loopback and
-// writes its certificate to tmp/origin.pem for the proxies to trust.
-func startOrigin(tmp string) (*httptest.Server, string, error) {
+// startOrigin serves the pixel over TLS with net/http on loopback, offering
+// h2 besides http/1.1 when h2 is set, and writes its certificate to
+// tmp/origin.pem for the proxies to trust.
+func startOrigin(tmp string, h2 bool) (*httptest.Server, string, error) {
 	origin := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
+		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "image/gif")
-		w.Write(gif)
+		_, _ = w.Write(gif)
 	}))
+	origin.EnableHTTP2 = h2
 	origin.StartTLS()
 	originPEM := filepath.Join(tmp, "origin.pem")
 	if err := os.WriteFile(originPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: origin.Certificate().Raw}), 0o600); err != nil {
@@ -496,6 +491,8 @@ func startOrigin(tmp string) (*httptest.Server, string, error) {
 	return origin, originPEM, nil
 }
 
+// proxyCommand starts a proxy, pinned to -proxy-cpus when given, so that
+// each proxy gets the same cores and the load generator the others.
 func proxyCommand(bin string, args ...string) *exec.Cmd {
 	if proxyCPUs == "" {
 		return exec.Command(bin, args...)

@@ -19,7 +19,7 @@ const soakStep = 100_000
 // keep-alive connections and prints phiproxy's RSS, CPU per request and
 // throughput after every 100,000 requests, then its peak RSS.
 func runSoak(phiBin string, total, conns int) error {
-	return withOrigin(func(tmp string, origin *httptest.Server, originPEM string) error {
+	return withOrigin(false, func(tmp string, origin *httptest.Server, originPEM string) error {
 		return soakPhiproxy(phiBin, total, conns, tmp, origin, originPEM)
 	})
 }
