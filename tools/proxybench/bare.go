@@ -6,7 +6,6 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 )
@@ -28,16 +27,7 @@ func startBare(bin, tmp, originPEM string) (target, func(), error) {
 		return target{}, nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
-	if err := waitListening(addr); err != nil {
-		stop()
-		return target{}, nil, err
-	}
-	roots, err := readRoots(filepath.Join(caDir, "ca.pem"))
-	if err != nil {
-		stop()
-		return target{}, nil, err
-	}
-	return target{name: bareName, proxy: &url.URL{Scheme: "http", Host: addr}, roots: roots, pid: cmd.Process.Pid}, stop, nil
+	return awaitProxy(bareName, addr, cmd, stop, filepath.Join(caDir, "ca.pem"))
 }
 
 // pairWith sets r's round-by-round throughput and CPU ratios to another
@@ -60,12 +50,5 @@ func startPhiproxyB(bin, tmp, originPEM string) (target, func(), error) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return target{}, nil, err
 	}
-	profile := phiProfile
-	phiProfile = ""
-	addr, pid, stop, roots, err := startPhiproxy(bin, dir, originPEM)
-	phiProfile = profile
-	if err != nil {
-		return target{}, nil, err
-	}
-	return target{name: "phiproxy-b", proxy: &url.URL{Scheme: "http", Host: addr}, roots: roots, pid: pid}, stop, nil
+	return startPhiproxy("phiproxy-b", bin, dir, originPEM, "")
 }

@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -54,7 +53,7 @@ func withOrigin(h2 bool, f func(tmp string, origin *httptest.Server, originPEM s
 }
 
 func burst(phiBin string, cfg burstConfig, tmp string, origin *httptest.Server, originPEM string) error {
-	addr, pid, stop, roots, err := startPhiproxy(phiBin, tmp, originPEM)
+	phi, stop, err := startPhiproxy("phiproxy", phiBin, tmp, originPEM, phiProfile)
 	if err != nil {
 		return err
 	}
@@ -81,7 +80,7 @@ func burst(phiBin string, cfg burstConfig, tmp string, origin *httptest.Server, 
 				return
 			case <-tick.C:
 				peak := &peaks[phase.Load()]
-				if rss := processRSS(pid); rss > peak.Load() {
+				if rss := processRSS(phi.pid); rss > peak.Load() {
 					peak.Store(rss)
 				}
 			}
@@ -96,8 +95,8 @@ func burst(phiBin string, cfg burstConfig, tmp string, origin *httptest.Server, 
 		go func(c int) {
 			defer wg.Done()
 			tr := &http.Transport{
-				Proxy:               http.ProxyURL(&url.URL{Scheme: "http", Host: addr}),
-				TLSClientConfig:     &tls.Config{RootCAs: roots},
+				Proxy:               http.ProxyURL(phi.proxy),
+				TLSClientConfig:     &tls.Config{RootCAs: phi.roots},
 				MaxIdleConnsPerHost: 1,
 			}
 			defer tr.CloseIdleConnections()

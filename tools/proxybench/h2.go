@@ -10,11 +10,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -65,29 +65,27 @@ func compareH2(phiBin, mitmBin string, conns, streams int, d time.Duration, tmp 
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			return err
 		}
-		savedArgs, savedProfile := phiArgs, phiProfile
-		phiArgs += " " + v.args
-		if phiProfile != "" && v.http1 {
-			phiProfile += ".h1" // one profile per phiproxy
+		profile := phiProfile
+		if profile != "" && v.http1 {
+			profile += ".h1" // one profile per phiproxy
 		}
-		addr, pid, stop, phiRoots, err := startPhiproxy(phiBin, dir, originPEM)
-		phiArgs, phiProfile = savedArgs, savedProfile
+		t, stop, err := startPhiproxy(v.name, phiBin, dir, originPEM, profile, strings.Fields(v.args)...)
 		if err != nil {
 			return err
 		}
 		defer stop()
-		targets = append(targets, h2Target{target: target{name: v.name, proxy: &url.URL{Scheme: "http", Host: addr}, roots: phiRoots, pid: pid}, http1: v.http1})
+		targets = append(targets, h2Target{target: t, http1: v.http1})
 	}
 	if mitmBin != "" {
 		if _, err := exec.LookPath(mitmBin); err != nil {
 			fmt.Fprintln(os.Stderr, "proxybench: mitmdump not found, skipping it")
 		} else {
-			addr, pid, stop, mRoots, err := startMitmdump(mitmBin, tmp, originPEM)
+			t, stop, err := startMitmdump(mitmBin, tmp, originPEM)
 			if err != nil {
 				return err
 			}
 			defer stop()
-			targets = append(targets, h2Target{target: target{name: "mitmdump", proxy: &url.URL{Scheme: "http", Host: addr}, roots: mRoots, pid: pid}})
+			targets = append(targets, h2Target{target: t})
 		}
 	}
 

@@ -203,12 +203,12 @@ func compare(phiBin, mitmBin string, conns int, d time.Duration, tmp string, ori
 
 	targets := []target{{name: "direct", roots: originRoots}}
 
-	phiAddr, phiPID, stopPhi, phiRoots, err := startPhiproxy(phiBin, tmp, originPEM)
+	phi, stopPhi, err := startPhiproxy("phiproxy", phiBin, tmp, originPEM, phiProfile)
 	if err != nil {
 		return err
 	}
 	defer stopPhi()
-	targets = append(targets, target{name: "phiproxy", proxy: &url.URL{Scheme: "http", Host: phiAddr}, roots: phiRoots, pid: phiPID})
+	targets = append(targets, phi)
 
 	if phiBinB != "" {
 		t, stopB, err := startPhiproxyB(phiBinB, tmp, originPEM)
@@ -236,12 +236,12 @@ func compare(phiBin, mitmBin string, conns int, d time.Duration, tmp string, ori
 		if _, err := exec.LookPath(mitmBin); err != nil {
 			fmt.Fprintln(os.Stderr, "proxybench: mitmdump not found, skipping it")
 		} else {
-			mAddr, mPID, stopM, mRoots, err := startMitmdump(mitmBin, tmp, originPEM)
+			t, stopM, err := startMitmdump(mitmBin, tmp, originPEM)
 			if err != nil {
 				return err
 			}
 			defer stopM()
-			targets = append(targets, target{name: "mitmdump", proxy: &url.URL{Scheme: "http", Host: mAddr}, roots: mRoots, pid: mPID})
+			targets = append(targets, t)
 		}
 	}
 
@@ -539,32 +539,35 @@ func readRoots(path string) (*x509.CertPool, error) {
 	}
 }
 
-func startPhiproxy(bin, tmp, originPEM string) (string, int, func(), *x509.CertPool, error) {
+// startPhiproxy starts phiproxy as target name in dir, with -phiproxy-args
+// and extra, writing its CPU profile to profile when that is not empty.
+func startPhiproxy(name, bin, dir, originPEM, profile string, extra ...string) (target, func(), error) {
 	addr, err := freePort()
 	if err != nil {
-		return "", 0, nil, nil, err
+		return target{}, nil, err
 	}
-	caDir := filepath.Join(tmp, "phica")
+	caDir := filepath.Join(dir, "phica")
 	cmd := proxyCommand(bin, "run", "--no-tui", "--listen", addr, "--ca-dir", caDir,
-		"--db", filepath.Join(tmp, "bench.db"), "--upstream-ca", originPEM)
-	if phiProfile != "" {
-		cmd.Args = append(cmd.Args, "--cpuprofile", phiProfile)
+		"--db", filepath.Join(dir, "bench.db"), "--upstream-ca", originPEM)
+	if profile != "" {
+		cmd.Args = append(cmd.Args, "--cpuprofile", profile)
 	}
 	cmd.Args = append(cmd.Args, strings.Fields(phiArgs)...)
+	cmd.Args = append(cmd.Args, extra...)
 	if phiEnv != "" {
 		cmd.Env = append(os.Environ(), phiEnv)
 	}
 	// Files, not pipes, so proxybench spends no CPU copying the output.
 	// The log's last line has the run's counters (seen, flagged...).
-	logFile, err := os.Create(filepath.Join(tmp, "phiproxy.log"))
+	logFile, err := os.Create(filepath.Join(dir, "phiproxy.log"))
 	if err != nil {
-		return "", 0, nil, nil, err
+		return target{}, nil, err
 	}
 	cmd.Stdout = nil
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return "", 0, nil, nil, fmt.Errorf("start phiproxy: %w", err)
+		return target{}, nil, fmt.Errorf("start phiproxy: %w", err)
 	}
 	stop := func() {
 		cmd.Process.Signal(os.Interrupt)
@@ -575,22 +578,13 @@ func startPhiproxy(bin, tmp, originPEM string) (string, int, func(), *x509.CertP
 			fmt.Fprintln(os.Stderr, "phiproxy's last log line:", lines[len(lines)-1])
 		}
 	}
-	if err := waitListening(addr); err != nil {
-		stop()
-		return "", 0, nil, nil, err
-	}
-	roots, err := readRoots(filepath.Join(caDir, "ca.pem"))
-	if err != nil {
-		stop()
-		return "", 0, nil, nil, err
-	}
-	return addr, cmd.Process.Pid, stop, roots, nil
+	return awaitProxy(name, addr, cmd, stop, filepath.Join(caDir, "ca.pem"))
 }
 
-func startMitmdump(bin, tmp, originPEM string) (string, int, func(), *x509.CertPool, error) {
+func startMitmdump(bin, tmp, originPEM string) (target, func(), error) {
 	addr, err := freePort()
 	if err != nil {
-		return "", 0, nil, nil, err
+		return target{}, nil, err
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	conf := filepath.Join(tmp, "mitm")
@@ -599,19 +593,26 @@ func startMitmdump(bin, tmp, originPEM string) (string, int, func(), *x509.CertP
 	cmd.Stdout = nil
 	cmd.Stderr = nil
 	if err := cmd.Start(); err != nil {
-		return "", 0, nil, nil, fmt.Errorf("start mitmdump: %w", err)
+		return target{}, nil, fmt.Errorf("start mitmdump: %w", err)
 	}
 	stop := func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }
+	return awaitProxy("mitmdump", addr, cmd, stop, filepath.Join(conf, "mitmproxy-ca-cert.pem"))
+}
+
+// awaitProxy waits until the started proxy cmd listens on addr and has
+// written its CA certificate to caPEM, and returns it as target name with
+// stop; on failure it stops the proxy.
+func awaitProxy(name, addr string, cmd *exec.Cmd, stop func(), caPEM string) (target, func(), error) {
 	if err := waitListening(addr); err != nil {
 		stop()
-		return "", 0, nil, nil, err
+		return target{}, nil, err
 	}
-	roots, err := readRoots(filepath.Join(conf, "mitmproxy-ca-cert.pem"))
+	roots, err := readRoots(caPEM)
 	if err != nil {
 		stop()
-		return "", 0, nil, nil, err
+		return target{}, nil, err
 	}
-	return addr, cmd.Process.Pid, stop, roots, nil
+	return target{name: name, proxy: &url.URL{Scheme: "http", Host: addr}, roots: roots, pid: cmd.Process.Pid}, stop, nil
 }
 
 // processCPU is the user plus system CPU time process pid has used so far,

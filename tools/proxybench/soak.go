@@ -6,7 +6,6 @@ package main
 import (
 	"fmt"
 	"net/http/httptest"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,12 +29,11 @@ func soakPhiproxy(phiBin string, total, conns int, tmp string, origin *httptest.
 		return err
 	}
 	defer raw.close()
-	addr, pid, stop, roots, err := startPhiproxy(phiBin, tmp, originPEM)
+	t, stop, err := startPhiproxy("phiproxy", phiBin, tmp, originPEM, phiProfile)
 	if err != nil {
 		return err
 	}
 	defer stop()
-	t := target{name: "phiproxy", proxy: &url.URL{Scheme: "http", Host: addr}, roots: roots, pid: pid}
 	return soak(t, raw.addr(), total, conns)
 }
 
