@@ -49,22 +49,7 @@ document.head.appendChild(img);
 		t.Fatal(err)
 	}
 	r := startProxy(t, "--resolve", "clinic.test="+site.Addr(), "--resolve", "pixel.thirdparty.test="+site.Addr(), "--upstream-ca", certFile)
-	caPEM, err := os.ReadFile(filepath.Join(r.ca, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	prof, err := chromium.NewProfile(caPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prof.Close()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	args := append(prof.Args(r.addr), "--dump-dom", "https://clinic.test/conditions/depression")
-	cmd := exec.CommandContext(ctx, chromium.DefaultPath, args...)
-	cmd.Env = prof.Env()
-	dom, err := cmd.Output()
+	dom, err := dumpDOM(t, r, "https://clinic.test/conditions/depression")
 	if err != nil {
 		t.Fatalf("chromium: %v", err)
 	}
@@ -99,4 +84,25 @@ document.head.appendChild(img);
 	if !email || !condition {
 		t.Fatalf("want an email and a depression finding on the pixel request (email %v, condition %v); findings:\n%s", email, condition, out)
 	}
+}
+
+// dumpDOM loads page in headless Chromium through the running proxy r,
+// trusting r's CA in a profile of its own, and returns the DOM once the
+// page's load event has fired.
+func dumpDOM(t *testing.T, r *running, page string) ([]byte, error) {
+	t.Helper()
+	caPEM, err := os.ReadFile(filepath.Join(r.ca, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, err := chromium.NewProfile(caPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prof.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromium.DefaultPath, append(prof.Args(r.addr), "--dump-dom", page)...)
+	cmd.Env = prof.Env()
+	return cmd.Output()
 }

@@ -21,7 +21,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/phiproxy/phiproxy/chromium"
 	"github.com/phiproxy/phiproxy/chromium/chromiumtest"
 	"github.com/phiproxy/phiproxy/internal/testenv"
 )
@@ -162,20 +161,7 @@ ws.onopen = function() { ws.send("I take sertraline, reach me at jane.doe@exampl
 			args = append(args, "--resolve", h+"="+site.Addr())
 		}
 		r := startProxy(t, append(args, extra...)...)
-		caPEM, err := os.ReadFile(filepath.Join(r.ca, "ca.pem"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		prof, err := chromium.NewProfile(caPEM)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer prof.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, chromium.DefaultPath, append(prof.Args(r.addr), "--dump-dom", "https://clinic.test/portal")...)
-		cmd.Env = prof.Env()
-		dom, err := cmd.Output()
+		dom, err := dumpDOM(t, r, "https://clinic.test/portal")
 		if err != nil || !strings.Contains(string(dom), "<h1>Your portal</h1>") {
 			t.Fatalf("page did not load through the proxy (%v); DOM:\n%s", err, dom)
 		}
