@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 	"time"
 
@@ -86,17 +85,8 @@ func TestRunSummariesAndExposure(t *testing.T) {
 }
 
 func TestVersion5DatabaseGainsRunLabels(t *testing.T) {
-	path := olderDatabase(t, "006_run_label.sql")
-	db, err := sql.Open("sqlite3", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := db.Exec(`INSERT INTO runs (command, started) VALUES ('scan', '2026-12-01T10:00:00.000000Z')`)
-	if err != nil {
-		t.Fatalf("a run in a version 5 database: %v", err)
-	}
-	old, _ := res.LastInsertId()
-	db.Close()
+	const old = 7
+	path := olderDatabase(t, "006_run_label.sql", `INSERT INTO runs (id, command, started) VALUES (7, 'scan', '2026-12-01T10:00:00.000000Z')`)
 	ctx := context.Background()
 	s, err := Open(path)
 	if err != nil {

@@ -54,8 +54,9 @@ func TestInventoryUpsertAndRead(t *testing.T) {
 }
 
 // olderDatabase creates, at a fresh path, a database of the schema
-// before the migration named by file (e.g. "005_inventory.sql").
-func olderDatabase(t *testing.T, file string) string {
+// before the migration named by file (e.g. "005_inventory.sql"), with
+// rows written by stmts in that schema.
+func olderDatabase(t *testing.T, file string, stmts ...string) string {
 	t.Helper()
 	version := slices.Index(mustMigrations(), "migrations/"+file)
 	if version < 0 {
@@ -69,6 +70,11 @@ func olderDatabase(t *testing.T, file string) string {
 	defer db.Close()
 	if err := migrateTo(db, version); err != nil {
 		t.Fatalf("build a version %d database: %v", version, err)
+	}
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("in a version %d database: %v", version, err)
+		}
 	}
 	if _, err := OpenReadOnly(path); err == nil {
 		t.Fatalf("a read-only open of an older database should ask for a migration")

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -64,24 +62,9 @@ func TestNegatedFindingRoundTrip(t *testing.T) {
 // with a finding in it, and checks the migration keeps the finding (not
 // negated) and lets new ones be negated.
 func TestVersion1DatabaseGainsNegated(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "v1.db")
-	db, err := sql.Open("sqlite3", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v1, err := migrations.ReadFile("migrations/001_init.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(string(v1)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`PRAGMA user_version = 1;
-		INSERT INTO flows (id, start, source, method, url, host) VALUES (1, '2026-11-28T10:00:00.000000Z', 'proxy', 'GET', 'https://t.example/', 't.example');
-		INSERT INTO findings (flow_id, kind, term, value, path, source, severity) VALUES (1, 'condition', 'diabetes', 'diabetes', 'query:dx', 'dictionary', 3);`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	path := olderDatabase(t, "002_flow_authenticated.sql",
+		`INSERT INTO flows (id, start, source, method, url, host) VALUES (1, '2026-11-28T10:00:00.000000Z', 'proxy', 'GET', 'https://t.example/', 't.example');
+		INSERT INTO findings (flow_id, kind, term, value, path, source, severity) VALUES (1, 'condition', 'diabetes', 'diabetes', 'query:dx', 'dictionary', 3);`)
 
 	s, err := Open(path)
 	if err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 
 	"github.com/phiproxy/phiproxy"
@@ -12,15 +11,8 @@ import (
 // columns keeps its flows (with no protocol known) and stores both
 // sides' protocols of new ones.
 func TestOlderDatabaseGainsProtocols(t *testing.T) {
-	path := olderDatabase(t, "007_flow_protocol.sql")
-	db, err := sql.Open("sqlite3", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO flows (id, start, source, method, url, host, proto) VALUES (1, '2026-12-01T10:00:00.000000Z', 'proxy', 'GET', 'https://old.example/', 'old.example', 'HTTP/1.1')`); err != nil {
-		t.Fatalf("insert an old flow: %v", err)
-	}
-	db.Close()
+	path := olderDatabase(t, "007_flow_protocol.sql",
+		`INSERT INTO flows (id, start, source, method, url, host, proto) VALUES (1, '2026-12-01T10:00:00.000000Z', 'proxy', 'GET', 'https://old.example/', 'old.example', 'HTTP/1.1')`)
 
 	s, err := Open(path)
 	if err != nil {
