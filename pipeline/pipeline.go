@@ -84,8 +84,8 @@ const DefaultMaxBytes = 128 << 20
 type Pipeline struct {
 	cfg     Config
 	log     *slog.Logger
-	queue   chan *phiproxy.Flow
-	results chan store.Record
+	queue   chan queued
+	results chan held
 
 	mu     sync.RWMutex // guards closed against Submit racing Close
 	closed bool
@@ -107,7 +107,7 @@ type Pipeline struct {
 	stopOnce sync.Once
 
 	// The writer's retry state, owned by the writer goroutine.
-	unsaved []store.Record // records whose commit failed, oldest first
+	unsaved batch // records whose commit failed, oldest first
 	retryAt time.Time
 	backoff time.Duration
 	since   time.Time // first failure of the current streak
@@ -182,8 +182,8 @@ func New(cfg Config) (*Pipeline, error) {
 	p := &Pipeline{
 		cfg:     cfg,
 		log:     log,
-		queue:   make(chan *phiproxy.Flow, cfg.QueueSize),
-		results: make(chan store.Record, cfg.BatchSize),
+		queue:   make(chan queued, cfg.QueueSize),
+		results: make(chan held, cfg.BatchSize),
 		stop:    make(chan struct{}),
 	}
 	p.room = sync.NewCond(&p.roomMu)
@@ -204,18 +204,34 @@ func (p *Pipeline) Submit(f *phiproxy.Flow) bool {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	p.seen.Add(1)
-	if p.closed || !p.hold(f) {
+	q := queued{f, flowBytes(f)}
+	if p.closed || !p.hold(q.bytes) {
 		p.dropped.Add(1)
 		return false
 	}
 	select {
-	case p.queue <- f:
+	case p.queue <- q:
 		return true
 	default:
-		p.release(f)
+		p.heldBytes.Add(-q.bytes)
 		p.dropped.Add(1)
 		return false
 	}
+}
+
+// queued is a flow waiting for inspection with the bytes it holds in the
+// budget, counted once at Submit.
+type queued struct {
+	f     *phiproxy.Flow
+	bytes int64
+}
+
+// held is an inspected record on its way to the writer with the bytes it
+// holds in the budget: its flow's and its inspection's, counted once by
+// the worker and released when the writer is done with it.
+type held struct {
+	rec   store.Record
+	bytes int64
 }
 
 // flowBytes is what a flow holds in captured payloads.
@@ -230,17 +246,14 @@ func flowBytes(f *phiproxy.Flow) int64 {
 	return n
 }
 
-// hold reserves f's bytes in the budget; false when they do not fit.
-func (p *Pipeline) hold(f *phiproxy.Flow) bool {
-	n := flowBytes(f)
+// hold reserves n bytes in the budget; false when they do not fit.
+func (p *Pipeline) hold(n int64) bool {
 	if p.heldBytes.Add(n) > p.cfg.MaxBytes && n > 0 {
 		p.heldBytes.Add(-n)
 		return false
 	}
 	return true
 }
-
-func (p *Pipeline) release(f *phiproxy.Flow) { p.heldBytes.Add(-flowBytes(f)) }
 
 // HeldBytes is the memory held by flows not yet committed, as counted
 // against Config.MaxBytes.
@@ -258,12 +271,13 @@ func (p *Pipeline) SubmitWait(ctx context.Context, f *phiproxy.Flow) error {
 	p.seen.Add(1)
 	// Recordings wait for room in the queue, whose bound keeps their
 	// memory in check; their bytes are counted but never refused.
-	p.heldBytes.Add(flowBytes(f))
+	q := queued{f, flowBytes(f)}
+	p.heldBytes.Add(q.bytes)
 	select {
-	case p.queue <- f:
+	case p.queue <- q:
 		return nil
 	case <-ctx.Done():
-		p.release(f)
+		p.heldBytes.Add(-q.bytes)
 		p.dropped.Add(1)
 		return ctx.Err()
 	}
@@ -316,7 +330,8 @@ func (p *Pipeline) Close(ctx context.Context) error {
 
 func (p *Pipeline) work() {
 	defer p.workers.Done()
-	for f := range p.queue {
+	for q := range p.queue {
+		f := q.f
 		in := p.inspect(f)
 		p.inspected.Add(1)
 		if p.cfg.Inventory != nil {
@@ -325,14 +340,14 @@ func (p *Pipeline) work() {
 		if in.Flagged() {
 			p.flagged.Add(1)
 		} else if !p.cfg.StoreAll {
-			p.release(f)
+			p.heldBytes.Add(-q.bytes)
 			continue
 		}
-		rec := store.Record{Flow: f, Inspection: in}
 		p.waitForRoom()
-		p.heldBytes.Add(inspectionBytes(&rec.Inspection))
+		n := inspectionBytes(&in)
+		p.heldBytes.Add(n)
 		p.pending.Add(1)
-		p.results <- rec
+		p.results <- held{store.Record{Flow: f, Inspection: in}, q.bytes + n}
 	}
 }
 
@@ -345,12 +360,6 @@ func (p *Pipeline) waitForRoom() {
 	for p.heldBytes.Load() > p.cfg.MaxBytes && p.pending.Load() > 0 {
 		p.room.Wait()
 	}
-}
-
-// recordBytes is what a record holds until its commit: the captured
-// payloads and the inspection's result.
-func recordBytes(r *store.Record) int64 {
-	return flowBytes(r.Flow) + inspectionBytes(&r.Inspection)
 }
 
 // findingOverhead approximates a finding's fixed cost: the struct and its
@@ -389,31 +398,40 @@ func (p *Pipeline) write() {
 	lowerWriterPriority()
 	tick := time.NewTicker(p.cfg.FlushInterval)
 	defer tick.Stop()
-	batch := make([]store.Record, 0, p.cfg.BatchSize)
+	b := batch{recs: make([]store.Record, 0, p.cfg.BatchSize), sizes: make([]int64, 0, p.cfg.BatchSize)}
 	// A batch is also committed once it holds an eighth of the budget, so
 	// that large flows free their bytes soon and workers waiting for room
 	// do not wait for a whole batch.
 	var batchBytes int64
 	for {
 		select {
-		case rec, ok := <-p.results:
+		case h, ok := <-p.results:
 			if !ok {
-				p.flush(batch)
+				p.flush(b)
 				p.retryUntilSaved()
 				return
 			}
-			batch = append(batch, rec)
-			batchBytes += recordBytes(&rec)
-			if len(batch) >= p.cfg.BatchSize || batchBytes >= p.cfg.MaxBytes/8 {
-				p.flush(batch)
-				batch, batchBytes = batch[:0], 0
+			b.recs, b.sizes = append(b.recs, h.rec), append(b.sizes, h.bytes)
+			batchBytes += h.bytes
+			if len(b.recs) >= p.cfg.BatchSize || batchBytes >= p.cfg.MaxBytes/8 {
+				p.flush(b)
+				b, batchBytes = b.slice(0, 0), 0
 			}
 		case <-tick.C:
-			p.flush(batch)
-			batch, batchBytes = batch[:0], 0
+			p.flush(b)
+			b, batchBytes = b.slice(0, 0), 0
 		}
 	}
 }
+
+// batch is records for one commit with, index for index, the budget
+// bytes each holds.
+type batch struct {
+	recs  []store.Record
+	sizes []int64
+}
+
+func (b batch) slice(i, j int) batch { return batch{b.recs[i:j], b.sizes[i:j]} }
 
 // flush commits the batch together with the counters that changed since
 // the last commit, so the run row catches up at every commit and the final
@@ -426,14 +444,15 @@ func (p *Pipeline) write() {
 // Records that arrive while the writer waits join the ones waiting, in
 // order. Records keep their bytes in the budget until they are committed
 // or dropped.
-func (p *Pipeline) flush(batch []store.Record) {
+func (p *Pipeline) flush(b batch) {
 	if p.failing.Load() {
-		p.keep(batch)
+		p.keep(b)
 		if time.Now().Before(p.retryAt) && !p.stopped() {
 			return
 		}
-		batch = p.unsaved
+		b = p.unsaved
 	}
+	recs := b.recs
 	p.saveInventory()
 	now := p.Stats()
 	delta := phiproxy.Stats{
@@ -442,17 +461,17 @@ func (p *Pipeline) flush(batch []store.Record) {
 		Flagged:   now.Flagged - p.savedStats.Flagged,
 		Dropped:   now.Dropped - p.savedStats.Dropped,
 	}
-	if len(batch) == 0 && delta == (phiproxy.Stats{}) {
+	if len(recs) == 0 && delta == (phiproxy.Stats{}) {
 		return
 	}
-	err := p.cfg.Store.SaveBatch(context.Background(), p.cfg.RunID, batch, delta)
+	err := p.cfg.Store.SaveBatch(context.Background(), p.cfg.RunID, recs, delta)
 	if err != nil && !store.Rejected(err) {
-		p.failed(batch, err)
+		p.failed(b, err)
 		return
 	}
 	if p.failing.Load() {
-		p.log.Warn("database writes recovered", "records", len(batch), "failed_commits", p.writeErrs.Load(), "after", time.Since(p.since).Round(time.Millisecond))
-		p.unsaved, p.backoff = nil, 0
+		p.log.Warn("database writes recovered", "records", len(recs), "failed_commits", p.writeErrs.Load(), "after", time.Since(p.since).Round(time.Millisecond))
+		p.unsaved, p.backoff = batch{}, 0
 		p.unsavedCount.Store(0)
 		p.failing.Store(false)
 	}
@@ -462,26 +481,29 @@ func (p *Pipeline) flush(batch []store.Record) {
 		// up every record after them.
 		p.writeErrs.Add(1)
 		p.lastErr.Store(err)
-		p.drop(batch, "database refused inspected flows; dropping them")
+		p.drop(b.sizes, "database refused inspected flows; dropping them")
 		return
 	}
-	p.settle(batch)
+	p.settle(b.sizes)
 	p.savedStats = now
-	if p.cfg.OnSaved != nil && len(batch) > 0 {
-		out := make([]store.Record, len(batch))
-		copy(out, batch)
+	if p.cfg.OnSaved != nil && len(recs) > 0 {
+		out := make([]store.Record, len(recs))
+		copy(out, recs)
 		p.cfg.OnSaved(out)
 	}
 }
 
 // settle releases the budget held by records the writer is done with,
-// committed or dropped, and wakes workers waiting for room.
-func (p *Pipeline) settle(batch []store.Record) {
-	for i := range batch {
-		p.heldBytes.Add(-recordBytes(&batch[i]))
-	}
-	if len(batch) > 0 {
-		p.pending.Add(-int64(len(batch)))
+// committed or dropped, given their sizes, and wakes workers waiting for
+// room.
+func (p *Pipeline) settle(sizes []int64) {
+	if len(sizes) > 0 {
+		var n int64
+		for _, s := range sizes {
+			n += s
+		}
+		p.heldBytes.Add(-n)
+		p.pending.Add(-int64(len(sizes)))
 		p.roomMu.Lock()
 		p.room.Broadcast()
 		p.roomMu.Unlock()
@@ -490,20 +512,20 @@ func (p *Pipeline) settle(batch []store.Record) {
 
 // failed records a failed commit of batch and schedules the next attempt.
 // Once Close has stopped waiting, what is left is given up instead.
-func (p *Pipeline) failed(batch []store.Record, err error) {
+func (p *Pipeline) failed(b batch, err error) {
 	p.writeErrs.Add(1)
 	p.lastErr.Store(err)
 	if !p.failing.Load() {
 		p.failing.Store(true)
 		p.since = time.Now()
-		p.keep(batch)
-		p.log.Error("database writes failing; keeping inspected flows to retry", "unsaved", len(p.unsaved), "err", err)
+		p.keep(b)
+		p.log.Error("database writes failing; keeping inspected flows to retry", "unsaved", len(p.unsaved.recs), "err", err)
 	}
 	p.backoff = min(max(2*p.backoff, p.cfg.RetryMin), p.cfg.RetryMax)
 	p.retryAt = time.Now().Add(p.backoff)
 	if p.stopped() {
-		p.drop(p.unsaved, "database writes failed; giving up")
-		p.unsaved = nil
+		p.drop(p.unsaved.sizes, "database writes failed; giving up")
+		p.unsaved = batch{}
 		p.unsavedCount.Store(0)
 	}
 }
@@ -513,22 +535,23 @@ func (p *Pipeline) failed(batch []store.Record, err error) {
 //
 // The count waiting is updated before the count lost, so that whoever
 // sees the loss in Health also sees what was kept.
-func (p *Pipeline) keep(batch []store.Record) {
-	room := max(p.cfg.MaxUnsaved-len(p.unsaved), 0)
-	over := batch[min(room, len(batch)):]
-	p.unsaved = append(p.unsaved, batch[:len(batch)-len(over)]...)
-	p.unsavedCount.Store(int64(len(p.unsaved)))
-	if len(over) > 0 {
+func (p *Pipeline) keep(b batch) {
+	room := max(p.cfg.MaxUnsaved-len(p.unsaved.recs), 0)
+	k := min(room, len(b.recs))
+	p.unsaved.recs = append(p.unsaved.recs, b.recs[:k]...)
+	p.unsaved.sizes = append(p.unsaved.sizes, b.sizes[:k]...)
+	p.unsavedCount.Store(int64(len(p.unsaved.recs)))
+	if over := b.sizes[k:]; len(over) > 0 {
 		p.drop(over, "database writes failing: inspected flows dropped, too many waiting to be saved")
 	}
 }
 
 // drop gives records up: their budget is released, they are counted in
 // Lost, and the log says why. Nothing inspected is dropped silently.
-func (p *Pipeline) drop(recs []store.Record, why string) {
-	p.settle(recs)
-	n := p.lost.Add(int64(len(recs)))
-	p.log.Error(why, "dropped", len(recs), "lost_total", n, "err", p.lastErr.Load())
+func (p *Pipeline) drop(sizes []int64, why string) {
+	p.settle(sizes)
+	n := p.lost.Add(int64(len(sizes)))
+	p.log.Error(why, "dropped", len(sizes), "lost_total", n, "err", p.lastErr.Load())
 }
 
 // stopRetrying tells the writer that Close waits no longer: a failing
@@ -554,6 +577,6 @@ func (p *Pipeline) retryUntilSaved() {
 		case <-p.stop:
 			wait.Stop()
 		}
-		p.flush(nil)
+		p.flush(batch{})
 	}
 }
