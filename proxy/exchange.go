@@ -255,7 +255,7 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	ex := &exchange{s: s, tunnel: start.client, streams: start.streams}
 	s.active.Add(1)
 	if ex.streams != nil {
-		ex.streams.streamOpened(s.s.IdleTimeout)
+		ex.streams.streamOpened()
 	}
 	ex.flow = phiproxy.Flow{
 		Start:         start.at,

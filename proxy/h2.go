@@ -32,12 +32,11 @@ type h2Streams struct {
 	h2   atomic.Bool // set by the handshake's VerifyConnection
 	smu  sync.Mutex  // orders open/close with the deadline they set
 	open int
-	idle time.Duration
 }
 
 // streamOpened notes a new stream: while any is open the connection has
-// no read deadline; idle is the limit once none is.
-func (c *trackedConn) streamOpened(idle time.Duration) {
+// no read deadline; the idle limit runs once none is.
+func (c *trackedConn) streamOpened() {
 	c.smu.Lock()
 	defer c.smu.Unlock()
 	if !c.h2.Load() {
@@ -45,7 +44,6 @@ func (c *trackedConn) streamOpened(idle time.Duration) {
 		c.h2.Store(true)
 		c.stage.Store(stageServer)
 	}
-	c.idle = idle
 	c.open++
 	if c.open == 1 {
 		_ = c.setReadDeadline(time.Time{})

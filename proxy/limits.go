@@ -46,9 +46,11 @@ const (
 
 // readLimits is the tunnel-stage state of a trackedConn.
 type readLimits struct {
-	stage  atomic.Int32
-	until  atomic.Int64 // the current fixed stage's deadline, Unix ns
-	header time.Duration
+	stage atomic.Int32
+	until atomic.Int64 // the current fixed stage's deadline, Unix ns
+	// header and idle are Config.HeaderTimeout and Config.IdleTimeout,
+	// set once when the connection is accepted.
+	header, idle time.Duration
 
 	dmu   sync.Mutex // orders deadline changes between readers and http.Server
 	armed int64      // deadline set on the socket for the stage; 0 when unknown
@@ -121,13 +123,13 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 
 // shaken enters stageShaken for a handshake of TLS version that
 // negotiated the ALPN protocol alpn.
-func (c *trackedConn) shaken(version uint16, alpn string, idle time.Duration) {
+func (c *trackedConn) shaken(version uint16, alpn string) {
 	if c == nil {
 		return
 	}
 	c.finish = finishScan{tls13: version >= tls.VersionTLS13}
 	c.h2.Store(alpn == "h2")
-	c.enter(stageShaken, idle)
+	c.enter(stageShaken, c.idle)
 }
 
 // finishScan finds the end of the browser's last handshake flight in the

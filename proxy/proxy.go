@@ -229,7 +229,7 @@ func (s *Server) leafConfig(host string, ctx *goproxy.ProxyCtx) (*tls.Config, er
 		// Finished is read: the tunnel then waits for its first request,
 		// as an idle keep-alive connection does.
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			client.shaken(cs.Version, cs.NegotiatedProtocol, s.s.IdleTimeout)
+			client.shaken(cs.Version, cs.NegotiatedProtocol)
 			return nil
 		},
 		GetCertificate: func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
@@ -351,7 +351,7 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		tc := &trackedConn{Conn: c, reg: l.reg}
-		tc.header = l.s.HeaderTimeout
+		tc.header, tc.idle = l.s.HeaderTimeout, l.s.IdleTimeout
 		if l.reg.add(tc, l.s.MaxConns) {
 			return tc, nil
 		}
