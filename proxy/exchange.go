@@ -58,7 +58,6 @@ type requestStart struct {
 	at            time.Time
 	connectTarget string
 	client        *trackedConn // inside a MITM'd HTTP/1.1 tunnel only
-	conn          *trackedConn // the browser's HTTP/1.x connection, tunnelled or not; nil if unknown
 	streams       *trackedConn // inside a MITM'd HTTP/2 tunnel only (see h2.go)
 }
 
@@ -71,12 +70,10 @@ func (s *Server) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Requ
 		if req.ProtoMajor == 2 {
 			start.streams = t.client
 		} else {
-			start.client, start.conn = t.client, t.client
+			start.client = t.client
 			// Headers are read: the body's reader takes over the deadlines.
 			t.client.enter(stageBusy, 0)
 		}
-	} else {
-		start.conn = clientConn(req.Context())
 	}
 	// The ctx is per request (goproxy copies the tunnel's UserData into a
 	// fresh ctx for each request), so replacing UserData is safe.
@@ -274,12 +271,17 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 		},
 	}
 	if req.Body != nil && req.Body != http.NoBody {
-		body := req.Body
+		// The browser's HTTP/1.x connection, tunnelled or not, bounds
+		// how long the body may send nothing; an HTTP/2 stream's body
+		// has a timer of its own.
+		body, conn := req.Body, start.client
 		if ex.streams != nil {
 			body = newStreamBody(body, s.s.BodyIdleTimeout)
+		} else if conn == nil {
+			conn = clientConn(req.Context())
 		}
 		ex.body = newRequestTap(body, s.s.MaxBody, req.ContentLength)
-		ex.body.conn, ex.body.idle = start.conn, s.s.BodyIdleTimeout
+		ex.body.conn, ex.body.idle = conn, s.s.BodyIdleTimeout
 		req.Body = ex.body
 		// Trailers are known only once the body was read to its end, so
 		// a body that has them streams.
