@@ -301,11 +301,11 @@ func (n *normText) normalize(s string, camel bool) {
 			i++
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
+			f := foldRune(r)
 			switch {
 			case r == '\u2019' || r == '\u2018' || r == '\u02bc':
 				// Typographic apostrophes, dropped like '.
-			case r != utf8.RuneError && foldRune(r).cls != clsSep:
-				f := foldRune(r)
+			case r != utf8.RuneError && f.cls != clsSep:
 				up := f.cls == clsUpper
 				if up {
 					breakCamel(i, i+size)
