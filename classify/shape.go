@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,17 +48,8 @@ func joinedLen(parts []string) int {
 // joinedEqual reports whether a and b join with " > " to the same string,
 // without joining them.
 func joinedEqual(a, b []string) bool {
-	if len(a) == len(b) {
-		same := true
-		for i := range a {
-			if a[i] != b[i] {
-				same = false
-				break
-			}
-		}
-		if same {
-			return true
-		}
+	if slices.Equal(a, b) {
+		return true
 	}
 	if joinedLen(a) != joinedLen(b) {
 		return false
