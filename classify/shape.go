@@ -97,7 +97,7 @@ func findConditionPages(fields []phiproxy.Field, pathOf func(i int) string, foun
 	if len(at) > 16 {
 		byKey = make(map[string]bool, len(at))
 		for _, j := range at {
-			byKey[strings.Join(segs[j].prefix, " > ")+"#"+strconv.Itoa(segs[j].n)] = true
+			byKey[segmentKey(segs[j].prefix, segs[j].n)] = true
 		}
 	}
 	for _, s := range segs {
@@ -105,15 +105,13 @@ func findConditionPages(fields []phiproxy.Field, pathOf func(i int) string, foun
 		// URL (same chain before the path step, as joined by Path).
 		under := false
 		if byKey != nil {
-			under = byKey[strings.Join(s.prefix, " > ")+"#"+strconv.Itoa(s.n-1)]
-		}
-		for _, j := range at {
-			if byKey != nil {
-				break
-			}
-			if x := segs[j]; x.n == s.n-1 && joinedEqual(x.prefix, s.prefix) {
-				under = true
-				break
+			under = byKey[segmentKey(s.prefix, s.n-1)]
+		} else {
+			for _, j := range at {
+				if x := segs[j]; x.n == s.n-1 && joinedEqual(x.prefix, s.prefix) {
+					under = true
+					break
+				}
 			}
 		}
 		if !under {
@@ -138,6 +136,12 @@ func findConditionPages(fields []phiproxy.Field, pathOf func(i int) string, foun
 			Score:    0.5,
 		}})
 	}
+}
+
+// segmentKey names path segment n under the chain prefix, as Path joins
+// the chain.
+func segmentKey(prefix []string, n int) string {
+	return strings.Join(prefix, " > ") + "#" + strconv.Itoa(n)
 }
 
 // slugTerm turns a URL slug into a term ("post-traumaticStress" → "post
