@@ -514,7 +514,7 @@ func (ix *Index) Find(s string) []Hit {
 	if t := strings.TrimSpace(s); len(ix.whole) > 0 && len(s) <= 64 && len(t) <= 4*ix.wholeMax {
 		if rs, ok := ix.whole[strings.ToLower(t)]; ok {
 			for _, r := range rs {
-				hits = append(hits, Hit{Kind: r.kind, Key: r.key, Value: r.value, Disguise: caseDisguise(r, strings.TrimSpace(s)), Start: 0, End: len(s)})
+				hits = append(hits, Hit{Kind: r.kind, Key: r.key, Value: r.value, Disguise: caseDisguise(r, t), Start: 0, End: len(s)})
 			}
 		}
 	}
