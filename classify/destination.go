@@ -279,13 +279,18 @@ func requestPath(f *phiproxy.Flow) string {
 // updates the inspector's memory of first-party sites and authenticated
 // origins, which later flows are judged against.
 func (in *Inspector) place(f *phiproxy.Flow, fields []phiproxy.Field) (phiproxy.Destination, bool) {
+	return in.placeFrom(f, fields, in.pages.get(pageURL(f)))
+}
+
+// placeFrom is place with the parts of f's page URL already read, for
+// Inspect, which reads the page's path too.
+func (in *Inspector) placeFrom(f *phiproxy.Flow, fields []phiproxy.Field, page urlParts) (phiproxy.Destination, bool) {
 	host := requestHost(f)
 	d := phiproxy.Destination{Host: host, Domain: registrableDomain(host), Party: phiproxy.UnknownParty}
 	if host == "" {
 		return d, false
 	}
 	v, knownVendor := in.vendors.lookup(host)
-	page := in.pages.get(pageURL(f))
 	pageDomain := registrableDomain(page.host)
 
 	navigation := len(in.sites) == 0 && isTopLevelNavigation(f) && !knownVendor

@@ -274,8 +274,9 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 		}
 	}()
 	res := in.Fields(f)
-	dest, authenticated := in.place(f, res.Fields)
-	sig := flowSignals{healthPath: healthPathText(requestPath(f)) || healthPathText(in.pages.get(pageURL(f)).path)}
+	page := in.pages.get(pageURL(f))
+	dest, authenticated := in.placeFrom(f, res.Fields, page)
+	sig := flowSignals{healthPath: healthPathText(requestPath(f)) || healthPathText(page.path)}
 	fields := res.Fields
 	obs, recorded := in.observeRecording(f)
 	if obs != nil {
