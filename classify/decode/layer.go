@@ -221,7 +221,7 @@ func (d *decoder) jwt(s scope, t string) {
 // the step name of the first layer whose output is plausible.
 func (d *decoder) unwrap(s scope, v string) ([]byte, string, bool) {
 	if hasEscapes(v) {
-		if out := unescape(v, s.query); out != v && (utf8.ValidString(out) || magicOf([]byte(out)) != "") {
+		if out := Unescape(v, s.query); out != v && (utf8.ValidString(out) || magicOf([]byte(out)) != "") {
 			return []byte(out), "percent", true
 		}
 	}

@@ -21,7 +21,7 @@ func (d *decoder) url(s scope, raw string) {
 			auth, path = auth[:j], auth[j:]
 		}
 		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-			d.text(s.at("url:userinfo", "userinfo"), unescape(auth[:at], false))
+			d.text(s.at("url:userinfo", "userinfo"), Unescape(auth[:at], false))
 			auth = auth[at+1:]
 		}
 		host := auth
@@ -44,7 +44,7 @@ func (d *decoder) url(s scope, raw string) {
 		if looksForm(frag, 1) {
 			d.query(s.inner("fragment"), frag, "query")
 		} else {
-			d.text(s.at("fragment", ""), unescape(frag, false))
+			d.text(s.at("fragment", ""), Unescape(frag, false))
 		}
 	}
 }
@@ -62,7 +62,7 @@ func (d *decoder) pathSegments(s scope, path string) {
 		step := indexStep("path", n)
 		name, params, hasParams := strings.Cut(seg, ";")
 		ss := s.at(step, "")
-		name = unescape(name, false)
+		name = Unescape(name, false)
 		if name != "" {
 			d.text(ss, name)
 			if !hasWordBreak(name) {
@@ -77,8 +77,8 @@ func (d *decoder) pathSegments(s scope, path string) {
 				if k == "" && v == "" {
 					continue
 				}
-				k = unescape(k, false)
-				d.text(ss.at(d.steps.join("matrix:", k), k), unescape(v, false))
+				k = Unescape(k, false)
+				d.text(ss.at(d.steps.join("matrix:", k), k), Unescape(v, false))
 			}
 		}
 	}
@@ -106,9 +106,7 @@ func (d *decoder) query(s scope, q, prefix string) {
 // Unescape undoes percent-encoding leniently, as the decoder reads URLs,
 // forms and query strings: valid %XX sequences are decoded, anything else
 // is kept as written. plus turns '+' into a space.
-func Unescape(s string, plus bool) string { return unescape(s, plus) }
-
-func unescape(s string, plus bool) string {
+func Unescape(s string, plus bool) string {
 	i := firstEscape(s, plus)
 	if i == len(s) {
 		return s
@@ -120,7 +118,7 @@ func unescape(s string, plus bool) string {
 	return b.String()
 }
 
-// unescape is the package's unescape, carving its result from the arena:
+// unescape is Unescape, carving its result from the arena:
 // a query string's pairs take one allocation, not one each.
 func (a *textArena) unescape(s string, plus bool) string {
 	i := firstEscape(s, plus)
