@@ -68,15 +68,19 @@ type Recorder struct {
 	lim Limits
 
 	mu      sync.Mutex
-	recs    map[string]*recording
+	recs    map[recKey]*recording
 	lru     *list.List // of *recording, least recently seen first
 	bytes   int64
 	evicted int64
 }
 
+// recKey names a recording: IDs are the vendor's own, so two vendors
+// may use the same one.
+type recKey struct{ vendor, id string }
+
 // NewRecorder returns an empty Recorder bounded by lim.
 func NewRecorder(lim Limits) *Recorder {
-	return &Recorder{lim: lim.withDefaults(), recs: make(map[string]*recording), lru: list.New()}
+	return &Recorder{lim: lim.withDefaults(), recs: make(map[recKey]*recording), lru: list.New()}
 }
 
 // Stats describes what a Recorder holds.
@@ -133,7 +137,7 @@ func (r *Recorder) Observe(f *phiproxy.Flow, now time.Time) (obs *Observation) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.expire(now)
-	key := p.vendor + "\x00" + p.id
+	key := recKey{p.vendor, p.id}
 	rec := r.recs[key]
 	if rec == nil {
 		rec = newRecording(p.vendor, p.id)
@@ -172,7 +176,7 @@ func (r *Recorder) expire(now time.Time) {
 
 func (r *Recorder) drop(rec *recording) {
 	r.lru.Remove(rec.elem)
-	delete(r.recs, rec.vendor+"\x00"+rec.id)
+	delete(r.recs, recKey{rec.vendor, rec.id})
 	r.bytes -= rec.bytes
 	r.evicted++
 }
