@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -52,12 +53,8 @@ func parseKeyVendors(r io.Reader, source string) ([]keyVendor, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
-	// Longest first: "intercom-" before "in".
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && len(out[j].prefix) > len(out[j-1].prefix); j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	// Longest first: "intercom-" before "in"; equal lengths keep file order.
+	slices.SortStableFunc(out, func(a, b keyVendor) int { return len(b.prefix) - len(a.prefix) })
 	return out, nil
 }
 
