@@ -274,6 +274,10 @@ func requestPath(f *phiproxy.Flow) string {
 	return u.Path
 }
 
+// firstPartyRoute ends the Vendor of a tracker recognised on the site's
+// own domain ("Google Analytics (first-party route)").
+const firstPartyRoute = " (first-party route)"
+
 // place decides where f goes. fields are the decoded fields of f, used to
 // recognise trackers routed through the site's own domain. place also
 // updates the inspector's memory of first-party sites and authenticated
@@ -305,7 +309,7 @@ func (in *Inspector) placeFrom(f *phiproxy.Flow, fields []phiproxy.Field, page u
 		// The data of a tracker proxied through the site's own domain still
 		// ends up with the vendor, so it counts as a third-party recipient.
 		if name, category, ok := recogniseRoutedTracker(requestPath(f), fields); ok {
-			d.Vendor, d.Category, d.Party = name+" (first-party route)", category, phiproxy.ThirdParty
+			d.Vendor, d.Category, d.Party = name+firstPartyRoute, category, phiproxy.ThirdParty
 		}
 	}
 	d.BAA = in.coveredByBAA(d)
@@ -405,7 +409,7 @@ func (in *Inspector) coveredByBAA(d phiproxy.Destination) bool {
 	if len(in.baa) == 0 {
 		return false
 	}
-	name := strings.ToLower(strings.TrimSpace(strings.TrimSuffix(d.Vendor, " (first-party route)")))
+	name := strings.ToLower(strings.TrimSpace(strings.TrimSuffix(d.Vendor, firstPartyRoute)))
 	for _, b := range in.baa {
 		if name != "" && b == name {
 			return true

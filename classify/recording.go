@@ -106,7 +106,7 @@ func (in *Inspector) placeRecording(d *phiproxy.Destination, obs *replay.Observa
 	if obs.Vendor == replay.VendorRRWeb && d.Vendor != "" {
 		// rrweb events in a known vendor's payload (Hotjar's, say): the
 		// vendor is the recorder.
-		obs.Vendor = strings.TrimSuffix(d.Vendor, " (first-party route)")
+		obs.Vendor = strings.TrimSuffix(d.Vendor, firstPartyRoute)
 	}
 	if obs.Vendor == replay.VendorOpenReplay && d.Party == phiproxy.FirstParty && d.Vendor == "" {
 		d.Vendor, d.Category = obs.Vendor+" (self-hosted)", "session_replay"
@@ -114,12 +114,12 @@ func (in *Inspector) placeRecording(d *phiproxy.Destination, obs *replay.Observa
 	}
 	if d.Vendor == "" {
 		if d.Party != phiproxy.ThirdParty {
-			d.Vendor = obs.Vendor + " (first-party route)"
+			d.Vendor = obs.Vendor + firstPartyRoute
 		} else {
 			d.Vendor = obs.Vendor
 		}
 	}
-	if d.Party != phiproxy.FirstParty || strings.HasSuffix(d.Vendor, "(first-party route)") {
+	if d.Party != phiproxy.FirstParty || strings.HasSuffix(d.Vendor, firstPartyRoute) {
 		d.Party = phiproxy.ThirdParty
 	}
 	d.Category = "session_replay"
