@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"bufio"
 	_ "embed"
 	"fmt"
 	"io"
@@ -33,25 +32,18 @@ func mustKeyVendors() []keyVendor {
 
 func parseKeyVendors(r io.Reader, source string) ([]keyVendor, error) {
 	var out []keyVendor
-	sc := bufio.NewScanner(r)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(text) == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
-		cols := strings.Split(text, "\t")
+	err := eachTSVRow(r, source, func(line int, cols []string) error {
 		if len(cols) < 3 || cols[0] == "" || cols[1] == "" {
-			return nil, fmt.Errorf("%s:%d: want prefix<TAB>vendor<TAB>category", source, line)
+			return fmt.Errorf("%s:%d: want prefix<TAB>vendor<TAB>category", source, line)
 		}
 		if !vendorCategories[cols[2]] {
-			return nil, fmt.Errorf("%s:%d: unknown category %q", source, line, cols[2])
+			return fmt.Errorf("%s:%d: unknown category %q", source, line, cols[2])
 		}
 		out = append(out, keyVendor{prefix: cols[0], name: cols[1], category: cols[2]})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", source, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	// Longest first: "intercom-" before "in"; equal lengths keep file order.
 	slices.SortStableFunc(out, func(a, b keyVendor) int { return len(b.prefix) - len(a.prefix) })

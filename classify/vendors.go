@@ -44,30 +44,21 @@ var vendorCategories = map[string]bool{
 // source and line so a broken curated list fails loudly at start-up.
 func parseVendors(r io.Reader, source string) (*vendorTable, error) {
 	t := &vendorTable{bySuffix: make(map[string]vendor)}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(text) == "" || strings.HasPrefix(strings.TrimSpace(text), "#") {
-			continue
-		}
-		cols := strings.Split(text, "\t")
+	err := eachTSVRow(r, source, func(line int, cols []string) error {
 		if len(cols) < 3 {
-			return nil, fmt.Errorf("%s:%d: want domain<TAB>vendor<TAB>category, got %d columns", source, line, len(cols))
+			return fmt.Errorf("%s:%d: want domain<TAB>vendor<TAB>category, got %d columns", source, line, len(cols))
 		}
 		domain := strings.Trim(strings.ToLower(strings.TrimSpace(cols[0])), ".")
 		name := strings.TrimSpace(cols[1])
 		category := strings.ToLower(strings.TrimSpace(cols[2]))
 		if domain == "" || name == "" {
-			return nil, fmt.Errorf("%s:%d: empty domain or vendor", source, line)
+			return fmt.Errorf("%s:%d: empty domain or vendor", source, line)
 		}
 		if strings.ContainsAny(domain, "/ :") {
-			return nil, fmt.Errorf("%s:%d: domain %q must be a bare host suffix", source, line, domain)
+			return fmt.Errorf("%s:%d: domain %q must be a bare host suffix", source, line, domain)
 		}
 		if !vendorCategories[category] {
-			return nil, fmt.Errorf("%s:%d: unknown category %q", source, line, category)
+			return fmt.Errorf("%s:%d: unknown category %q", source, line, category)
 		}
 		v := vendor{Domain: domain, Name: name, Category: category}
 		if len(cols) > 3 {
@@ -77,11 +68,35 @@ func parseVendors(r io.Reader, source string) (*vendorTable, error) {
 		if n := strings.Count(domain, ".") + 1; n > t.maxLabels {
 			t.maxLabels = n
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: read: %w", source, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return t, nil
+}
+
+// eachTSVRow calls row with the tab-separated columns and the line number
+// of every line of r that is neither blank nor a '#' comment. An error
+// from row ends the reading and is returned as it is.
+func eachTSVRow(r io.Reader, source string, row func(line int, cols []string) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimRight(sc.Text(), "\r")
+		if t := strings.TrimSpace(text); t == "" || t[0] == '#' {
+			continue
+		}
+		if err := row(line, strings.Split(text, "\t")); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: read: %w", source, err)
+	}
+	return nil
 }
 
 // lookup returns the vendor whose domain is the longest label-boundary
