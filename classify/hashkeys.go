@@ -39,19 +39,15 @@ type hashedKeyTable map[string][]hashedKey
 // parseHashedKeys reads the 7-column TSV: platform, hosts (comma-separated
 // suffixes or *), key, parent (- for none), kind, field, documentation.
 func parseHashedKeys(src string) (hashedKeyTable, error) {
+	const source = "hashed_keys.tsv"
 	t := hashedKeyTable{}
-	for n, line := range strings.Split(src, "\n") {
-		line = strings.TrimRight(line, "\r")
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		cols := strings.Split(line, "\t")
+	err := eachTSVRow(strings.NewReader(src), source, func(line int, cols []string) error {
 		if len(cols) != 7 {
-			return nil, fmt.Errorf("hashed_keys.tsv:%d: %d columns, want 7", n+1, len(cols))
+			return fmt.Errorf("%s:%d: %d columns, want 7", source, line, len(cols))
 		}
 		for i, c := range cols {
 			if strings.TrimSpace(c) == "" {
-				return nil, fmt.Errorf("hashed_keys.tsv:%d: column %d empty", n+1, i+1)
+				return fmt.Errorf("%s:%d: column %d empty", source, line, i+1)
 			}
 		}
 		k := hashedKey{platform: cols[0], key: cols[2], kind: phiproxy.Kind(cols[4]), field: cols[5], doc: cols[6]}
@@ -62,12 +58,16 @@ func parseHashedKeys(src string) (hashedKeyTable, error) {
 			k.parent = cols[3]
 		}
 		if k.kind.IsHealth() || !knownIdentifierKinds[k.kind] {
-			return nil, fmt.Errorf("hashed_keys.tsv:%d: kind %q is not a person identifier", n+1, k.kind)
+			return fmt.Errorf("%s:%d: kind %q is not a person identifier", source, line, k.kind)
 		}
 		if !strings.HasPrefix(k.doc, "https://") {
-			return nil, fmt.Errorf("hashed_keys.tsv:%d: documentation %q is not an https URL", n+1, k.doc)
+			return fmt.Errorf("%s:%d: documentation %q is not an https URL", source, line, k.doc)
 		}
 		t[k.key] = append(t[k.key], k)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(t) == 0 {
 		return nil, fmt.Errorf("hashed_keys.tsv: no rows")
