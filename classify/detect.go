@@ -37,9 +37,6 @@ type flowSignals struct {
 	// healthPath is set when a URL path of the flow (request, page,
 	// or a URL inside a parameter) names a health page.
 	healthPath bool
-	// host is the request's host, which says what a generic key such as
-	// "em" means (hashkeys.go). detect reads it from the fields when empty.
-	host string
 }
 
 // detect runs every detector over fields and applies the context rules.
@@ -95,9 +92,9 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		return paths[i]
 	}
 	containers := decodedContainers(fields)
-	if sig.host == "" {
-		sig.host = hostOfFields(fields)
-	}
+	// The request's host says what a generic key such as "em" means
+	// (hashkeys.go).
+	host := hostOfFields(fields)
 	// Keys and parent keys repeat across fields (every leaf under
 	// "query:dl" shares it): scan each distinct step once per flow.
 	scannedSteps := make(map[string]bool, len(fields))
@@ -122,7 +119,7 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		}
 		fc := &fieldContext{f: f, i: i, pathOf: pathOfField, text: &joined}
 
-		in.detectPeople(fc, sig.host, add)
+		in.detectPeople(fc, host, add)
 		if !isHostField(f) {
 			// A host name is the site's name, not a health fact about
 			// the visitor: "telehealth.clinic.example".
