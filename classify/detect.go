@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/classify/decode"
 	"github.com/phiproxy/phiproxy/classify/dict"
 	"github.com/phiproxy/phiproxy/classify/ident"
 )
@@ -82,7 +83,7 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		}
 		out = append(out, d)
 	}
-	var joined textArena // the paths of persona disguises
+	var joined decode.TextArena // the paths of persona disguises
 	// Paths are joined only for fields that yield a finding.
 	paths := make([]string, len(fields))
 	pathOfField := func(i int) string {
@@ -214,25 +215,6 @@ func hostOfFields(fields []phiproxy.Field) string {
 // for a duplicate before a map takes over.
 const findingsScanned = 32
 
-// textArena hands out the short strings a flow's findings derive (paths
-// with a disguise appended) from shared blocks rather than one allocation
-// each. Strings it returns stay valid: a full block is left as it is and
-// a new one started.
-type textArena struct{ b strings.Builder }
-
-func (a *textArena) join(x, sep, y string) string {
-	n := len(x) + len(sep) + len(y)
-	if a.b.Cap()-a.b.Len() < n {
-		a.b = strings.Builder{}
-		a.b.Grow(max(n, 512))
-	}
-	at := a.b.Len()
-	a.b.WriteString(x)
-	a.b.WriteString(sep)
-	a.b.WriteString(y)
-	return a.b.String()[at:]
-}
-
 type findingKey struct {
 	kind       phiproxy.Kind
 	term, path string
@@ -299,7 +281,7 @@ func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detect
 			}
 		}
 		if h.Disguise != "" && h.Disguise != "plain" {
-			d.Path = fc.text.join(path, " > ", h.Disguise)
+			d.Path = fc.text.Join(path, " > ", h.Disguise)
 			d.hashed = isHashDisguise(h.Disguise)
 		}
 		add(d)
@@ -908,7 +890,7 @@ type fieldContext struct {
 	f            *phiproxy.Field
 	i            int                // index of f in the flow's fields
 	pathOf       func(i int) string // the flow's path cache
-	text         *textArena         // the flow's arena for derived paths
+	text         *decode.TextArena  // the flow's arena for derived paths
 	done         bool
 	health, veto bool
 }

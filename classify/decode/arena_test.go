@@ -49,14 +49,14 @@ func TestChainArena(t *testing.T) {
 // TestTextArena checks that steps handed out stay unchanged while later
 // ones fill and replace the blocks.
 func TestTextArena(t *testing.T) {
-	var a textArena
+	var a TextArena
 	var got, want []string
 	for i := range 3000 {
 		w := strings.Repeat(strconv.Itoa(i), 1+i%40)
 		if i%2 == 0 {
 			got = append(got, a.fromBytes([]byte(w)))
 		} else {
-			got = append(got, a.join(w[:len(w)/2], "", w[len(w)/2:]))
+			got = append(got, a.Join(w[:len(w)/2], "", w[len(w)/2:]))
 		}
 		want = append(want, w)
 	}

@@ -200,7 +200,7 @@ type decoder struct {
 	budget  int64 // decoded bytes left
 	full    bool  // MaxFields reached
 	chains  chainArena
-	steps   textArena
+	steps   TextArena
 	inert   inertCache
 	// scratch and scratchOut hold trial decodes (hex, base64), reused
 	// because most tries are rejected.
@@ -257,16 +257,18 @@ func (a *chainArena) extend(parent []string, step string) []string {
 	return c
 }
 
-// textArena holds the chain steps built while decoding ("json:$.a[3].b",
-// "query:key") in shared blocks, so a step costs no allocation of its own.
+// TextArena hands out short strings built from parts in shared blocks,
+// so a string costs no allocation of its own: the decoder's chain steps
+// ("json:$.a[3].b", "query:key"), the inspector's derived finding paths.
 // A strings.Builder only appends past the strings it has handed out, so
-// those stay valid and unchanged while later steps are written.
-type textArena struct{ block strings.Builder }
+// those stay valid and unchanged while later ones are written. The zero
+// value is ready to use; an arena is not safe for concurrent use.
+type TextArena struct{ block strings.Builder }
 
 const textBlock = 4096
 
 // reserve makes room for n more bytes in the current block.
-func (a *textArena) reserve(n int) {
+func (a *TextArena) reserve(n int) {
 	if a.block.Cap()-a.block.Len() >= n {
 		return
 	}
@@ -278,15 +280,15 @@ func (a *textArena) reserve(n int) {
 }
 
 // fromBytes returns string(b) carved from the arena.
-func (a *textArena) fromBytes(b []byte) string {
+func (a *TextArena) fromBytes(b []byte) string {
 	a.reserve(len(b))
 	start := a.block.Len()
 	a.block.Write(b)
 	return a.block.String()[start:]
 }
 
-// join returns the concatenation of parts carved from the arena.
-func (a *textArena) join(parts ...string) string {
+// Join returns the concatenation of parts carved from the arena.
+func (a *TextArena) Join(parts ...string) string {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
@@ -508,7 +510,7 @@ func (d *decoder) headers(h http.Header) {
 			if d.stopped() {
 				return
 			}
-			s := d.root().at(d.steps.join("header:", canon), canon)
+			s := d.root().at(d.steps.Join("header:", canon), canon)
 			switch canon {
 			case "Referer", "Origin":
 				if v == "null" { // opaque origin
@@ -544,6 +546,6 @@ func (d *decoder) cookies(v string) {
 		name, val, _ := strings.Cut(part, "=")
 		name = strings.TrimSpace(name)
 		val = strings.Trim(strings.TrimSpace(val), `"`)
-		d.text(d.root().at(d.steps.join("cookie:", name), name), val)
+		d.text(d.root().at(d.steps.Join("cookie:", name), name), val)
 	}
 }

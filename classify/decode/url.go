@@ -78,7 +78,7 @@ func (d *decoder) pathSegments(s scope, path string) {
 					continue
 				}
 				k = Unescape(k, false)
-				d.text(ss.at(d.steps.join("matrix:", k), k), Unescape(v, false))
+				d.text(ss.at(d.steps.Join("matrix:", k), k), Unescape(v, false))
 			}
 		}
 	}
@@ -97,7 +97,7 @@ func (d *decoder) query(s scope, q, prefix string) {
 		}
 		k, v, _ := strings.Cut(part, "=")
 		k = d.steps.unescape(k, true)
-		ss := s.at(d.steps.join(prefix, ":", k), k)
+		ss := s.at(d.steps.Join(prefix, ":", k), k)
 		ss.query = true
 		d.text(ss, d.steps.unescape(strings.TrimRight(v, "\r\n"), true))
 	}
@@ -120,7 +120,7 @@ func Unescape(s string, plus bool) string {
 
 // unescape is Unescape, carving its result from the arena:
 // a query string's pairs take one allocation, not one each.
-func (a *textArena) unescape(s string, plus bool) string {
+func (a *TextArena) unescape(s string, plus bool) string {
 	i := firstEscape(s, plus)
 	if i == len(s) {
 		return s
