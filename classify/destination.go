@@ -478,12 +478,3 @@ func isPostHogPath(p string) bool {
 	}
 	return false
 }
-
-// pathOf returns the path of a URL, or "" when s does not parse.
-func pathOf(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil {
-		return ""
-	}
-	return u.Path
-}

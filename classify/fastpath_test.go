@@ -2,6 +2,7 @@ package classify
 
 import (
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode"
@@ -119,6 +120,16 @@ func TestParseURLPartsMatchesHelpers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pathOf is how inspection read a page URL's path before parseURLParts:
+// the reference its path is held to.
+func pathOf(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return ""
+	}
+	return u.Path
 }
 
 func FuzzFastPaths(f *testing.F) {
