@@ -93,7 +93,7 @@ func (in *Inspector) PlaceHost(host, page string) phiproxy.Destination {
 		return d
 	}
 	v, knownVendor := in.vendors.lookup(host)
-	d.Party = in.party(d.Domain, registrableDomain(hostOf(page)), false, knownVendor)
+	d.Party = in.party(d.Domain, registrableDomain(parseURLParts(page).host), false, knownVendor)
 	if knownVendor {
 		d.Vendor, d.Category = v.Name, v.Category
 	}

@@ -80,30 +80,10 @@ func mayBeIPAddr(host string) bool {
 	return true
 }
 
-// hostOf returns the lower-case host of an absolute URL without port, or
-// "" when s is not one.
-func hostOf(s string) string {
-	if s == "" {
-		return ""
-	}
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	return strings.ToLower(u.Hostname())
-}
-
-// originOf returns "scheme://host[:port]" of an absolute URL, or "".
-func originOf(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || u.Host == "" || u.Scheme == "" {
-		return ""
-	}
-	return strings.ToLower(u.Scheme + "://" + u.Host)
-}
-
-// urlParts are what inspection reads from a page URL: hostOf, originOf
-// and pathOf of it, from one parse.
+// urlParts are what inspection reads from a URL, from one parse: the
+// lower-case host without port, "scheme://host[:port]" in lower case, and
+// the path. host is "" when s names no host, origin also when it has no
+// scheme, and all three when s does not parse.
 type urlParts struct{ host, origin, path string }
 
 func parseURLParts(s string) urlParts {
@@ -315,7 +295,7 @@ func (in *Inspector) placeFrom(f *phiproxy.Flow, fields []phiproxy.Field, page u
 	d.BAA = in.coveredByBAA(d)
 
 	if d.Party == phiproxy.FirstParty && hasCredentials(f) {
-		in.authOrigins.add(originOf(f.Request.URL))
+		in.authOrigins.add(parseURLParts(f.Request.URL).origin)
 	}
 	// A signed-in crawl says so on the flow; otherwise the page's origin
 	// counts as signed in once its own requests carried credentials.

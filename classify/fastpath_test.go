@@ -122,8 +122,28 @@ func TestParseURLPartsMatchesHelpers(t *testing.T) {
 	}
 }
 
-// pathOf is how inspection read a page URL's path before parseURLParts:
-// the reference its path is held to.
+// hostOf, originOf and pathOf are how inspection read a URL before
+// parseURLParts: the references it is held to.
+
+func hostOf(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+func originOf(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" || u.Scheme == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
+}
+
 func pathOf(s string) string {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil {

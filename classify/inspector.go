@@ -183,7 +183,7 @@ func New(opts Options) (*Inspector, error) {
 	}
 	for _, s := range opts.Sites {
 		s = strings.TrimSpace(s)
-		if h := hostOf(s); h != "" {
+		if h := parseURLParts(s).host; h != "" {
 			s = h // accept a URL as well as a domain
 		}
 		if dom := registrableDomain(s); dom != "" {
