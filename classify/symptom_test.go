@@ -145,10 +145,12 @@ func TestOpaqueTokensGiveNoFindings(t *testing.T) {
 		"base64 as text": post("text/plain", []byte(std)),
 		// Each few megabytes of base64 hold a stretch like these by chance.
 		"short words in base64": post("text/plain", []byte(std[:4096]+"/ibs+qrt/"+std[4096:8192]+"/qrt+adhd/"+std[8192:12288])),
-		"hex body":              post("text/plain", []byte(hexBody)),
-		"ID lines":              post("text/plain", []byte(ids.String())),
-		"JSON of tokens":        post("application/json", js),
-		"form of tokens":        post("application/x-www-form-urlencoded", []byte("blob="+url.QueryEscape(std[:1<<20])+"&sig="+hexBody[:4096])),
+		// One in 64 begins with '/', which must not make it a URL path.
+		"base64 after a slash": post("text/plain", []byte("/"+std[:4096]+"/ibs+qrt/"+std[4096:8192]+"/qrt+adhd/"+std[8192:1<<20])),
+		"hex body":             post("text/plain", []byte(hexBody)),
+		"ID lines":             post("text/plain", []byte(ids.String())),
+		"JSON of tokens":       post("application/json", js),
+		"form of tokens":       post("application/x-www-form-urlencoded", []byte("blob="+url.QueryEscape(std[:1<<20])+"&sig="+hexBody[:4096])),
 	}
 	for name, f := range flows {
 		ins := in.Inspect(f)

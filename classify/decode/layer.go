@@ -520,6 +520,12 @@ func looksJWT(t string) bool {
 	return strings.HasPrefix(rest, "eyJ")
 }
 
+// maxRelativeURL bounds what reads as an origin-relative path: servers
+// refuse request lines past 8 KiB, and a longer text that happens to
+// start with '/' is a blob (one in 64 random base64 strings does), whose
+// segments would otherwise be searched as path words.
+const maxRelativeURL = 8 << 10
+
 // looksURL accepts absolute http(s) URLs and origin-relative paths without
 // spaces.
 func looksURL(t string) bool {
@@ -535,7 +541,7 @@ func looksURL(t string) bool {
 	if len(t) > 8 && (strings.EqualFold(t[:7], "http://") || strings.EqualFold(t[:8], "https://")) {
 		return true
 	}
-	return len(t) > 1 && t[0] == '/' && t[1] != '/' && t[1] != '*'
+	return len(t) > 1 && len(t) <= maxRelativeURL && t[0] == '/' && t[1] != '/' && t[1] != '*'
 }
 
 // hasEntity reports an HTML character reference: &name; &#123; &#x1F;
