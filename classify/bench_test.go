@@ -1,13 +1,17 @@
 package classify
 
 import (
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/classify/persona"
 	"github.com/phiproxy/phiproxy/internal/benchcpu"
+	"github.com/phiproxy/phiproxy/internal/benchmix"
 )
 
 // BenchmarkInspectBeacon inspects a typical Meta Pixel beacon (page URL,
@@ -18,14 +22,7 @@ import (
 // not repeat; building the beacon's URL is part of the measured time (about
 // 1 µs).
 func BenchmarkInspectBeacon(b *testing.B) {
-	p, err := persona.Load(filepath.Join(evalDir, "persona.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	in, err := New(Options{Persona: p})
-	if err != nil {
-		b.Fatal(err)
-	}
+	in := benchInspector(b)
 	f, err := loadHTTPFlow(filepath.Join(evalDir, "flows", "0001-meta-get.http"))
 	if err != nil {
 		b.Fatal(err)
@@ -69,6 +66,66 @@ func BenchmarkInspectBeacon(b *testing.B) {
 		in.Inspect(f)
 	}
 	benchcpu.Report(b, start, 0)
+}
+
+// benchInspector is an Inspector with the full dictionaries and the
+// corpus persona.
+func benchInspector(b *testing.B) *Inspector {
+	p, err := persona.Load(filepath.Join(evalDir, "persona.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, err := New(Options{Persona: p})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return in
+}
+
+// BenchmarkInspectMix inspects the request mix proxybench sends through
+// the proxy (internal/benchmix: pixel GETs, JSON event batches and form
+// posts, 3 in 12 with PHI), each request with its own IDs, times and page
+// URLs, as the proxy captures them: so that its figures are the proxy's
+// inspection cost per request under that load. Building each request is
+// part of the measured time (about 3 µs: benchmix's BenchmarkRequest).
+func BenchmarkInspectMix(b *testing.B) {
+	in := benchInspector(b)
+	const host = "127.0.0.1:8443"
+	flow := func(i int) *phiproxy.Flow {
+		e := benchmix.Request(i, 3)
+		h := http.Header{"User-Agent": {"Go-http-client/1.1"}, "Accept-Encoding": {"gzip"}}
+		if e.ContentType != "" {
+			h.Set("Content-Type", e.ContentType)
+		}
+		return &phiproxy.Flow{
+			Start: time.Now(), Source: "proxy", ConnectTarget: host,
+			Request: phiproxy.Request{Method: e.Method, URL: "https://" + host + e.Path, Host: host,
+				Proto: "HTTP/1.1", Header: h, Body: e.Body, BodySize: int64(len(e.Body))},
+			Response: &phiproxy.Response{Status: 200, Proto: "HTTP/1.1", BodySize: int64(len(benchmix.GIF)),
+				Header: http.Header{"Content-Type": {"image/gif"}}},
+		}
+	}
+	flagged := 0
+	for i := range 12 {
+		if len(in.Inspect(flow(i)).Findings) > 0 {
+			flagged++
+		}
+	}
+	if flagged < 3 {
+		b.Fatalf("%d of 12 requests of the mix flagged, want the 3 with PHI at least", flagged)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := benchcpu.Now()
+	var bytes int64
+	n := 0
+	for b.Loop() {
+		f := flow(n)
+		bytes += int64(len(f.Request.URL) + len(f.Request.Body))
+		n++
+		in.Inspect(f)
+	}
+	benchcpu.Report(b, start, bytes/int64(max(n, 1)))
 }
 
 // BenchmarkNew builds an Inspector: embedded dictionaries, automaton,

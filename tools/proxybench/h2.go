@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/phiproxy/phiproxy/internal/benchmix"
 )
 
 // HTTP/2 mode (-h2): a browser speaks HTTP/2 to almost every tracker,
@@ -207,17 +209,17 @@ func measureH2(t h2Target, base string, conns, streams int, d time.Duration) h2R
 // doRequestProto sends request i of the mix and returns the protocol
 // of the response.
 func doRequestProto(c *http.Client, base string, i int) (string, error) {
-	e := mix(i)
+	e := benchmix.Request(i, phiShare)
 	var body io.Reader
-	if e.body != nil {
-		body = bytes.NewReader(e.body)
+	if e.Body != nil {
+		body = bytes.NewReader(e.Body)
 	}
-	req, err := http.NewRequest(e.method, base+e.path, body)
+	req, err := http.NewRequest(e.Method, base+e.Path, body)
 	if err != nil {
 		return "", err
 	}
-	if e.contentType != "" {
-		req.Header.Set("Content-Type", e.contentType)
+	if e.ContentType != "" {
+		req.Header.Set("Content-Type", e.ContentType)
 	}
 	resp, err := c.Do(req)
 	if err != nil {

@@ -36,6 +36,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/phiproxy/phiproxy/internal/benchmix"
 )
 
 func main() {
@@ -118,6 +120,8 @@ var (
 	rate, rounds       int
 	proxyCPUs          string
 	bareBin, phiBinB   string
+	// phiShare is how many requests in every 12 carry PHI (-phi-share).
+	phiShare = 3
 )
 
 type target struct {
@@ -479,7 +483,7 @@ func startOrigin(tmp string, h2 bool) (*httptest.Server, string, error) {
 	origin := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "image/gif")
-		_, _ = w.Write(gif)
+		_, _ = w.Write(benchmix.GIF)
 	}))
 	origin.EnableHTTP2 = h2
 	origin.StartTLS()

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/phiproxy/phiproxy/internal/benchmix"
 )
 
 // rawClient is the lean load generator: one TLS connection (through the
@@ -40,25 +42,25 @@ func buildRequests(origin string) *requestBytes { return &requestBytes{origin: o
 
 // request appends request i to buf.
 func (rb *requestBytes) request(buf []byte, i int, keepAlive bool) []byte {
-	e := mix(i)
-	b := append(buf, e.method...)
+	e := benchmix.Request(i, phiShare)
+	b := append(buf, e.Method...)
 	b = append(b, ' ')
-	b = append(b, e.path...)
+	b = append(b, e.Path...)
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, rb.origin...)
 	b = append(b, "\r\nUser-Agent: Go-http-client/1.1\r\n"...)
-	if e.body != nil {
+	if e.Body != nil {
 		b = append(b, "Content-Length: "...)
-		b = strconv.AppendInt(b, int64(len(e.body)), 10)
+		b = strconv.AppendInt(b, int64(len(e.Body)), 10)
 		b = append(b, "\r\nContent-Type: "...)
-		b = append(b, e.contentType...)
+		b = append(b, e.ContentType...)
 		b = append(b, "\r\n"...)
 	}
 	if !keepAlive {
 		b = append(b, "Connection: close\r\n"...)
 	}
 	b = append(b, "Accept-Encoding: gzip\r\n\r\n"...)
-	return append(b, e.body...)
+	return append(b, e.Body...)
 }
 
 func (c *rawClient) dial() error {
@@ -122,7 +124,7 @@ func (c *rawClient) exchange(req []byte, i int) error {
 	if _, err := c.conn.Write(req); err != nil {
 		return err
 	}
-	resp, err := http.ReadResponse(c.br, &http.Request{Method: mixMethod(i)})
+	resp, err := http.ReadResponse(c.br, &http.Request{Method: benchmix.Method(i)})
 	if err != nil {
 		return err
 	}
@@ -131,7 +133,7 @@ func (c *rawClient) exchange(req []byte, i int) error {
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK || n != int64(len(gif)) {
+	if resp.StatusCode != http.StatusOK || n != int64(len(benchmix.GIF)) {
 		return fmt.Errorf("status %d, %d body bytes", resp.StatusCode, n)
 	}
 	if resp.Close {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/phiproxy/phiproxy/internal/benchmix"
 )
 
 // rawOrigin is the lean origin: a TLS listener answering every request
@@ -25,7 +27,7 @@ type rawOrigin struct {
 	conns map[net.Conn]struct{}
 }
 
-var pixelResponse = []byte("HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\nContent-Length: " + strconv.Itoa(len(gif)) + "\r\n\r\n" + string(gif))
+var pixelResponse = []byte("HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\nContent-Length: " + strconv.Itoa(len(benchmix.GIF)) + "\r\n\r\n" + string(benchmix.GIF))
 
 // startRawOrigin serves on 127.0.0.1 with cert until close.
 func startRawOrigin(cert tls.Certificate) (*rawOrigin, error) {

@@ -1,4 +1,4 @@
-package main
+package benchmix
 
 import (
 	"bytes"
@@ -10,18 +10,19 @@ import (
 // TestMixShapes pins the documented mix: sizes of each shape, the PHI
 // share, and that no two requests repeat a unique value.
 func TestMixShapes(t *testing.T) {
+	const phiShare = 3
 	seen := map[string]int{}
 	phi := 0
 	for i := 0; i < 1200; i++ {
-		e := mix(i)
-		payload := e.path
-		if e.body != nil {
-			payload = string(e.body)
+		e := Request(i, phiShare)
+		payload := e.Path
+		if e.Body != nil {
+			payload = string(e.Body)
 		}
 		size := len(payload)
 		switch i % 3 {
 		case 0:
-			u, err := url.Parse(e.path)
+			u, err := url.Parse(e.Path)
 			if err != nil {
 				t.Fatalf("request %d: %v", i, err)
 			}
@@ -40,8 +41,8 @@ func TestMixShapes(t *testing.T) {
 		if strings.Contains(payload, "example.com") && strings.Contains(payload, "jordan") {
 			phi++
 		}
-		if mixMethod(i) != e.method {
-			t.Errorf("request %d: mixMethod %s, built %s", i, mixMethod(i), e.method)
+		if Method(i) != e.Method {
+			t.Errorf("request %d: mixMethod %s, built %s", i, Method(i), e.Method)
 		}
 		// The page URL's numbered path is unique to the request.
 		for _, p := range append(phiPages, cleanPages...) {
@@ -59,7 +60,18 @@ func TestMixShapes(t *testing.T) {
 	if want := 1200 * phiShare / 12; phi != want {
 		t.Errorf("%d requests carry PHI, want %d", phi, want)
 	}
-	if a, b := mix(0), mix(12); bytes.Equal([]byte(a.path), []byte(b.path)) {
+	if a, b := Request(0, phiShare), Request(12, phiShare); bytes.Equal([]byte(a.Path), []byte(b.Path)) {
 		t.Error("two pixels with the same query string")
+	}
+}
+
+// BenchmarkRequest builds requests of the mix: the part of a benchmark
+// that inspects the mix which is not inspection.
+func BenchmarkRequest(b *testing.B) {
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		Request(i, 3)
+		i++
 	}
 }

@@ -1,6 +1,5 @@
-package main
-
-// The request mix: what the trackers of a busy page send, with every value
+// Package benchmix builds the request mix the proxy's benchmarks send
+// and inspect: what the trackers of a busy page send, with every value
 // a real page would not repeat made unique per request, so that nothing in
 // a proxy can be memoised across requests that a real site would not let
 // it memoise.
@@ -23,8 +22,10 @@ package main
 // PHI, the e-mail address. What a real page repeats stays the same: the
 // pixel ID, write key, app ID and user agent.
 //
-// -phi-share of every 12 requests carry PHI: a condition or booking page,
-// a medication or condition name, an e-mail address.
+// phiShare of every 12 requests carry PHI (proxybench's -phi-share): a
+// condition or booking page, a medication or condition name, an e-mail
+// address.
+package benchmix
 
 import (
 	"encoding/hex"
@@ -33,15 +34,13 @@ import (
 	"time"
 )
 
-var gif = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+// GIF is the 1x1 pixel an origin answers the mix with.
+var GIF = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
-// phiShare is how many requests in every 12 carry PHI (-phi-share).
-var phiShare = 3
-
-// mixEntry is one request of the mix.
-type mixEntry struct {
-	method, path, contentType string
-	body                      []byte // nil for the GET
+// Entry is one request of the mix.
+type Entry struct {
+	Method, Path, ContentType string
+	Body                      []byte // nil for the GET
 }
 
 // mixSeq numbers every request proxybench builds, across workers and
@@ -51,26 +50,26 @@ var mixSeq atomic.Uint64
 // mixEpoch is the millisecond timestamp requests count from.
 var mixEpoch = time.Now().UnixMilli()
 
-// mixMethod is the method of request i without building it.
-func mixMethod(i int) string {
+// Method is the method of request i without building it.
+func Method(i int) string {
 	if i%3 == 0 {
 		return "GET"
 	}
 	return "POST"
 }
 
-// mix builds request i of the mix: the shape is i%3, PHI when
+// Request builds request i of the mix: the shape is i%3, PHI when
 // i%12 < phiShare, and every unique value fresh.
-func mix(i int) mixEntry {
+func Request(i, phiShare int) Entry {
 	u := newUniq(mixSeq.Add(1))
 	phi := i%12 < phiShare
 	switch i % 3 {
 	case 0:
-		return mixEntry{method: "GET", path: string(pixelQuery(nil, u, phi))}
+		return Entry{Method: "GET", Path: string(pixelQuery(nil, u, phi))}
 	case 1:
-		return mixEntry{method: "POST", path: "/v1/batch", contentType: "text/plain", body: eventBatch(nil, u, phi)}
+		return Entry{Method: "POST", Path: "/v1/batch", ContentType: "text/plain", Body: eventBatch(nil, u, phi)}
 	default:
-		return mixEntry{method: "POST", path: "/messenger/web/ping", contentType: "application/x-www-form-urlencoded", body: pingForm(nil, u, phi)}
+		return Entry{Method: "POST", Path: "/messenger/web/ping", ContentType: "application/x-www-form-urlencoded", Body: pingForm(nil, u, phi)}
 	}
 }
 
