@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -84,8 +85,10 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		out = append(out, d)
 	}
 	var joined decode.TextArena // the paths of persona disguises
+	scratch := detectScratchPool.Get().(*detectScratch)
+	defer scratch.release()
 	// Paths are joined only for fields that yield a finding.
-	paths := make([]string, len(fields))
+	paths := scratch.pathsFor(len(fields))
 	pathOfField := func(i int) string {
 		if paths[i] == "" {
 			paths[i] = fields[i].Path()
@@ -98,7 +101,7 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 	host := hostOfFields(fields)
 	// Keys and parent keys repeat across fields (every leaf under
 	// "query:dl" shares it): scan each distinct step once per flow.
-	scannedSteps := make(map[string]bool, len(fields))
+	scannedSteps := scratch.scanned
 	for i := range fields {
 		f := &fields[i]
 		if f.Value == "" && f.Key == "" {
@@ -198,6 +201,41 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		kept = kept[:n]
 	}
 	return kept, limited
+}
+
+// detectScratch holds what detect needs for one flow, kept between flows
+// (detectScratchPool) so that a flow's inspection does not allocate them
+// anew: a path per field and the key steps already scanned.
+type detectScratch struct {
+	paths   []string
+	scanned map[string]bool
+}
+
+var detectScratchPool = sync.Pool{New: func() any {
+	return &detectScratch{scanned: make(map[string]bool, 64)}
+}}
+
+// pathsFor returns n empty paths.
+func (s *detectScratch) pathsFor(n int) []string {
+	if cap(s.paths) < n {
+		s.paths = make([]string, n)
+	}
+	return s.paths[:n]
+}
+
+// release forgets the flow (its steps may point into its body) and
+// returns s to the pool. A map grown by a huge flow is not kept.
+func (s *detectScratch) release() {
+	clear(s.paths[:cap(s.paths)])
+	if len(s.scanned) > 1024 {
+		s.scanned = make(map[string]bool, 64)
+	} else {
+		clear(s.scanned)
+	}
+	if cap(s.paths) > 4096 {
+		s.paths = nil
+	}
+	detectScratchPool.Put(s)
 }
 
 // hostOfFields returns the request's own host: the field the decoder emits
@@ -564,8 +602,15 @@ func parentKeys(f phiproxy.Field) string {
 // value; the last part does.
 func innerKey(key string) string {
 	k := strings.TrimRight(key, "]")
-	if i := strings.LastIndexAny(k, "[."); i >= 0 && i+1 < len(k) {
-		return k[i+1:]
+	// A byte loop: LastIndexAny builds its byte set on every call, and
+	// every leaf's key comes through here.
+	for i := len(k) - 1; i >= 0; i-- {
+		if k[i] == '[' || k[i] == '.' {
+			if i+1 < len(k) {
+				return k[i+1:]
+			}
+			break
+		}
 	}
 	return key
 }

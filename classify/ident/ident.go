@@ -20,9 +20,10 @@
 package ident
 
 import (
-	"sort"
+	"cmp"
+	"hash/maphash"
+	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/phiproxy/phiproxy"
@@ -103,7 +104,7 @@ func resolve(ms []Match) []Match {
 	if len(ms) < 2 {
 		return ms
 	}
-	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Start < ms[j].Start })
+	slices.SortStableFunc(ms, func(a, b Match) int { return cmp.Compare(a.Start, b.Start) })
 	kept := ms[:1]
 	for _, m := range ms[1:] {
 		last := &kept[len(kept)-1]
@@ -160,25 +161,40 @@ type keyCtx struct {
 	version                              bool // a version/build key: dotted numbers are not IPs or dates
 }
 
-// keyCache remembers keyContext per key: the same few hundred keys
-// recur in every beacon. Bounded: past keyCacheMax keys it stops adding.
+// keyCache remembers keyContext per key: the same few hundred keys recur
+// in every beacon. It is a direct-mapped table of immutable entries, read
+// without a lock: a sync.Map costs an interface hash and compare per
+// lookup, more than the keys' context is worth on the hot path. A key that
+// collides replaces the one before it.
 var keyCache struct {
-	sync.Map
-	n atomic.Int64
+	seed  maphash.Seed
+	slots [keyCacheSlots]atomic.Pointer[keyEntry]
 }
 
-const keyCacheMax = 4096
+// keyCacheSlots bounds the table; keys longer than keyCacheMaxKey are
+// not remembered (they are rare and mostly unique).
+const (
+	keyCacheSlots  = 2048
+	keyCacheMaxKey = 64
+)
+
+type keyEntry struct {
+	key string
+	kc  keyCtx
+}
+
+func init() { keyCache.seed = maphash.MakeSeed() }
 
 func cachedKeyContext(key string) keyCtx {
-	if v, ok := keyCache.Load(key); ok {
-		return v.(keyCtx)
+	if len(key) > keyCacheMaxKey {
+		return keyContext(key)
+	}
+	slot := &keyCache.slots[maphash.String(keyCache.seed, key)%keyCacheSlots]
+	if e := slot.Load(); e != nil && e.key == key {
+		return e.kc
 	}
 	kc := keyContext(key)
-	if len(key) <= 64 && keyCache.n.Load() < keyCacheMax {
-		if _, loaded := keyCache.LoadOrStore(key, kc); !loaded {
-			keyCache.n.Add(1)
-		}
-	}
+	slot.Store(&keyEntry{key: strings.Clone(key), kc: kc})
 	return kc
 }
 

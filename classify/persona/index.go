@@ -1,6 +1,7 @@
 package persona
 
 import (
+	"cmp"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -525,7 +527,7 @@ func (ix *Index) Find(s string) []Hit {
 		hits = ix.findTokens(s, hits)
 	}
 	if len(hits) > 1 {
-		sort.SliceStable(hits, func(i, j int) bool { return hits[i].Start < hits[j].Start })
+		slices.SortStableFunc(hits, func(a, b Hit) int { return cmp.Compare(a.Start, b.Start) })
 	}
 	return hits
 }
