@@ -58,7 +58,7 @@ func TestDecodedContainers(t *testing.T) {
 		{Chain: []string{"body", "multipart:notes", "filename"}, Value: "notes.txt"},
 		{Chain: []string{"body", "multipart:notes"}, Value: "started sertraline"},
 	}
-	got := decodedContainers(fields)
+	got := decodedContainers(fields, nil)
 	want := []bool{true, false, false, false, false, false}
 	for i := range want {
 		if got[i] != want[i] {

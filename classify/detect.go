@@ -44,12 +44,16 @@ type flowSignals struct {
 // detect runs every detector over fields and applies the context rules.
 // It returns the findings (deduplicated per kind, term and path) and
 // whether the findings limit cut it short.
-func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detection, bool) {
+//
+// The detections it returns live in scratch, which the caller releases
+// once it has rated them.
+func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals, scratch *detectScratch) ([]detection, bool) {
 	var (
-		out     []detection
+		out     = scratch.detections[:0]
 		seen    map[findingKey]bool // made at the first finding: most flows have none
 		limited bool
 	)
+	defer func() { scratch.detections = out[:0] }()
 	add := func(d detection) {
 		if len(out) >= maxFindings {
 			limited = true
@@ -77,16 +81,9 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 				seen[k] = true
 			}
 		}
-		if out == nil {
-			// Room for a typical flow's findings at once: detections
-			// are large, and growing from one copies them over and over.
-			out = make([]detection, 0, 16)
-		}
 		out = append(out, d)
 	}
 	var joined decode.TextArena // the paths of persona disguises
-	scratch := detectScratchPool.Get().(*detectScratch)
-	defer scratch.release()
 	// Paths are joined only for fields that yield a finding.
 	paths := scratch.pathsFor(len(fields))
 	pathOfField := func(i int) string {
@@ -95,7 +92,8 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 		}
 		return paths[i]
 	}
-	containers := decodedContainers(fields)
+	containers := decodedContainers(fields, scratch.containers[:0])
+	scratch.containers = containers
 	// The request's host says what a generic key such as "em" means
 	// (hashkeys.go).
 	host := hostOfFields(fields)
@@ -205,14 +203,19 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals) ([]detecti
 
 // detectScratch holds what detect needs for one flow, kept between flows
 // (detectScratchPool) so that a flow's inspection does not allocate them
-// anew: a path per field and the key steps already scanned.
+// anew: a path per field, which fields are decoded containers, the key
+// steps already scanned and the detections.
 type detectScratch struct {
-	paths   []string
-	scanned map[string]bool
+	paths      []string
+	containers []bool
+	scanned    map[string]bool
+	detections []detection
 }
 
 var detectScratchPool = sync.Pool{New: func() any {
-	return &detectScratch{scanned: make(map[string]bool, 64)}
+	// Room for a typical flow's findings at once: detections are large,
+	// and growing from one copies them over and over.
+	return &detectScratch{scanned: make(map[string]bool, 64), detections: make([]detection, 0, 16)}
 }}
 
 // pathsFor returns n empty paths.
@@ -227,13 +230,17 @@ func (s *detectScratch) pathsFor(n int) []string {
 // returns s to the pool. A map grown by a huge flow is not kept.
 func (s *detectScratch) release() {
 	clear(s.paths[:cap(s.paths)])
+	clear(s.detections[:cap(s.detections)])
 	if len(s.scanned) > 1024 {
 		s.scanned = make(map[string]bool, 64)
 	} else {
 		clear(s.scanned)
 	}
 	if cap(s.paths) > 4096 {
-		s.paths = nil
+		s.paths, s.containers = nil, nil
+	}
+	if cap(s.detections) > 256 {
+		s.detections = make([]detection, 0, 16)
 	}
 	detectScratchPool.Put(s)
 }
@@ -434,7 +441,7 @@ func within(start, end int, spans [][2]int) bool {
 // another field's chain: values the decoder kept in their raw form and
 // also decoded further. Chains are compared by a 64-bit hash of their
 // steps, so no path strings are built.
-func decodedContainers(fields []phiproxy.Field) []bool {
+func decodedContainers(fields []phiproxy.Field, dst []bool) []bool {
 	// The proper prefixes' hashes, sorted and searched: a flow has a few
 	// dozen, fewer than a map pays for.
 	var buf [128]uint64
@@ -451,7 +458,8 @@ func decodedContainers(fields []phiproxy.Field) []bool {
 			prefixes = append(prefixes, uint64(h))
 		}
 	}
-	out := make([]bool, len(fields))
+	out := slices.Grow(dst[:0], len(fields))[:len(fields)]
+	clear(out)
 	if len(prefixes) == 0 {
 		return out
 	}

@@ -283,7 +283,9 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 		in.placeRecording(&dest, obs)
 		fields = append(fields[:len(fields):len(fields)], recorded...)
 	}
-	detections, limited := in.detect(fields, sig)
+	scratch := detectScratchPool.Get().(*detectScratch)
+	defer scratch.release()
+	detections, limited := in.detect(fields, sig, scratch)
 	if obs != nil {
 		detections = mergeRecordingDetections(detections)
 	}

@@ -53,8 +53,7 @@ func readFlow(f *phiproxy.Flow, maxPayload int64) *payload {
 		return nil
 	}
 	ct := strings.ToLower(headerValue(req, "Content-Type"))
-	path := strings.ToLower(pathOfURL(req.URL))
-	if strings.HasSuffix(path, "/v1/web/i") || looksOpenReplay(body) {
+	if hasSuffixFold(pathOfURL(req.URL), "/v1/web/i") || looksOpenReplay(body) {
 		if p := readOpenReplay(f, body); p != nil {
 			return p
 		}
@@ -85,6 +84,11 @@ func readFlow(f *phiproxy.Flow, maxPayload int64) *payload {
 	}
 	if trimmed[0] != '{' && trimmed[0] != '[' {
 		// PostHog's compression=base64 sends data=<base64 JSON>.
+		// Only a form with a data field is parsed: every other form body
+		// (most of them) would be copied and split for nothing.
+		if !formHasData(trimmed) {
+			return nil
+		}
 		if v, err := url.ParseQuery(string(trimmed)); err == nil && v.Get("data") != "" {
 			if b, err := base64.StdEncoding.DecodeString(strings.TrimRight(v.Get("data"), "=") + pad(v.Get("data"))); err == nil {
 				trimmed = bytes.TrimSpace(b)
@@ -116,12 +120,40 @@ func headerValue(r *phiproxy.Request, name string) string {
 	return r.Header.Get(name)
 }
 
+// pathOfURL returns the path of an absolute or origin-relative URL:
+// what follows the authority, up to the query or fragment, unescaped.
+// Every flow with a body comes through here, so the common case (no
+// escapes) costs no url.Parse.
 func pathOfURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return ""
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+len("://"):]
+		j := strings.IndexAny(s, "/?#")
+		if j < 0 || s[j] != '/' {
+			return ""
+		}
+		s = s[j:]
 	}
-	return u.Path
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	if strings.IndexByte(s, '%') >= 0 {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return ""
+		}
+		return u
+	}
+	return s
+}
+
+// hasSuffixFold reports whether s ends with suffix, ignoring ASCII case.
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+// formHasData reports whether a form body has a field named data.
+func formHasData(b []byte) bool {
+	return bytes.HasPrefix(b, []byte("data=")) || bytes.Contains(b, []byte("&data="))
 }
 
 // inflate undoes a content encoding, bounded by max bytes of output.
