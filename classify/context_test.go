@@ -1,6 +1,8 @@
 package classify
 
 import (
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/phiproxy/phiproxy"
@@ -63,6 +65,48 @@ func TestDecodedContainers(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("field %d (%s): container got %v, want %v", i, fields[i].Path(), got[i], want[i])
+		}
+	}
+}
+
+// TestDecodedContainersAgainstPaths holds decodedContainers (hashes,
+// reused along shared prefixes) to the definition, on chains that share
+// prefixes, repeat, nest up to 20 deep and end in "filename": a field is a
+// container when its chain is a proper prefix of another listed field's.
+func TestDecodedContainersAgainstPaths(t *testing.T) {
+	steps := []string{"body", "query:data", "base64", "json:$.a", "json:$.b", "multipart:notes", "filename", "url:path", "gzip"}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for round := 0; round < 2000; round++ {
+		var fields []phiproxy.Field
+		for range 1 + rng.IntN(12) {
+			var chain []string
+			if len(fields) > 0 && rng.IntN(2) == 0 {
+				// Share (the backing array of) a previous chain's prefix,
+				// as the decoder's leaves do.
+				p := fields[rng.IntN(len(fields))].Chain
+				k := rng.IntN(len(p) + 1)
+				chain = p[:k:k]
+			}
+			for range rng.IntN(4) + rng.IntN(2)*rng.IntN(17) {
+				chain = append(chain, steps[rng.IntN(len(steps))])
+			}
+			fields = append(fields, phiproxy.Field{Chain: chain})
+		}
+		got := decodedContainers(fields, nil)
+		for i, f := range fields {
+			want := false
+			for _, g := range fields {
+				n := len(g.Chain)
+				if n > 0 && g.Chain[n-1] == "filename" {
+					continue
+				}
+				if len(f.Chain) > 0 && len(f.Chain) < n && slices.Equal(f.Chain, g.Chain[:len(f.Chain)]) {
+					want = true
+				}
+			}
+			if got[i] != want {
+				t.Fatalf("round %d, field %d %q of %v: container %v, want %v", round, i, f.Chain, fields, got[i], want)
+			}
 		}
 	}
 }

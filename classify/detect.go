@@ -1,6 +1,8 @@
 package classify
 
 import (
+	"hash/maphash"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strings"
@@ -440,23 +442,51 @@ func within(start, end int, spans [][2]int) bool {
 // decodedContainers marks the fields whose chain is a proper prefix of
 // another field's chain: values the decoder kept in their raw form and
 // also decoded further. Chains are compared by a 64-bit hash of their
-// steps, so no path strings are built.
+// steps, so no path strings are built; the decoder emits the leaves of a
+// container one after another, so each field's chain is hashed from where
+// it leaves the previous field's.
 func decodedContainers(fields []phiproxy.Field, dst []bool) []bool {
 	// The proper prefixes' hashes, sorted and searched: a flow has a few
-	// dozen, fewer than a map pays for.
-	var buf [128]uint64
-	prefixes := buf[:0]
+	// dozen, fewer than a map pays for. whole is each field's chain hash.
+	var pbuf, wbuf [128]uint64
+	prefixes, whole := pbuf[:0], wbuf[:0]
+	var prev []string          // the previous field's chain
+	var hbuf, prevH [16]uint64 // hash after each step of the chain, and of prev's
+	prevListed := false        // prev's proper prefixes are in prefixes
 	for _, f := range fields {
-		if n := len(f.Chain); n > 0 && f.Chain[n-1] == "filename" {
-			// A multipart part's file name sits below the part but is
-			// not decoded from its content: the content is a leaf.
-			continue
+		c := f.Chain
+		hs := hbuf[:0]
+		if len(c) > len(hbuf) {
+			hs = make([]uint64, 0, len(c))
 		}
+		// Steps shared with the previous chain keep their hashes.
+		k := 0
+		for k < len(c) && k < len(prev) && k < len(prevH) && c[k] == prev[k] {
+			k++
+		}
+		hs = append(hs, prevH[:k]...)
 		h := newChainHash()
-		for _, step := range f.Chain[:max(len(f.Chain)-1, 0)] {
-			h = h.add(step)
-			prefixes = append(prefixes, uint64(h))
+		if k > 0 {
+			h = chainHash(hs[k-1])
 		}
+		for _, step := range c[k:] {
+			h = h.add(step)
+			hs = append(hs, uint64(h))
+		}
+		whole = append(whole, uint64(h))
+		// A multipart part's file name sits below the part but is not
+		// decoded from its content: the content is a leaf.
+		listed := !(len(c) > 0 && c[len(c)-1] == "filename")
+		if listed && len(c) > 1 {
+			// prev listed its own proper prefixes, not its whole chain.
+			from := 0
+			if prevListed {
+				from = max(min(k, len(prev)-1, len(c)-1), 0)
+			}
+			prefixes = append(prefixes, hs[from:len(c)-1]...)
+		}
+		prev, prevListed = c, listed
+		copy(prevH[:], hs)
 	}
 	out := slices.Grow(dst[:0], len(fields))[:len(fields)]
 	clear(out)
@@ -469,30 +499,24 @@ func decodedContainers(fields []phiproxy.Field, dst []bool) []bool {
 		if len(f.Chain) == 0 {
 			continue
 		}
-		h := newChainHash()
-		for _, step := range f.Chain {
-			h = h.add(step)
-		}
-		if _, ok := slices.BinarySearch(prefixes, uint64(h)); ok {
+		if _, ok := slices.BinarySearch(prefixes, whole[i]); ok {
 			out[i] = true
 		}
 	}
 	return out
 }
 
-// chainHash is FNV-1a over a chain's steps, each followed by a zero byte
-// so ["ab","c"] and ["a","bc"] differ.
+// chainHash hashes a chain step by step: each step's maphash (fast, and
+// a step's length is part of it, so ["ab","c"] and ["a","bc"] differ)
+// mixed into the hash of the steps before it.
 type chainHash uint64
 
-func newChainHash() chainHash { return 14695981039346656037 }
+var chainSeed = maphash.MakeSeed()
+
+func newChainHash() chainHash { return 0x9e3779b97f4a7c15 }
 
 func (h chainHash) add(step string) chainHash {
-	for i := 0; i < len(step); i++ {
-		h ^= chainHash(step[i])
-		h *= 1099511628211
-	}
-	h *= 1099511628211 // a zero byte between steps: XOR with 0, then multiply
-	return h
+	return chainHash((bits.RotateLeft64(uint64(h), 23) ^ maphash.String(chainSeed, step)) * 0xbf58476d1ce4e5b9)
 }
 
 // idKeyWords name keys that hold machine or commerce identifiers: a
