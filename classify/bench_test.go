@@ -22,7 +22,7 @@ import (
 // not repeat; building the beacon's URL is part of the measured time (about
 // 1 µs).
 func BenchmarkInspectBeacon(b *testing.B) {
-	in := benchInspector(b)
+	in := benchInspector(b, true)
 	f, err := loadHTTPFlow(filepath.Join(evalDir, "flows", "0001-meta-get.http"))
 	if err != nil {
 		b.Fatal(err)
@@ -68,14 +68,18 @@ func BenchmarkInspectBeacon(b *testing.B) {
 	benchcpu.Report(b, start, 0)
 }
 
-// benchInspector is an Inspector with the full dictionaries and the
-// corpus persona.
-func benchInspector(b *testing.B) *Inspector {
-	p, err := persona.Load(filepath.Join(evalDir, "persona.json"))
-	if err != nil {
-		b.Fatal(err)
+// benchInspector is an Inspector with the full dictionaries and, when
+// withPersona, the corpus persona.
+func benchInspector(b *testing.B, withPersona bool) *Inspector {
+	var opts Options
+	if withPersona {
+		p, err := persona.Load(filepath.Join(evalDir, "persona.json"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts.Persona = p
 	}
-	in, err := New(Options{Persona: p})
+	in, err := New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -85,11 +89,12 @@ func benchInspector(b *testing.B) *Inspector {
 // BenchmarkInspectMix inspects the request mix proxybench sends through
 // the proxy (internal/benchmix: pixel GETs, JSON event batches and form
 // posts, 3 in 12 with PHI), each request with its own IDs, times and page
-// URLs, as the proxy captures them: so that its figures are the proxy's
-// inspection cost per request under that load. Building each request is
+// URLs, as the proxy captures them, and no persona, as proxybench runs
+// the proxy: so that its figures are the proxy's inspection cost per
+// request under that load. Building each request is
 // part of the measured time (about 3 µs: benchmix's BenchmarkRequest).
 func BenchmarkInspectMix(b *testing.B) {
-	in := benchInspector(b)
+	in := benchInspector(b, false)
 	const host = "127.0.0.1:8443"
 	flow := func(i int) *phiproxy.Flow {
 		e := benchmix.Request(i, 3)

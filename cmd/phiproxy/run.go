@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -23,6 +24,7 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	pf.register(fs, "127.0.0.1:8080")
 	noTUI := fs.Bool("no-tui", false, "no screen: one JSON line per finding on stdout, logs on stderr")
 	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the whole run to `file` (for performance reports)")
+	memProfile := fs.String("memprofile", "", "write a Go heap profile to `file` when the proxy stops (what is live, what was allocated; for performance reports)")
 	baselinePath := registerBaseline(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -44,6 +46,23 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if *memProfile != "" {
+		// Finer than the default one sample per 512 KiB, so that the
+		// dictionaries, memos and per-connection buffers each show.
+		runtime.MemProfileRate = 16 << 10
+		f, err := os.OpenFile(*memProfile, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+		if err != nil {
+			return fmt.Errorf("--memprofile: %w", err)
+		}
+		defer f.Close()
+		defer func() {
+			// Its in-use figures are those of the last collection,
+			// which ran while the proxy was busy unless it idled.
+			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+				fmt.Fprintf(stderr, "--memprofile: %v\n", err)
+			}
+		}()
 	}
 	if *noTUI {
 		return runHeadless(ctx, &pf, base, stdout, stderr, nil)
