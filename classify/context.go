@@ -3,6 +3,7 @@ package classify
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // healthKeyWords are key words that announce health content: an ambiguous
@@ -65,7 +66,18 @@ func eachWord(s string, max int, yield func(w string) bool) {
 		return yield(strings.ToLower(w)) && n < max
 	}
 	for i, r := range s {
-		isWord := unicode.IsLetter(r) || unicode.IsDigit(r)
+		var isWord, isUpper, isLowerOrDigit bool
+		if r < utf8.RuneSelf {
+			// ASCII, nearly every key and path: no table look-ups.
+			c := byte(r)
+			isUpper = 'A' <= c && c <= 'Z'
+			isLowerOrDigit = 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
+			isWord = isUpper || isLowerOrDigit
+		} else {
+			isWord = unicode.IsLetter(r) || unicode.IsDigit(r)
+			isUpper = unicode.IsUpper(r)
+			isLowerOrDigit = unicode.IsLower(r) || unicode.IsDigit(r)
+		}
 		switch {
 		case !isWord:
 			if !emit(i) {
@@ -73,7 +85,7 @@ func eachWord(s string, max int, yield func(w string) bool) {
 			}
 			prevLower = false
 			continue
-		case unicode.IsUpper(r) && prevLower:
+		case isUpper && prevLower:
 			if !emit(i) {
 				return
 			}
@@ -81,7 +93,7 @@ func eachWord(s string, max int, yield func(w string) bool) {
 		if start < 0 {
 			start = i
 		}
-		prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+		prevLower = isLowerOrDigit
 	}
 	emit(len(s))
 }

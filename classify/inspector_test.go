@@ -3,14 +3,17 @@ package classify
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/classify/persona"
@@ -281,6 +284,48 @@ func TestSplitWords(t *testing.T) {
 	if got := len(splitWords(strings.Repeat("a b ", 1000), 10)); got != 10 {
 		t.Errorf("splitWords bound: got %d words, want 10", got)
 	}
+	// The ASCII fast path splits as the rune tables do, mixed text too.
+	alphabet := []rune("aZq09_-. [$]ÉéßĞğ日本ǅ\u0301\t")
+	rng := rand.New(rand.NewPCG(3, 5))
+	for range 5000 {
+		r := make([]rune, rng.IntN(24))
+		for i := range r {
+			r[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		in := string(r)
+		if got, want := splitWords(in, 64), splitWordsByRunes(in); !slices.Equal(got, want) {
+			t.Fatalf("splitWords(%q) = %q, by the rune tables %q", in, got, want)
+		}
+	}
+}
+
+// splitWordsByRunes is splitWords with unicode's tables for every rune:
+// the definition the ASCII fast path is held to.
+func splitWordsByRunes(s string) []string {
+	var words []string
+	start, prevLower := -1, false
+	emit := func(end int) {
+		if start >= 0 && end > start {
+			words = append(words, strings.ToLower(s[start:end]))
+		}
+		start = -1
+	}
+	for i, r := range s {
+		switch {
+		case !(unicode.IsLetter(r) || unicode.IsDigit(r)):
+			emit(i)
+			prevLower = false
+			continue
+		case unicode.IsUpper(r) && prevLower:
+			emit(i)
+		}
+		if start < 0 {
+			start = i
+		}
+		prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+	}
+	emit(len(s))
+	return words
 }
 
 // FuzzInspect feeds arbitrary URLs, bodies and headers through the whole
