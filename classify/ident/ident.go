@@ -85,7 +85,7 @@ func FindUnder(parent, key, value string) []Match {
 	}
 	// Everything but emails and names has digits: most text values
 	// ("page_view", "Add to Cart") skip the rest.
-	if strings.IndexAny(value, "0123456789") >= 0 {
+	if hasDigit(value) {
 		out = findNumbers(value, kc, out)
 		out = findIPv6(value, kc, out)
 		out = findAddresses(value, kc, out)
@@ -95,6 +95,17 @@ func FindUnder(parent, key, value string) []Match {
 	out = findKeyed(value, kc, out)
 	out = findTextNames(value, kc, out)
 	return resolve(out)
+}
+
+// hasDigit reports whether s has an ASCII digit: a byte loop, where
+// strings.IndexAny would build its byte set on every call.
+func hasDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if '0' <= s[i] && s[i] <= '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // resolve sorts matches by Start and, where two overlap, keeps the one

@@ -360,3 +360,21 @@ func TestHostileInput(t *testing.T) {
 		}
 	}
 }
+
+// TestHasMonthName holds the packed comparison to the word list, in every
+// case mix and beside bytes that 0x20 does not turn into letters.
+func TestHasMonthName(t *testing.T) {
+	months := []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+	for _, m := range months {
+		for _, v := range []string{m, strings.ToUpper(m), strings.ToUpper(m[:1]) + m[1:], "on " + m + " 3", "3-" + m + "-2020"} {
+			if !hasMonthName(v) {
+				t.Errorf("hasMonthName(%q) = false", v)
+			}
+		}
+	}
+	for _, v := range []string{"", "ja", "jab", "xjan", "J@N", "j\x01n", "JA\x0e", "[an", "jun\x80"[1:], "@pr", "Ma\x19"} {
+		if hasMonthName(v) {
+			t.Errorf("hasMonthName(%q) = true", v)
+		}
+	}
+}

@@ -149,7 +149,7 @@ func findAddresses(v string, kc keyCtx, out []Match) []Match {
 
 // hasDigitSpace is a cheap gate: an address needs a digit and a space.
 func hasDigitSpace(v string) bool {
-	return strings.IndexByte(v, ' ') >= 0 && strings.IndexAny(v, "0123456789") >= 0
+	return strings.IndexByte(v, ' ') >= 0 && hasDigit(v)
 }
 
 // idToken reports whether s looks like a record or member number: 4 to
@@ -370,7 +370,7 @@ var contextIDs = []struct {
 // pass over the value, trying the phrases only at word starts.
 func findContextIDs(v string, kc keyCtx, out []Match) []Match {
 	// Every identifier introduced here has at least two digits.
-	if len(v) < 7 || strings.IndexAny(v, "0123456789") < 0 {
+	if len(v) < 7 || !hasDigit(v) {
 		return out
 	}
 	for i := 0; i < len(v); i++ {

@@ -134,16 +134,14 @@ func hasMonthName(v string) bool {
 		if !isLetter(v[i]) || i > 0 && isLetter(v[i-1]) {
 			continue
 		}
-		var w [3]byte
-		for k := 0; k < 3; k++ {
-			c := v[i+k]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			w[k] = c
-		}
-		switch string(w[:]) {
-		case "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec":
+		// The three bytes lower-cased by setting 0x20, which makes a
+		// lower-case letter of an upper-case one and of no other byte,
+		// packed for one integer switch.
+		w := uint32(v[i]|0x20) | uint32(v[i+1]|0x20)<<8 | uint32(v[i+2]|0x20)<<16
+		switch w {
+		case 'j' | 'a'<<8 | 'n'<<16, 'f' | 'e'<<8 | 'b'<<16, 'm' | 'a'<<8 | 'r'<<16, 'a' | 'p'<<8 | 'r'<<16,
+			'm' | 'a'<<8 | 'y'<<16, 'j' | 'u'<<8 | 'n'<<16, 'j' | 'u'<<8 | 'l'<<16, 'a' | 'u'<<8 | 'g'<<16,
+			's' | 'e'<<8 | 'p'<<16, 'o' | 'c'<<8 | 't'<<16, 'n' | 'o'<<8 | 'v'<<16, 'd' | 'e'<<8 | 'c'<<16:
 			return true
 		}
 	}
