@@ -105,3 +105,20 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodeBeacon decodes the Meta Pixel beacon that classify's
+// BenchmarkInspectBeacon inspects: a long query string of escaped URLs,
+// bracketed keys and hashes, the shape of most tracker GETs.
+func BenchmarkDecodeBeacon(b *testing.B) {
+	f, err := loadFixture("../../testdata/eval/flows/0001-meta-get.http")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(requestSize(f)))
+	b.ReportAllocs()
+	start := benchcpu.Now()
+	for b.Loop() {
+		Flow(f, Limits{})
+	}
+	benchcpu.Report(b, start, int64(requestSize(f)))
+}

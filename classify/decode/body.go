@@ -85,7 +85,7 @@ func init() {
 		{"lines", fitFormLines, (*decoder).lines},
 		{"json", fitJSON, (*decoder).jsonBody},
 		{"form", fitForm, func(d *decoder, s scope, b []byte, _ string) error {
-			d.query(s, strings.TrimSpace(string(b)), "form")
+			d.query(s, strings.TrimSpace(string(b)), "form:")
 			return nil
 		}},
 		{"xml", fitXML, (*decoder).markup},
@@ -316,7 +316,7 @@ func (d *decoder) lines(s scope, b []byte, _ string) error {
 				d.note(ls, "json: "+err.Error())
 			}
 		case looksForm(line, 1):
-			d.query(s.at("line["+idx+"]", ""), line, "form")
+			d.query(s.at("line["+idx+"]", ""), line, "form:")
 		default:
 			d.text(s.at("line["+idx+"]", ""), line)
 		}

@@ -301,6 +301,16 @@ func (a *TextArena) Join(parts ...string) string {
 	return a.block.String()[start:]
 }
 
+// join2 is Join of two parts, without the variadic slice and the loops
+// over it: every query, header and cookie step is a prefix and a name.
+func (a *TextArena) join2(x, y string) string {
+	a.reserve(len(x) + len(y))
+	start := a.block.Len()
+	a.block.WriteString(x)
+	a.block.WriteString(y)
+	return a.block.String()[start:]
+}
+
 // root is the empty scope of a request.
 func (d *decoder) root() scope { return scope{arena: &d.chains} }
 
@@ -510,7 +520,7 @@ func (d *decoder) headers(h http.Header) {
 			if d.stopped() {
 				return
 			}
-			s := d.root().at(d.steps.Join("header:", canon), canon)
+			s := d.root().at(d.steps.join2("header:", canon), canon)
 			switch canon {
 			case "Referer", "Origin":
 				if v == "null" { // opaque origin
@@ -546,6 +556,6 @@ func (d *decoder) cookies(v string) {
 		name, val, _ := strings.Cut(part, "=")
 		name = strings.TrimSpace(name)
 		val = strings.Trim(strings.TrimSpace(val), `"`)
-		d.text(d.root().at(d.steps.Join("cookie:", name), name), val)
+		d.text(d.root().at(d.steps.join2("cookie:", name), name), val)
 	}
 }

@@ -107,6 +107,8 @@ func (c *inertCache) remember(v string, query bool) {
 const (
 	classSpecial  = 1 << iota // '%' or '&': escapes and entities
 	classAlphabet             // base64, base64url, hex and LZString characters
+	classHex                  // 0-9, a-f, A-F
+	classDigit                // 0-9
 )
 
 var byteClass = func() (t [256]uint8) {
@@ -114,7 +116,11 @@ var byteClass = func() (t [256]uint8) {
 		switch {
 		case c == '%' || c == '&':
 			t[c] = classSpecial
-		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9',
+		case '0' <= c && c <= '9':
+			t[c] = classAlphabet | classHex | classDigit
+		case 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F':
+			t[c] = classAlphabet | classHex
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z',
 			c == '+' || c == '/' || c == '=' || c == '-' || c == '_' || c == '$':
 			t[c] = classAlphabet
 		}
@@ -132,24 +138,36 @@ func plain(v string, query bool) bool {
 	if t == "" {
 		return true
 	}
+	all := uint8(classAlphabet | classHex | classDigit)
+	for i := 0; i < len(v); i++ {
+		switch c := byteClass[v[i]]; {
+		case c&classSpecial != 0:
+			return false
+		case c != 0:
+			all &= c
+		case query && v[i] == ' ':
+			// '+' sent unescaped in a query string arrives as a space:
+			// still base64's alphabet, no longer hex.
+			all &= classAlphabet
+		default:
+			all = 0
+		}
+	}
+	if all&classHex != 0 {
+		// Only hex digits, no space: neither a structure (none starts with
+		// a hex digit but "e", and a JWT's "eyJ" is not hex) nor a layer
+		// other than hex, which unwrap refuses for all digits and for a
+		// digest's length unless the digest starts like compressed data.
+		return len(v) < 8 || all&classDigit != 0 || isHashHexLen(len(v)) && !hexHeadIsMagic(v)
+	}
 	switch t[0] {
 	case '{', '[', '/', 'h', 'H', 'e':
 		return false
 	}
-	all := uint8(classAlphabet)
-	for i := 0; i < len(v); i++ {
-		c := byteClass[v[i]]
-		if c&classSpecial != 0 {
-			return false
-		}
-		if c == 0 && !(query && v[i] == ' ') {
-			all = 0
-		}
-	}
 	if strings.IndexByte(v, '=') > 0 {
 		return false // maybe a form
 	}
-	return all == 0 || len(strings.TrimSpace(v)) < 8
+	return all&classAlphabet == 0 || len(strings.TrimSpace(v)) < 8
 }
 
 // structured handles a string that is itself a structure: JSON, a JWT, a
@@ -191,7 +209,7 @@ func (d *decoder) structured(s scope, v string) bool {
 			d.emit(s, v)
 		}
 		ss := s.inner("")
-		d.query(ss, t, "form")
+		d.query(ss, t, "form:")
 		return true
 	}
 	return false

@@ -38,11 +38,11 @@ func (d *decoder) url(s scope, raw string) {
 	}
 	d.pathSegments(s, path)
 	if hasQuery {
-		d.query(s, query, "query")
+		d.query(s, query, "query:")
 	}
 	if hasFrag && frag != "" {
 		if looksForm(frag, 1) {
-			d.query(s.inner("fragment"), frag, "query")
+			d.query(s.inner("fragment"), frag, "query:")
 		} else {
 			d.text(s.at("fragment", ""), Unescape(frag, false))
 		}
@@ -78,7 +78,7 @@ func (d *decoder) pathSegments(s scope, path string) {
 					continue
 				}
 				k = Unescape(k, false)
-				d.text(ss.at(d.steps.Join("matrix:", k), k), Unescape(v, false))
+				d.text(ss.at(d.steps.join2("matrix:", k), k), Unescape(v, false))
 			}
 		}
 	}
@@ -86,21 +86,36 @@ func (d *decoder) pathSegments(s scope, path string) {
 
 // query decodes a query string or form body: '&'-separated pairs, '+' as
 // space, repeated keys kept in order, bracketed keys ("cd[buttonText]")
-// kept whole. prefix is "query" or "form".
+// kept whole. prefix is "query:" or "form:".
 func (d *decoder) query(s scope, q, prefix string) {
-	for part := range strings.SplitSeq(q, "&") {
+	for q != "" {
 		if d.stopped() {
 			return
+		}
+		part := q
+		if i := strings.IndexByte(q, '&'); i >= 0 {
+			part, q = q[:i], q[i+1:]
+		} else {
+			q = ""
 		}
 		if part == "" {
 			continue
 		}
 		k, v, _ := strings.Cut(part, "=")
 		k = d.steps.unescape(k, true)
-		ss := s.at(d.steps.Join(prefix, ":", k), k)
+		ss := s.at(d.steps.join2(prefix, k), k)
 		ss.query = true
-		d.text(ss, d.steps.unescape(strings.TrimRight(v, "\r\n"), true))
+		d.text(ss, d.steps.unescape(trimEOL(v), true))
 	}
+}
+
+// trimEOL drops the line ends a form body may close with; a loop, as
+// strings.TrimRight builds its byte set on every call.
+func trimEOL(v string) string {
+	for len(v) > 0 && (v[len(v)-1] == '\n' || v[len(v)-1] == '\r') {
+		v = v[:len(v)-1]
+	}
+	return v
 }
 
 // Unescape undoes percent-encoding leniently, as the decoder reads URLs,
