@@ -85,16 +85,16 @@ func init() {
 		{"lines", fitFormLines, (*decoder).lines},
 		{"json", fitJSON, (*decoder).jsonBody},
 		{"form", fitForm, func(d *decoder, s scope, b []byte, _ string) error {
-			d.query(s, strings.TrimSpace(string(b)), "form:")
+			d.query(s, strings.TrimSpace(view(b)), "form:")
 			return nil
 		}},
 		{"xml", fitXML, (*decoder).markup},
 		{"graphql", fitGraphQL, func(d *decoder, s scope, b []byte, _ string) error {
-			d.text(s.at("graphql", "query"), string(b))
+			d.text(s.at("graphql", "query"), view(b))
 			return nil
 		}},
 		{"text", fitText, func(d *decoder, s scope, b []byte, _ string) error {
-			d.text(s, string(b))
+			d.text(s, view(b))
 			return nil
 		}},
 		{"binary", fitBinary, (*decoder).binary},
@@ -143,7 +143,7 @@ func (d *decoder) payload(s scope, b []byte, ct string, sniffMagic bool) {
 		d.note(s, bodyDecoders[best].name+": "+err.Error())
 		if d.count == before {
 			if utf8.Valid(b) {
-				d.text(s, string(b))
+				d.text(s, view(b))
 			} else {
 				_ = d.binary(s, b, ct)
 			}
@@ -258,6 +258,12 @@ func fitBinary(_ string, b []byte) int {
 	return 0
 }
 
+// view reads a payload as a string without copying it. Every payload is
+// a Flow's body or message, which never changes once handed to the
+// pipeline, or a buffer this decoder made and never writes again, so the
+// strings (and the fields cut from them) stay as they were read.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
 // jsonBody reads a JSON body. A document followed by a line of something
 // else (a Sentry replay item: a JSON header line, then zlib data) has the
 // rest decoded as a payload of its own.
@@ -265,11 +271,9 @@ func (d *decoder) jsonBody(s scope, b []byte, _ string) error {
 	// Reserving room for the fields up front spares big documents the
 	// copy of all their fields from chunks into one slice.
 	d.reserve(jsonFieldEstimate(b))
-	// The walk reads b in place instead of copying it into a string: b is
-	// a Flow's body or message, which never changes once handed to the
-	// pipeline, or a buffer this decoder made. Leaves are substrings of
-	// it, so a big document costs no second copy of itself.
-	src := unsafe.String(unsafe.SliceData(b), len(b))
+	// Leaves are substrings of b, so a big document costs no second copy
+	// of itself.
+	src := view(b)
 	end, err := d.jsonValue(s, src, "$")
 	if err != nil || end == len(src) {
 		return err
@@ -303,7 +307,7 @@ func (d *decoder) lines(s scope, b []byte, _ string) error {
 		if d.full {
 			return errStopped
 		}
-		line := strings.TrimSpace(string(raw))
+		line := strings.TrimSpace(view(raw))
 		if line == "" {
 			continue
 		}
@@ -543,7 +547,7 @@ func (d *decoder) binary(s scope, b []byte, _ string) error {
 	start := -1
 	flush := func(end int) {
 		if start >= 0 && end-start >= 6 {
-			d.text(ss, string(b[start:end]))
+			d.text(ss, view(b[start:end]))
 		}
 		start = -1
 	}

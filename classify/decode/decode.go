@@ -60,6 +60,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/phiproxy/phiproxy"
 )
@@ -202,17 +203,21 @@ type decoder struct {
 	chains  chainArena
 	steps   TextArena
 	inert   inertCache
-	// scratch and scratchOut hold trial decodes (hex, base64), reused
-	// because most tries are rejected.
-	scratch, scratchOut []byte
+	// scratch holds trial decodes (hex, base64), reused because most
+	// tries are rejected.
+	scratch []byte
 }
 
-// scratchOf copies t into the scratch buffer; the result is valid until
+// scratchFor returns the scratch buffer with length n; it is valid until
 // the next call.
-func (d *decoder) scratchOf(t string) []byte {
-	d.scratch = append(d.scratch[:0], t...)
+func (d *decoder) scratchFor(n int) []byte {
+	d.scratch = slices.Grow(d.scratch[:0], n)[:n]
 	return d.scratch
 }
+
+// bytesOf reads t as bytes without copying it, for decoders that only
+// read their input; nothing may write to the result.
+func bytesOf(t string) []byte { return unsafe.Slice(unsafe.StringData(t), len(t)) }
 
 // chainArena hands out chains carved from shared blocks, so a field costs
 // one allocation less. A carved chain has no spare capacity: appending to
@@ -506,7 +511,8 @@ func (d *decoder) headers(h http.Header) {
 	if len(h) == 0 {
 		return
 	}
-	names := make([]string, 0, len(h))
+	// On the stack for the dozen headers a browser sends.
+	names := make([]string, 0, 16)
 	for k := range h {
 		names = append(names, k)
 	}

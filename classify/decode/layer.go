@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -260,11 +259,11 @@ func (d *decoder) unwrap(s scope, v string) ([]byte, string, bool) {
 	// digests), unless it decodes to compressed data, which its first
 	// bytes tell without decoding the rest.
 	if digest := isHashHexLen(len(t)); sh.hex && len(t)%2 == 0 && (!digest || hexHeadIsMagic(t)) {
-		// Decoded in place in the scratch buffer: most tries are rejected,
-		// and only an accepted output needs a buffer of its own.
-		src := d.scratchOf(t)
-		if n, err := hex.Decode(src, src); err == nil && plausibleUnlessDigest(src[:n], digest) {
-			return bytes.Clone(src[:n]), "hex", true
+		// Decoded into the scratch buffer: most tries are rejected, and
+		// only an accepted output needs a buffer of its own.
+		out := d.scratchFor(hex.DecodedLen(len(t)))
+		if n, err := hex.Decode(out, bytesOf(t)); err == nil && plausibleUnlessDigest(out[:n], digest) {
+			return bytes.Clone(out[:n]), "hex", true
 		}
 	}
 	if sh.spaceInB64 && s.query {
@@ -280,9 +279,8 @@ func (d *decoder) unwrap(s scope, v string) ([]byte, string, bool) {
 			step = "base64url"
 		}
 		// Decoded into the scratch buffer, for the same reason as hex.
-		src := d.scratchOf(strings.TrimRight(t, "="))
-		out := slices.Grow(d.scratchOut[:0], enc.DecodedLen(len(src)))[:enc.DecodedLen(len(src))]
-		d.scratchOut = out
+		src := bytesOf(strings.TrimRight(t, "="))
+		out := d.scratchFor(enc.DecodedLen(len(src)))
 		if n, err := enc.Decode(out, src); err == nil && n >= 3 && plausibleUnlessDigest(out[:n], isHashB64Len(len(t))) {
 			return bytes.Clone(out[:n]), step, true
 		}
