@@ -60,6 +60,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/phiproxy/phiproxy"
@@ -319,9 +320,39 @@ func (a *TextArena) join2(x, y string) string {
 // root is the empty scope of a request.
 func (d *decoder) root() scope { return scope{arena: &d.chains} }
 
+// decoders keeps decoders between requests for their arenas: a beacon
+// then carves its chains and steps from blocks an earlier request left
+// room in, instead of allocating blocks it fills a third of. Carved
+// chains and strings are never written again, so sharing a block with
+// another request's fields is safe.
+var decoders = sync.Pool{New: func() any { return new(decoder) }}
+
 func newDecoder(lim Limits) *decoder {
 	lim = lim.withDefaults()
-	return &decoder{lim: lim, budget: lim.MaxBytes}
+	d := decoders.Get().(*decoder)
+	d.lim, d.budget = lim, lim.MaxBytes
+	return d
+}
+
+// maxKeptScratch bounds the trial-decode buffer a pooled decoder keeps:
+// a big base64 body's would otherwise stay alive for beacons.
+const maxKeptScratch = 4 << 10
+
+// release returns d to the pool once its result is built. It drops
+// everything the result or the request owns (fields, notes, cached
+// strings) and keeps the arenas and the scratch buffer.
+func (d *decoder) release() {
+	d.fields, d.chunks, d.notes = nil, nil, nil
+	d.count, d.dropped, d.full = 0, 0, false
+	d.inert = inertCache{}
+	if cap(d.scratch) > maxKeptScratch {
+		d.scratch = nil
+	}
+	if d.steps.block.Cap() > textBlock {
+		// One string longer than a block got a block of its own.
+		d.steps = TextArena{}
+	}
+	decoders.Put(d)
 }
 
 // presize reserves room for the fields a request typically yields: one
@@ -333,8 +364,11 @@ func (d *decoder) presize(url string, body []byte) {
 	} else {
 		d.fields = make([]phiproxy.Field, 0, min(d.lim.MaxFields, 16+(len(url)+len(body))/32, fieldChunk))
 	}
-	// Chains average about two steps: one block fits a beacon's.
-	d.chains.block = make([]string, min(2*cap(d.fields), chainBlock))
+	// Chains average about two steps: one block fits a beacon's. A pooled
+	// decoder's block may have that room left already.
+	if n := min(2*cap(d.fields), chainBlock); len(d.chains.block)-d.chains.used < n {
+		d.chains.block, d.chains.used = make([]string, max(n, chainBlock)), 0
+	}
 }
 
 // reserve makes room for about n more fields in the current chunk, so the
@@ -368,12 +402,15 @@ func (d *decoder) result() Result {
 }
 
 // recoverInto is the last resort promised by Flow and Value: a bug must
-// cost one request's fields, not the proxy.
+// cost one request's fields, not the proxy. A decoder that panicked is
+// not reused.
 func (d *decoder) recoverInto(res *Result) {
 	if r := recover(); r != nil {
 		d.notes = append(d.notes, fmt.Sprintf("decode: internal error: %v", r))
 		*res = d.result()
+		return
 	}
+	d.release()
 }
 
 // scope is where a value sits: its chain, its key, and how deep decoding
