@@ -53,10 +53,16 @@ func TestTextArena(t *testing.T) {
 	var got, want []string
 	for i := range 3000 {
 		w := strings.Repeat(strconv.Itoa(i), 1+i%40)
-		if i%2 == 0 {
+		switch i % 4 {
+		case 0:
 			got = append(got, a.fromBytes([]byte(w)))
-		} else {
+		case 1:
 			got = append(got, a.Join(w[:len(w)/2], "", w[len(w)/2:]))
+		case 2:
+			got = append(got, a.join2(w[:len(w)/3], w[len(w)/3:]))
+		default:
+			got = append(got, a.unescape(url.QueryEscape(w+"/ "+w), true))
+			w += "/ " + w
 		}
 		want = append(want, w)
 	}

@@ -266,31 +266,40 @@ func (a *chainArena) extend(parent []string, step string) []string {
 // TextArena hands out short strings built from parts in shared blocks,
 // so a string costs no allocation of its own: the decoder's chain steps
 // ("json:$.a[3].b", "query:key"), the inspector's derived finding paths.
-// A strings.Builder only appends past the strings it has handed out, so
-// those stay valid and unchanged while later ones are written. The zero
-// value is ready to use; an arena is not safe for concurrent use.
-type TextArena struct{ block strings.Builder }
+// Strings are carved from a block's bytes, and bytes are only ever
+// written past the last string handed out, so those stay valid and
+// unchanged while later ones are written. The zero value is ready to
+// use; an arena is not safe for concurrent use.
+type TextArena struct {
+	block []byte // block[:len(block)] is handed out
+}
 
 const textBlock = 4096
 
 // reserve makes room for n more bytes in the current block.
 func (a *TextArena) reserve(n int) {
-	if a.block.Cap()-a.block.Len() >= n {
+	if cap(a.block)-len(a.block) >= n {
 		return
 	}
-	// Start small for beacons, grow for big bodies; a fresh builder leaves
-	// the strings of the old block untouched.
-	size := max(min(2*a.block.Cap(), textBlock), 256, n)
-	a.block = strings.Builder{}
-	a.block.Grow(size)
+	// Start small for beacons, grow for big bodies; a fresh block leaves
+	// the strings of the old one untouched.
+	a.block = make([]byte, 0, max(min(2*cap(a.block), textBlock), 256, n))
+}
+
+// carved hands out the bytes written since start.
+func (a *TextArena) carved(start int) string {
+	if start == len(a.block) {
+		return ""
+	}
+	return unsafe.String(&a.block[start], len(a.block)-start)
 }
 
 // fromBytes returns string(b) carved from the arena.
 func (a *TextArena) fromBytes(b []byte) string {
 	a.reserve(len(b))
-	start := a.block.Len()
-	a.block.Write(b)
-	return a.block.String()[start:]
+	start := len(a.block)
+	a.block = append(a.block, b...)
+	return a.carved(start)
 }
 
 // Join returns the concatenation of parts carved from the arena.
@@ -300,21 +309,20 @@ func (a *TextArena) Join(parts ...string) string {
 		n += len(p)
 	}
 	a.reserve(n)
-	start := a.block.Len()
+	start := len(a.block)
 	for _, p := range parts {
-		a.block.WriteString(p)
+		a.block = append(a.block, p...)
 	}
-	return a.block.String()[start:]
+	return a.carved(start)
 }
 
 // join2 is Join of two parts, without the variadic slice and the loops
 // over it: every query, header and cookie step is a prefix and a name.
 func (a *TextArena) join2(x, y string) string {
 	a.reserve(len(x) + len(y))
-	start := a.block.Len()
-	a.block.WriteString(x)
-	a.block.WriteString(y)
-	return a.block.String()[start:]
+	start := len(a.block)
+	a.block = append(append(a.block, x...), y...)
+	return a.carved(start)
 }
 
 // root is the empty scope of a request.
@@ -348,7 +356,7 @@ func (d *decoder) release() {
 	if cap(d.scratch) > maxKeptScratch {
 		d.scratch = nil
 	}
-	if d.steps.block.Cap() > textBlock {
+	if cap(d.steps.block) > textBlock {
 		// One string longer than a block got a block of its own.
 		d.steps = TextArena{}
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // url decodes a URL found at s: host, userinfo, each path segment (also
@@ -126,11 +127,11 @@ func Unescape(s string, plus bool) string {
 	if i == len(s) {
 		return s
 	}
-	// A Builder hands over its bytes without the copy string(b) makes.
-	var b strings.Builder
-	b.Grow(len(s))
-	unescapeTo(&b, s, i, plus)
-	return b.String()
+	// The buffer becomes the string without the copy string(b) makes:
+	// nothing else refers to it.
+	b := make([]byte, len(s))
+	n := unescapeInto(b, s, i, plus)
+	return unsafe.String(&b[0], n)
 }
 
 // unescape is Unescape, carving its result from the arena:
@@ -141,9 +142,10 @@ func (a *TextArena) unescape(s string, plus bool) string {
 		return s
 	}
 	a.reserve(len(s))
-	start := a.block.Len()
-	unescapeTo(&a.block, s, i, plus)
-	return a.block.String()[start:]
+	start := len(a.block)
+	n := unescapeInto(a.block[start:start+len(s)], s, i, plus)
+	a.block = a.block[:start+n]
+	return a.carved(start)
 }
 
 // firstEscape returns the index of s's first '%' (or '+' with plus), or
@@ -158,22 +160,31 @@ func firstEscape(s string, plus bool) int {
 	return i
 }
 
-// unescapeTo writes s unescaped to b; s[:i] has nothing to undo. b must
-// have room for len(s) more bytes (the output is never longer).
-func unescapeTo(b *strings.Builder, s string, i int, plus bool) {
-	b.WriteString(s[:i])
-	for ; i < len(s); i++ {
+// unescapeInto writes s unescaped to dst and returns its length; s[:i] has
+// nothing to undo. dst must be at least len(s) long (the output is never
+// longer). Plain runs between escapes are copied whole.
+func unescapeInto(dst []byte, s string, i int, plus bool) int {
+	n := copy(dst, s[:i])
+	for i < len(s) {
 		c := s[i]
 		switch {
 		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
+			dst[n] = unhex(s[i+1])<<4 | unhex(s[i+2])
+			i += 3
 		case c == '+' && plus:
-			b.WriteByte(' ')
+			dst[n] = ' '
+			i++
 		default:
-			b.WriteByte(c)
+			dst[n] = c
+			i++
+		}
+		n++
+		if j := firstEscape(s[i:], plus); j > 0 {
+			n += copy(dst[n:], s[i:i+j])
+			i += j
 		}
 	}
+	return n
 }
 
 // hasEscapes reports whether s holds at least one valid %XX sequence.
