@@ -108,9 +108,13 @@ const (
 	classAlphabet             // base64, base64url, hex and LZString characters
 	classHex                  // 0-9, a-f, A-F
 	classDigit                // 0-9
+	classEquals               // '=': a form, or base64 padding
 )
 
-var byteClass = func() (t [256]uint8) {
+// byteClass gives each byte's classes; queryByteClass is the same for
+// query values, where a space may stand for an unescaped '+' and so stays
+// in base64's alphabet (though no longer in hex's).
+var byteClass, queryByteClass = func() (t, q [256]uint8) {
 	for c := 0; c < 256; c++ {
 		switch {
 		case c == '%' || c == '&':
@@ -119,12 +123,16 @@ var byteClass = func() (t [256]uint8) {
 			t[c] = classAlphabet | classHex | classDigit
 		case 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F':
 			t[c] = classAlphabet | classHex
+		case c == '=':
+			t[c] = classAlphabet | classEquals
 		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z',
-			c == '+' || c == '/' || c == '=' || c == '-' || c == '_' || c == '$':
+			c == '+' || c == '/' || c == '-' || c == '_' || c == '$':
 			t[c] = classAlphabet
 		}
 	}
-	return t
+	q = t
+	q[' '] = classAlphabet
+	return t, q
 }()
 
 // plain reports, in one pass, that no structure or layer can apply to v,
@@ -137,20 +145,19 @@ func plain(v string, query bool) bool {
 	if t == "" {
 		return true
 	}
-	all := uint8(classAlphabet | classHex | classDigit)
+	class := &byteClass
+	if query {
+		class = &queryByteClass
+	}
+	// Without branches: the classes every byte has, and those any has.
+	all, any := uint8(classAlphabet|classHex|classDigit), uint8(0)
 	for i := 0; i < len(v); i++ {
-		switch c := byteClass[v[i]]; {
-		case c&classSpecial != 0:
-			return false
-		case c != 0:
-			all &= c
-		case query && v[i] == ' ':
-			// '+' sent unescaped in a query string arrives as a space:
-			// still base64's alphabet, no longer hex.
-			all &= classAlphabet
-		default:
-			all = 0
-		}
+		c := class[v[i]]
+		all &= c
+		any |= c
+	}
+	if any&classSpecial != 0 {
+		return false
 	}
 	if all&classHex != 0 {
 		// Only hex digits, no space: neither a structure (none starts with
@@ -163,7 +170,7 @@ func plain(v string, query bool) bool {
 	case '{', '[', '/', 'h', 'H', 'e':
 		return false
 	}
-	if strings.IndexByte(v, '=') > 0 {
+	if any&classEquals != 0 && v[0] != '=' {
 		return false // maybe a form
 	}
 	return all&classAlphabet == 0 || len(strings.TrimSpace(v)) < 8

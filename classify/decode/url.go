@@ -68,7 +68,7 @@ func (d *decoder) pathSegments(s scope, path string) {
 			d.text(ss, name)
 			if !hasWordBreak(name) {
 				// nothing to split
-			} else if w := splitWords(name); w != name {
+			} else if w := d.steps.splitWords(name); w != name {
 				d.emit(ss.inner("words"), w)
 			}
 		}
@@ -279,24 +279,26 @@ func hasWordBreak(s string) bool {
 // splitWords turns a slug, snake_case or camelCase name into words joined
 // by spaces ("depression-treatment" -> "depression treatment",
 // "DepressionTreatment" -> "Depression Treatment"), so dictionary detectors
-// match multi-word terms in URL paths.
-func splitWords(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 4)
+// match multi-word terms in URL paths. The result is carved from the
+// arena.
+func (a *TextArena) splitWords(s string) string {
+	a.reserve(2 * len(s)) // at most a space before every character
+	start := len(a.block)
 	var prev rune
 	pendingSpace := false
 	for i, r := range s {
 		if r == utf8.RuneError {
+			a.block = a.block[:start]
 			return s
 		}
 		if r == '-' || r == '_' || r == '+' || r == '.' || r == ' ' || r == '~' {
-			if b.Len() > 0 {
+			if len(a.block) > start {
 				pendingSpace = true
 			}
 			prev = r
 			continue
 		}
-		if b.Len() > 0 && !pendingSpace {
+		if len(a.block) > start && !pendingSpace {
 			// camelCase boundary: lower->Upper, or the last capital of an
 			// acronym before a lower-case letter ("HIVTest" -> "HIV Test").
 			if unicode.IsUpper(r) && unicode.IsLower(prev) {
@@ -308,11 +310,15 @@ func splitWords(s string) string {
 			}
 		}
 		if pendingSpace {
-			b.WriteByte(' ')
+			a.block = append(a.block, ' ')
 			pendingSpace = false
 		}
-		b.WriteRune(r)
+		if r < utf8.RuneSelf {
+			a.block = append(a.block, byte(r))
+		} else {
+			a.block = utf8.AppendRune(a.block, r)
+		}
 		prev = r
 	}
-	return b.String()
+	return a.carved(start)
 }
