@@ -17,6 +17,12 @@ import (
 // first that fits wins and its output is decoded again. A string nothing
 // fits is emitted as a leaf.
 func (d *decoder) text(s scope, v string) {
+	d.textSniffed(s, v, plain(v, s.query))
+}
+
+// textSniffed is text for a value whose plain verdict is known already,
+// from a scan that had to read it anyway.
+func (d *decoder) textSniffed(s scope, v string, isPlain bool) {
 	if d.full {
 		return
 	}
@@ -26,7 +32,7 @@ func (d *decoder) text(s scope, v string) {
 		d.emit(s, v)
 		return
 	}
-	if plain(v, s.query) || d.inert.has(v, s.query) {
+	if isPlain || d.inert.has(v, s.query) {
 		d.emit(s, v)
 		return
 	}
@@ -109,6 +115,8 @@ const (
 	classHex                  // 0-9, a-f, A-F
 	classDigit                // 0-9
 	classEquals               // '=': a form, or base64 padding
+	classPercent              // '%'
+	classPlus                 // '+'
 )
 
 // byteClass gives each byte's classes; queryByteClass is the same for
@@ -117,8 +125,12 @@ const (
 var byteClass, queryByteClass = func() (t, q [256]uint8) {
 	for c := 0; c < 256; c++ {
 		switch {
-		case c == '%' || c == '&':
+		case c == '%':
+			t[c] = classSpecial | classPercent
+		case c == '&':
 			t[c] = classSpecial
+		case c == '+':
+			t[c] = classAlphabet | classPlus
 		case '0' <= c && c <= '9':
 			t[c] = classAlphabet | classHex | classDigit
 		case 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F':
@@ -126,7 +138,7 @@ var byteClass, queryByteClass = func() (t, q [256]uint8) {
 		case c == '=':
 			t[c] = classAlphabet | classEquals
 		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z',
-			c == '+' || c == '/' || c == '-' || c == '_' || c == '$':
+			c == '/' || c == '-' || c == '_' || c == '$':
 			t[c] = classAlphabet
 		}
 	}
@@ -138,23 +150,34 @@ var byteClass, queryByteClass = func() (t, q [256]uint8) {
 // plain reports, in one pass, that no structure or layer can apply to v,
 // so most ordinary strings skip the sniffers entirely.
 func plain(v string, query bool) bool {
+	all, any := classesOf(v, query)
+	return plainByClasses(v, all, any)
+}
+
+// classesOf returns the classes every byte of v has and those any byte
+// has, without a branch per byte.
+func classesOf(v string, query bool) (all, any uint8) {
+	class := &byteClass
+	if query {
+		class = &queryByteClass
+	}
+	all = classAlphabet | classHex | classDigit
+	for i := 0; i < len(v); i++ {
+		c := class[v[i]]
+		all &= c
+		any |= c
+	}
+	return all, any
+}
+
+// plainByClasses is plain's verdict from v's classes.
+func plainByClasses(v string, all, any uint8) bool {
 	t := v
 	for len(t) > 0 && (t[0] == ' ' || t[0] == '\t' || t[0] == '\r' || t[0] == '\n') {
 		t = t[1:]
 	}
 	if t == "" {
 		return true
-	}
-	class := &byteClass
-	if query {
-		class = &queryByteClass
-	}
-	// Without branches: the classes every byte has, and those any has.
-	all, any := uint8(classAlphabet|classHex|classDigit), uint8(0)
-	for i := 0; i < len(v); i++ {
-		c := class[v[i]]
-		all &= c
-		any |= c
 	}
 	if any&classSpecial != 0 {
 		return false

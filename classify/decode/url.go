@@ -106,7 +106,15 @@ func (d *decoder) query(s scope, q, prefix string) {
 		k = d.steps.unescape(k, true)
 		ss := s.at(d.steps.join2(prefix, k), k)
 		ss.query = true
-		d.text(ss, d.steps.unescape(trimEOL(v), true))
+		// One scan tells both whether the value needs unescaping and, when
+		// it does not, whether it is plain.
+		v = trimEOL(v)
+		all, any := classesOf(v, true)
+		if any&(classPercent|classPlus) == 0 {
+			d.textSniffed(ss, v, plainByClasses(v, all, any))
+			continue
+		}
+		d.text(ss, d.steps.unescape(v, true))
 	}
 }
 
