@@ -122,3 +122,17 @@ func BenchmarkDecodeBeacon(b *testing.B) {
 	}
 	benchcpu.Report(b, start, int64(requestSize(f)))
 }
+
+// BenchmarkLZStringReject tries LZString on slugs and IDs of LZString's
+// alphabets that are not LZString, as unwrap does for many values.
+func BenchmarkLZStringReject(b *testing.B) {
+	in := []string{"treatment-123456", "ajs-0000000123456", "ob3pluginset9e3779b97f4a7c15", "SessionTokenAbcdefGhijk"}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range in {
+			if out, err := lzDecompress(s, lzURISafe, 1<<20); err == nil && plausibleLZ(out) {
+				b.Fatalf("%s: read as LZString", s)
+			}
+		}
+	}
+}

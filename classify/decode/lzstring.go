@@ -29,15 +29,9 @@ var (
 // is the previous chunk plus the first unit of the next, and those are
 // adjacent in the output), so entries are kept as offsets, not copies.
 func lzDecompress(in, alphabet string, limit int) ([]byte, error) {
-	var rev [256]int8
-	for i := range rev {
-		rev[i] = -1
-	}
-	for i := 0; i < len(alphabet); i++ {
-		rev[alphabet[i]] = int8(i)
-	}
+	rev := &lzBase64Values
 	if alphabet == lzURISafe {
-		rev[' '] = rev['+'] // the URI variant tolerates '+' turned into space
+		rev = &lzURISafeValues
 	}
 	const resetValue = 32
 	var (
@@ -77,7 +71,13 @@ func lzDecompress(in, alphabet string, limit int) ([]byte, error) {
 
 	type span struct{ off, n int }
 	dict := make([]span, 3, 64) // codes 0, 1, 2 are control codes
-	out := make([]uint16, 0, min(len(in)*3, limit))
+	// Most tries are of IDs and slugs that are not LZString at all and
+	// fail within a few dozen units: those fit a buffer on the stack.
+	var small [256]uint16
+	out := small[:0]
+	if n := min(len(in)*3, limit); n > len(small) {
+		out = make([]uint16, 0, n)
+	}
 	enlargeIn, numBits := 4, 3
 
 	var first int
@@ -165,6 +165,23 @@ func lzDecompress(in, alphabet string, limit int) ([]byte, error) {
 			return nil, errLZCorrupt
 		}
 	}
+}
+
+// lzBase64Values and lzURISafeValues give each byte's 6-bit value in
+// lzBase64 and lzURISafe, or -1.
+var lzBase64Values, lzURISafeValues = lzValues(lzBase64), lzValues(lzURISafe)
+
+func lzValues(alphabet string) (rev [256]int8) {
+	for i := range rev {
+		rev[i] = -1
+	}
+	for i := 0; i < len(alphabet); i++ {
+		rev[alphabet[i]] = int8(i)
+	}
+	if alphabet == lzURISafe {
+		rev[' '] = rev['+'] // the URI variant tolerates '+' turned into space
+	}
+	return rev
 }
 
 func utf16ToUTF8(u []uint16) []byte {
