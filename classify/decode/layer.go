@@ -258,7 +258,7 @@ func (d *decoder) jwt(s scope, t string) {
 			d.note(s, "decoded-byte budget exhausted")
 			return
 		}
-		if err := d.json(s.inner(""), string(raw), root); err != nil && err != errStopped {
+		if err := d.json(s.inner(""), view(raw), root); err != nil && err != errStopped {
 			d.note(s, root[2:]+": json: "+err.Error())
 		}
 	}
@@ -318,7 +318,7 @@ func (d *decoder) unwrap(s scope, v string) ([]byte, string, bool) {
 	if strings.HasPrefix(t, "eyJ") || strings.HasPrefix(t, "H4sI") {
 		// base64 of `{"` or of a gzip header: clearly meant as base64, so a
 		// failure to read it is worth a note.
-		if _, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(strings.NewReplacer("+", "-", "/", "_").Replace(t), "=")); err != nil {
+		if _, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(toBase64URL.Replace(t), "=")); err != nil {
 			d.note(s, "base64: "+err.Error())
 			return nil, "", false
 		}
@@ -337,6 +337,10 @@ func (d *decoder) unwrap(s scope, v string) ([]byte, string, bool) {
 	}
 	return nil, "", false
 }
+
+// toBase64URL rewrites standard base64 into the URL alphabet, so one
+// decoder can tell whether either reading of a string fails.
+var toBase64URL = strings.NewReplacer("+", "-", "/", "_")
 
 // shape summarises which alphabets a token fits, in one pass.
 type shape struct {
