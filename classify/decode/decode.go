@@ -536,37 +536,40 @@ func (d *decoder) spend(n int) bool {
 	return true
 }
 
-// standardHeaders carry protocol plumbing, not payload, and are skipped.
-var standardHeaders = map[string]bool{
-	"Accept": true, "Accept-Charset": true, "Accept-Encoding": true, "Accept-Language": true,
-	"Access-Control-Request-Headers": true, "Access-Control-Request-Method": true,
-	"Cache-Control": true, "Connection": true, "Content-Encoding": true, "Content-Language": true,
-	"Content-Length": true, "Content-Type": true, "Date": true, "Dnt": true, "Expect": true,
-	"Host": true, "If-Match": true, "If-Modified-Since": true, "If-None-Match": true,
-	"If-Range": true, "If-Unmodified-Since": true, "Keep-Alive": true, "Pragma": true,
-	"Priority": true, "Proxy-Authorization": true, "Proxy-Connection": true, "Purpose": true,
-	"Range": true, "Save-Data": true, "Te": true, "Trailer": true, "Transfer-Encoding": true,
-	"Upgrade": true, "Upgrade-Insecure-Requests": true, "User-Agent": true, "Via": true,
-	"Dd-Evp-Encoding": true,
+// standardHeader reports the headers that carry protocol plumbing, not
+// payload, which are skipped. A switch, not a map: it runs for every
+// header of every request.
+func standardHeader(canon string) bool {
+	switch canon {
+	case "Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language",
+		"Access-Control-Request-Headers", "Access-Control-Request-Method",
+		"Cache-Control", "Connection", "Content-Encoding", "Content-Language",
+		"Content-Length", "Content-Type", "Date", "Dnt", "Expect",
+		"Host", "If-Match", "If-Modified-Since", "If-None-Match",
+		"If-Range", "If-Unmodified-Since", "Keep-Alive", "Pragma",
+		"Priority", "Proxy-Authorization", "Proxy-Connection", "Purpose",
+		"Range", "Save-Data", "Te", "Trailer", "Transfer-Encoding",
+		"Upgrade", "Upgrade-Insecure-Requests", "User-Agent", "Via",
+		"Dd-Evp-Encoding":
+		return true
+	}
+	return strings.HasPrefix(canon, "Sec-")
 }
 
 // headers decodes the request headers that can carry data, in sorted order
 // so results are stable.
 func (d *decoder) headers(h http.Header) {
-	if len(h) == 0 {
-		return
-	}
-	// On the stack for the dozen headers a browser sends.
+	// The few that carry data are picked out before sorting; on the stack
+	// for the dozen headers a browser sends.
 	names := make([]string, 0, 16)
 	for k := range h {
-		names = append(names, k)
+		if !standardHeader(http.CanonicalHeaderKey(k)) {
+			names = append(names, k)
+		}
 	}
 	slices.Sort(names)
 	for _, name := range names {
 		canon := http.CanonicalHeaderKey(name)
-		if standardHeaders[canon] || strings.HasPrefix(canon, "Sec-") {
-			continue
-		}
 		for _, v := range h[name] {
 			if d.stopped() {
 				return
