@@ -373,9 +373,10 @@ func (d *decoder) presize(url string, body []byte) {
 		d.fields = make([]phiproxy.Field, 0, min(d.lim.MaxFields, 16+(len(url)+len(body))/32, fieldChunk))
 	}
 	// Chains average about two steps: one block fits a beacon's. A pooled
-	// decoder's block may have that room left already.
-	if n := min(2*cap(d.fields), chainBlock); len(d.chains.block)-d.chains.used < n {
-		d.chains.block, d.chains.used = make([]string, max(n, chainBlock)), 0
+	// decoder carves on from the block it has, which extend replaces once
+	// it is full.
+	if d.chains.block == nil {
+		d.chains.block = make([]string, min(2*cap(d.fields), chainBlock))
 	}
 }
 
