@@ -268,8 +268,13 @@ func (d *decoder) jwt(s scope, t string) {
 // the step name of the first layer whose output is plausible.
 func (d *decoder) unwrap(s scope, v string) ([]byte, string, bool) {
 	if hasEscapes(v) {
-		if out := Unescape(v, s.query); out != v && (utf8.ValidString(out) || magicOf([]byte(out)) != "") {
-			return []byte(out), "percent", true
+		// Unescaped straight into the bytes handed on, not into a string
+		// copied again. A valid %XX shortens the text, so the output always
+		// differs from v.
+		out := make([]byte, len(v))
+		out = out[:unescapeInto(out, v, firstEscape(v, s.query), s.query)]
+		if utf8.Valid(out) || magicOf(out) != "" {
+			return out, "percent", true
 		}
 	}
 	if strings.IndexByte(v, '&') >= 0 && hasEntity(v) {

@@ -22,7 +22,7 @@ func (d *decoder) url(s scope, raw string) {
 			auth, path = auth[:j], auth[j:]
 		}
 		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-			d.text(s.at("url:userinfo", "userinfo"), Unescape(auth[:at], false))
+			d.text(s.at("url:userinfo", "userinfo"), d.steps.unescape(auth[:at], false))
 			auth = auth[at+1:]
 		}
 		host := auth
@@ -45,7 +45,7 @@ func (d *decoder) url(s scope, raw string) {
 		if looksForm(frag, 1) {
 			d.query(s.inner("fragment"), frag, "query:")
 		} else {
-			d.text(s.at("fragment", ""), Unescape(frag, false))
+			d.text(s.at("fragment", ""), d.steps.unescape(frag, false))
 		}
 	}
 }
@@ -63,7 +63,7 @@ func (d *decoder) pathSegments(s scope, path string) {
 		step := indexStep("path", n)
 		name, params, hasParams := strings.Cut(seg, ";")
 		ss := s.at(step, "")
-		name = Unescape(name, false)
+		name = d.steps.unescape(name, false)
 		if name != "" {
 			d.text(ss, name)
 			if !hasWordBreak(name) {
@@ -78,8 +78,8 @@ func (d *decoder) pathSegments(s scope, path string) {
 				if k == "" && v == "" {
 					continue
 				}
-				k = Unescape(k, false)
-				d.text(ss.at(d.steps.join2("matrix:", k), k), Unescape(v, false))
+				k = d.steps.unescape(k, false)
+				d.text(ss.at(d.steps.join2("matrix:", k), k), d.steps.unescape(v, false))
 			}
 		}
 	}
