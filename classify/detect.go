@@ -102,6 +102,10 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals, scratch *d
 	// Keys and parent keys repeat across fields (every leaf under
 	// "query:dl" shares it): scan each distinct step once per flow.
 	scannedSteps := scratch.scanned
+	// The chain of the last field whose steps were scanned, and the
+	// names of its first steps.
+	var prevChain []string
+	var prevNames [8]string
 	for i := range fields {
 		f := &fields[i]
 		if f.Value == "" && f.Key == "" {
@@ -140,13 +144,25 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals, scratch *d
 			}
 		}
 		keyInChain := false
-		for _, step := range f.Chain {
-			name := stepName(step)
+		for j, step := range f.Chain {
+			// A step the previous field's chain has at the same place
+			// (the leaves of one container follow one another) has its
+			// name already, and was already scanned.
+			shared := j < len(prevChain) && j < len(prevNames) && step == prevChain[j]
+			var name string
+			if shared {
+				name = prevNames[j]
+			} else {
+				name = stepName(step)
+				if j < len(prevNames) {
+					prevNames[j] = name
+				}
+			}
 			if name == "" {
 				continue
 			}
 			keyInChain = keyInChain || (f.Key != "" && strings.Contains(name, f.Key))
-			if scannedSteps[step] {
+			if shared || scannedSteps[step] {
 				continue
 			}
 			scannedSteps[step] = true
@@ -155,6 +171,7 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals, scratch *d
 			// unambiguous terms count there.
 			in.detectTerms(name, name, fc, true, 0.7, keyAdd)
 		}
+		prevChain = f.Chain
 		if f.Key != "" && !keyInChain && !scannedSteps["key:"+f.Key] {
 			scannedSteps["key:"+f.Key] = true
 			in.detectTerms(f.Key, f.Key, fc, true, 0.7, keyAdd)
