@@ -220,11 +220,12 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals, scratch *d
 	return kept, limited
 }
 
-// detectScratch holds what detect needs for one flow, kept between flows
+// detectScratch holds what Inspect needs for one flow, kept between flows
 // (detectScratchPool) so that a flow's inspection does not allocate them
-// anew: a path per field, which fields are decoded containers, the key
-// steps already scanned and the detections.
+// anew: the decoded fields, a path per field, which fields are decoded
+// containers, the key steps already scanned and the detections.
 type detectScratch struct {
+	fields     []phiproxy.Field
 	paths      []string
 	containers []bool
 	scanned    map[string]bool
@@ -248,6 +249,10 @@ func (s *detectScratch) pathsFor(n int) []string {
 // release forgets the flow (its steps may point into its body) and
 // returns s to the pool. A map grown by a huge flow is not kept.
 func (s *detectScratch) release() {
+	clear(s.fields[:cap(s.fields)])
+	if cap(s.fields) > 4096 {
+		s.fields = nil
+	}
 	clear(s.paths[:cap(s.paths)])
 	clear(s.detections[:cap(s.detections)])
 	if len(s.scanned) > 1024 {

@@ -225,6 +225,12 @@ func addDictFile(d *dict.Dictionary, path string) error {
 // Fields decodes f to its leaf fields as Inspect sees them, for views that
 // show the decoded field tree.
 func (in *Inspector) Fields(f *phiproxy.Flow) (res decode.Result) {
+	return in.fieldsInto(f, nil)
+}
+
+// fieldsInto is Fields with the fields in buf's array when it has room
+// (decode.FlowInto).
+func (in *Inspector) fieldsInto(f *phiproxy.Flow, buf []phiproxy.Field) (res decode.Result) {
 	if f == nil {
 		return decode.Result{}
 	}
@@ -233,7 +239,7 @@ func (in *Inspector) Fields(f *phiproxy.Flow) (res decode.Result) {
 			res.Notes = append(res.Notes, fmt.Sprintf("decode: internal error: %v", r))
 		}
 	}()
-	res = decode.Flow(f, in.limits)
+	res = decode.FlowInto(f, in.limits, buf)
 	if f.Browser != nil {
 		browserFields(&res, f.Browser, in.limits)
 	}
@@ -273,7 +279,10 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 			out.Notes = append(out.Notes, fmt.Sprintf("inspect: internal error: %v", r))
 		}
 	}()
-	res := in.Fields(f)
+	scratch := detectScratchPool.Get().(*detectScratch)
+	defer scratch.release()
+	res := in.fieldsInto(f, scratch.fields)
+	scratch.fields = res.Fields
 	page := in.pages.get(pageURL(f))
 	dest, authenticated := in.placeFrom(f, res.Fields, page)
 	sig := flowSignals{healthPath: healthPathText(requestPath(f)) || healthPathText(page.path)}
@@ -283,8 +292,6 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 		in.placeRecording(&dest, obs)
 		fields = append(fields[:len(fields):len(fields)], recorded...)
 	}
-	scratch := detectScratchPool.Get().(*detectScratch)
-	defer scratch.release()
 	detections, limited := in.detect(fields, sig, scratch)
 	if obs != nil {
 		detections = mergeRecordingDetections(detections)

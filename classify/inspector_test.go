@@ -3,11 +3,13 @@ package classify
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/classify/persona"
+	"github.com/phiproxy/phiproxy/internal/benchmix"
 )
 
 // testTerms are made-up terms so the context rules are tested apart from
@@ -228,6 +231,61 @@ func TestInspectConcurrent(t *testing.T) {
 				ins := in.Inspect(beacon("https://www.cedarclinic.com/", "note", "zorbalin"))
 				if _, ok := termsOf(ins)["medication:zorbalin"]; !ok {
 					errs <- "zorbalin not found"
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// TestInspectConcurrentSameAsAlone inspects the benchmark mix (pixels,
+// JSON batches and forms, a quarter with PHI) from eight goroutines at
+// once and holds every result to the one the same flow gave alone: the
+// pooled decoders, fields and scratch buffers must not leak one flow into
+// another.
+func TestInspectConcurrentSameAsAlone(t *testing.T) {
+	in := newTestInspector(t, Options{})
+	const host = "127.0.0.1:8443"
+	flows := make([]*phiproxy.Flow, 96)
+	for i := range flows {
+		e := benchmix.Request(i, 3)
+		h := http.Header{}
+		if e.ContentType != "" {
+			h.Set("Content-Type", e.ContentType)
+		}
+		flows[i] = &phiproxy.Flow{Source: "proxy", ConnectTarget: host, Request: phiproxy.Request{
+			Method: e.Method, URL: "https://" + host + e.Path, Host: host, Header: h, Body: e.Body, BodySize: int64(len(e.Body))}}
+	}
+	// A first pass settles what the inspector remembers (memos, pages).
+	for _, f := range flows {
+		in.Inspect(f)
+	}
+	alone := make([]phiproxy.Inspection, len(flows))
+	flagged := 0
+	for i, f := range flows {
+		alone[i] = in.Inspect(f)
+		if len(alone[i].Findings) > 0 {
+			flagged++
+		}
+	}
+	if flagged < len(flows)/4 {
+		t.Fatalf("%d of %d flows flagged alone, want at least the quarter with PHI", flagged, len(flows))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 3 * len(flows) {
+				i := (g*37 + k*(2*g+1)) % len(flows)
+				if got := in.Inspect(flows[i]); !reflect.DeepEqual(got, alone[i]) {
+					errs <- fmt.Sprintf("flow %d inspected beside others: %+v\nalone: %+v", i, got, alone[i])
 					return
 				}
 			}

@@ -133,13 +133,21 @@ const maxNotes = 100
 // share memory with f's body and messages, which must not change while the
 // fields are in use (a Flow never changes once handed to the pipeline).
 func Flow(f *phiproxy.Flow, lim Limits) (res Result) {
+	return FlowInto(f, lim, nil)
+}
+
+// FlowInto is Flow with the fields appended to buf[:0] when it has room
+// for the request's estimated number of fields, so that a caller that
+// decodes flow after flow can reuse one slice. The Result's Fields may
+// then share buf's array.
+func FlowInto(f *phiproxy.Flow, lim Limits, buf []phiproxy.Field) (res Result) {
 	d := newDecoder(lim)
 	defer d.recoverInto(&res)
 	if f == nil {
 		return d.result()
 	}
 	req := &f.Request
-	d.presize(req.URL, req.Body)
+	d.presize(req.URL, req.Body, buf)
 	if !strings.Contains(req.URL, "://") && req.Host != "" {
 		// An origin-form URL (some recordings): the host is in Host.
 		host := req.Host
@@ -366,11 +374,17 @@ func (d *decoder) release() {
 // presize reserves room for the fields a request typically yields: one
 // per 32 bytes of URL and body, or per JSON member for a JSON body (which
 // jsonBody would otherwise reserve after the fact, wasting this slice).
-func (d *decoder) presize(url string, body []byte) {
+func (d *decoder) presize(url string, body []byte, buf []phiproxy.Field) {
+	var n int
 	if c := firstByte(body); c == '{' || c == '[' {
-		d.fields = make([]phiproxy.Field, 0, min(d.lim.MaxFields, 16+len(url)/32+jsonFieldEstimate(body)))
+		n = min(d.lim.MaxFields, 16+len(url)/32+jsonFieldEstimate(body))
 	} else {
-		d.fields = make([]phiproxy.Field, 0, min(d.lim.MaxFields, 16+(len(url)+len(body))/32, fieldChunk))
+		n = min(d.lim.MaxFields, 16+(len(url)+len(body))/32, fieldChunk)
+	}
+	if cap(buf) >= n {
+		d.fields = buf[:0]
+	} else {
+		d.fields = make([]phiproxy.Field, 0, n)
 	}
 	// Chains average about two steps: one block fits a beacon's. A pooled
 	// decoder carves on from the block it has, which extend replaces once
