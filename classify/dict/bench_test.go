@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/coregx/ahocorasick"
 
@@ -92,8 +93,17 @@ func BenchmarkFind(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("%d terms, %d trie nodes", m.Len(), len(m.nodes))
+	b.Logf("%d terms, %d trie nodes, automaton %d bytes", m.Len(), len(m.nodes), automatonBytes(m))
 	benchFind(b, m.Find)
+}
+
+// automatonBytes is the memory the Matcher's matching tables hold (the
+// terms and the code map, shared with the Dictionary, left out): the part
+// of the proxy's resident set that the layout decides.
+func automatonBytes(m *Matcher) int {
+	return int(unsafe.Sizeof(*m)) + len(m.nodes)*int(unsafe.Sizeof(node{})) +
+		len(m.edges)*int(unsafe.Sizeof(edge{})) + len(m.dense)*4 +
+		len(m.starts)*8 + len(m.prefixes)*8
 }
 
 // BenchmarkFindReference is BenchmarkFind on the reference matcher of

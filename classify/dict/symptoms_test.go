@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/benchcpu"
 )
 
 // TestSymptomList checks the shipped symptom list: its size, its
@@ -194,7 +195,9 @@ func BenchmarkFindChat(b *testing.B) {
 	text := strings.Repeat("Hi, I have been feeling really tired and I can't sleep; also my order 1234 never shipped, can you check the delivery? ", 256)
 	b.SetBytes(int64(len(text)))
 	b.ResetTimer()
+	start := benchcpu.Now()
 	for b.Loop() {
 		m.Find(text)
 	}
+	benchcpu.Report(b, start, int64(len(text)))
 }
