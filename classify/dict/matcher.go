@@ -293,12 +293,17 @@ func (m *Matcher) inStarts(w uint64) bool {
 }
 
 // mayStart reports whether a match may begin at b[i]; false is certain.
-// Where 8 bytes of text without a camel break follow, the prefix filter
-// answers. Elsewhere the window is the folded text up to and including its first space, at
-// most 8 bytes, the end of text read as a space. A camel break may be
-// read as a space (the window ends there) or as nothing (it is skipped),
-// as the walk reads it: each reading is tried.
-func (m *Matcher) mayStart(b []byte, i int) bool {
+// It also returns where the search for the end of the word at i may
+// resume: the word's first boundary if the bytes read show it, else the
+// first byte not read.
+//
+// Where 8 bytes of text without a camel break follow, the start filter
+// answers first, in one lookup, and the prefix filter only for the few
+// windows that pass. Elsewhere the window is the folded text up to and
+// including its first space, at most 8 bytes, the end of text read as a
+// space. A camel break may be read as a space (the window ends there) or
+// as nothing (it is skipped), as the walk reads it: each reading is tried.
+func (m *Matcher) mayStart(b []byte, i int) (bool, int) {
 	if i+8 <= len(b) {
 		// The common case in one load, with no camel break: a key
 		// matching here has its first 8 bytes there, or is shorter and
@@ -306,15 +311,27 @@ func (m *Matcher) mayStart(b []byte, i int) bool {
 		// space may be flagged too, which only costs a test).
 		x := binary.LittleEndian.Uint64(b[i:])
 		if (x-' '*lanes)&^x&highs == 0 {
-			if m.inPrefixes(x) {
-				return true
+			sp := (x - 0x21*lanes) &^ x & highs
+			// The window of the start filter ends at the first space,
+			// which the lowest flag marks exactly; it is also where the
+			// word ends.
+			w, end := x, i+8
+			if sp != 0 {
+				k := bits.TrailingZeros64(sp) / 8
+				w, end = x&(1<<(8*(k+1))-1), i+k
 			}
-			for sp := (x - 0x21*lanes) &^ x & highs; sp != 0; sp &= sp - 1 {
+			if !m.inStarts(w) {
+				return false, end
+			}
+			if m.inPrefixes(x) {
+				return true, end
+			}
+			for ; sp != 0; sp &= sp - 1 {
 				if k := bits.TrailingZeros64(sp) / 8; k < 7 && m.inPrefixes(x&(1<<(8*(k+1))-1)) {
-					return true
+					return true, end
 				}
 			}
-			return false
+			return false, end
 		}
 	}
 	var w uint64
@@ -325,12 +342,12 @@ func (m *Matcher) mayStart(b []byte, i int) bool {
 		}
 		if c == softBreak {
 			if m.inStarts(w | ' '<<(8*n)) {
-				return true
+				return true, i + 1
 			}
 			continue
 		}
 		if c < ' ' {
-			return true // no other byte below ' ' is folded text
+			return true, i + 1 // no other byte below ' ' is folded text
 		}
 		w |= uint64(c) << (8 * n)
 		n++
@@ -338,7 +355,7 @@ func (m *Matcher) mayStart(b []byte, i int) bool {
 			break
 		}
 	}
-	return m.inStarts(w)
+	return m.inStarts(w), i + 1
 }
 
 // addNode adds the node for the sorted keys [lo, hi), which share their
@@ -543,7 +560,15 @@ func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, fro
 			i++
 			continue
 		}
-		if n := m.root[c]; n != 0 && m.mayStart(b, i) {
+		// The word's end is searched from next: past its first byte, or
+		// past what mayStart read of it.
+		next := i + 1
+		if n := m.root[c]; n != 0 {
+			var ok bool
+			if ok, next = m.mayStart(b, i); !ok {
+				i = wordEnd(b, min(next, to), to)
+				continue
+			}
 			w.term, w.end, w.branches = -1, 0, 0
 			w.walk(n, i+1)
 			if w.term >= 0 {
@@ -558,7 +583,7 @@ func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, fro
 				continue
 			}
 		}
-		i = wordEnd(b, i+1, to)
+		i = wordEnd(b, min(next, to), to)
 	}
 	return out
 }
