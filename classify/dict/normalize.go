@@ -299,6 +299,13 @@ func (n *normText) normalize(s string, camel bool) {
 			}
 			separate(i)
 			i++
+			// The rest of the run adds nothing: the output ends in a
+			// space, and a separator after a separator is no slug's
+			// apostrophe. Skipped here rather than one byte per turn of
+			// the switch (`","`, `":"`, "://").
+			for i < len(s) && asciiClass[s[i]] == clsSep {
+				i++
+			}
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			f := foldRune(r)
