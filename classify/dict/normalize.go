@@ -112,8 +112,11 @@ func appendPlain(b []byte, s string, i int) ([]byte, int) {
 	j := i
 	for {
 		for j+8 <= len(s) && len(b)+8 <= cap(b) {
-			x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
-				uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
+			// One bounds check for the 8 bytes, so that the compiler
+			// reads them in one load.
+			w := s[j : j+8]
+			x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 			n := len(b)
 			binary.LittleEndian.PutUint64(b[n:n+8], x)
 			if bad := notLowerRun(x); bad != 0 {
