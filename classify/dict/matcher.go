@@ -565,7 +565,13 @@ func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, fro
 		if n := m.root[c]; n != 0 {
 			var ok bool
 			if ok, next = m.mayStart(b, i); !ok {
-				i = wordEnd(b, min(next, to), to)
+				// Most often mayStart has seen the word end, at a
+				// space: the next word starts after it.
+				if next < to && b[next] <= ' ' {
+					i = next + 1
+				} else {
+					i = wordEnd(b, min(next, to), to)
+				}
 				continue
 			}
 			w.term, w.end, w.branches = -1, 0, 0
