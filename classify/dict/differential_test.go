@@ -78,6 +78,7 @@ func pairs(t testing.TB) []matcherPair {
 // the same order.
 func sameMatches(t *testing.T, p matcherPair, s string) {
 	t.Helper()
+	sameFold(t, s)
 	for _, nested := range []bool{false, true} {
 		var got []Match
 		var want []Match
@@ -93,6 +94,33 @@ func sameMatches(t *testing.T, p matcherPair, s string) {
 			t.Fatalf("%s nested=%v on %q: %s", p.name, nested, s, diff)
 		}
 	}
+}
+
+// sameFold fails t unless normalize folds s as the reference does: the
+// same bytes, each mapped back to the same original offset.
+func sameFold(t *testing.T, s string) {
+	t.Helper()
+	for _, camel := range []bool{false, true} {
+		var got normText
+		var want refNormText
+		got.normalize(s, camel)
+		want.normalize(s, camel)
+		if string(got.b) != string(want.b) {
+			t.Fatalf("normalize(%q, %v): got %q, want %q", short(s), camel, got.b, want.b)
+		}
+		for k := range got.b {
+			if g, w := got.origin(k), want.origin(k); g != w {
+				t.Fatalf("normalize(%q, %v): folded byte %d (%q) from %d, want %d", short(s), camel, k, got.b[k], g, w)
+			}
+		}
+	}
+}
+
+func short(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
 }
 
 func diffMatches(got, want []Match) string {
@@ -281,33 +309,56 @@ func FuzzFindSameAsReference(f *testing.F) {
 
 // TestAppendPlain holds the 8-bytes-at-a-time fold of plain words to a
 // byte loop, on every byte value at every lane after runs of every
-// length, with room in the buffer and without.
+// length, alone or after separators, with room in the buffer and
+// without.
 func TestAppendPlain(t *testing.T) {
-	naive := func(s string, j int) (string, int) {
+	naive := func(s string, j int) (string, []checkpoint, int) {
 		var b []byte
+		var cps []checkpoint
 		for {
 			for j < len(s) && lowerOrDigit[s[j]] {
 				b = append(b, s[j])
 				j++
 			}
-			if j+1 < len(s) && asciiClass[s[j]] == clsSep && lowerOrDigit[s[j+1]] && s[j+1] != 's' {
-				b = append(b, ' ')
-				j++
-				continue
+			p := j
+			for p < len(s) && asciiClass[s[p]] == clsSep {
+				p++
 			}
-			return string(b), j
+			if p == j || p == len(s) || !lowerOrDigit[s[p]] && asciiClass[s[p]] != clsUpper ||
+				p == j+1 && strings.ToLower(s[p:p+1]) == "s" && slugApostrophe(s, j) {
+				return string(b), cps, j
+			}
+			b = append(b, ' ')
+			if p > j+1 {
+				cps = append(cps, checkpoint{int32(len(b)), int32(p)})
+			}
+			b = append(b, strings.ToLower(s[p:p+1])...)
+			j = p + 1
 		}
 	}
-	for run := 1; run < 20; run++ {
-		for c := 0; c < 256; c++ {
-			for tail := 0; tail < 10; tail++ {
-				s := strings.Repeat("a0z9", 5)[:run] + string([]byte{byte(c)}) + strings.Repeat("m", tail) + "-x s"
-				want, wantEnd := naive(s, 0)
-				for _, room := range []int{0, 7, 64} {
-					b := append(make([]byte, 0, 3+room), "xy "...)
-					got, end := appendPlain(b, s, 0)
-					if end != wantEnd || string(got) != "xy "+want {
-						t.Fatalf("appendPlain(%q, 0) with room %d: got %q, %d, want %q, %d", s, room, got, end, "xy "+want, wantEnd)
+	// A run of letters can end in a slug's apostrophe ("crohn-s-"), one
+	// with digits cannot.
+	for _, words := range []string{"a0z9a0z9a0z9a0z9a0z9", "crohnscrohnabcdefghi"} {
+		for run := 1; run < 20; run++ {
+			for c := 0; c < 256; c++ {
+				for tail := 0; tail < 10; tail++ {
+					for _, before := range []string{"", "-", " ", "/", "\",-", "'", "%", "A", "\xc3"} {
+						s := words[:run] + before + string([]byte{byte(c)}) + strings.Repeat("m", tail) + "-x s"
+						want, wantCps, wantEnd := naive(s, 0)
+						for _, room := range []int{0, 7, 64} {
+							b := append(make([]byte, 0, 3+room), "xy "...)
+							cps := []checkpoint{{0, 0}}
+							got, gotCps, end := appendPlain(b, cps, s, 0)
+							for k := range wantCps {
+								wantCps[k].out += 3
+							}
+							if end != wantEnd || string(got) != "xy "+want || fmt.Sprint(gotCps[1:]) != fmt.Sprint(wantCps) {
+								t.Fatalf("appendPlain(%q, 0) with room %d: got %q, %v, %d, want %q, %v, %d", s, room, got, gotCps[1:], end, "xy "+want, wantCps, wantEnd)
+							}
+							for k := range wantCps {
+								wantCps[k].out -= 3
+							}
+						}
 					}
 				}
 			}

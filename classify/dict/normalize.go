@@ -98,17 +98,20 @@ const (
 )
 
 // appendPlain appends the fold of the plain words of s from i (which
-// holds a lower-case letter or digit): runs of lower-case letters and
-// digits parted by single separators, each folding to a space with no
-// checkpoint, as the general loop would write it. It stops at anything
-// else, or at a separator before an "s" (a slug's possessive, maybe),
-// and returns where, always just after a letter or digit. One call per
-// stretch of words, not per word: a call spills the folding loop's
-// registers.
+// holds a lower-case letter or digit), as the general loop would write
+// it: runs of lower-case letters and digits, parted by runs of
+// separators that fold to one space (with a checkpoint after a run of
+// more than one), each word after a separator allowed a capital first
+// letter. It stops at anything else (a capital inside a word, an
+// apostrophe, '%', a non-ASCII byte, the end of s), before the
+// separators that precede it, and before a separator that stands for a
+// slug's apostrophe; it returns where, always just after a letter or
+// digit. One call per stretch of words, not per word: a call spills the
+// folding loop's registers.
 //
 // Runs are tested and copied 8 bytes at a time while b has room (bytes
 // past the run are written, then cut off).
-func appendPlain(b []byte, s string, i int) ([]byte, int) {
+func appendPlain(b []byte, cps []checkpoint, s string, i int) ([]byte, []checkpoint, int) {
 	j := i
 	for {
 		for j+8 <= len(s) && len(b)+8 <= cap(b) {
@@ -132,12 +135,31 @@ func appendPlain(b []byte, s string, i int) ([]byte, int) {
 			j++
 		}
 	sep:
-		if j+1 < len(s) && asciiClass[s[j]] == clsSep && lowerOrDigit[s[j+1]] && s[j+1] != 's' {
-			b = append(b, ' ', s[j+1])
-			j += 2
-			continue
+		if j >= len(s) || asciiClass[s[j]] != clsSep {
+			return b, cps, j
 		}
-		return b, j
+		p := j + 1
+		for p < len(s) && asciiClass[s[p]] == clsSep {
+			p++
+		}
+		if p == len(s) {
+			return b, cps, j
+		}
+		c := s[p]
+		if cls := asciiClass[c]; cls != clsLower && cls != clsDigit && cls != clsUpper {
+			return b, cps, j
+		}
+		// Only a lone separator can be an apostrophe: after a run of
+		// them no letters precede the last.
+		if p == j+1 && c|0x20 == 's' && slugApostrophe(s, j) {
+			return b, cps, j
+		}
+		// c|0x20 lowers a capital and keeps a lower-case letter or digit.
+		b = append(b, ' ', c|0x20)
+		if p > j+1 {
+			cps = append(cps, checkpoint{int32(len(b) - 1), int32(p)})
+		}
+		j = p + 1
 	}
 }
 
@@ -269,7 +291,7 @@ func (n *normText) normalize(s string, camel bool) {
 			// Copy the whole run of lower-case letters and digits at once.
 			mark(i)
 			var j int
-			b, j = appendPlain(b, s, i)
+			b, cps, j = appendPlain(b, cps, s, i)
 			next = j
 			sep = false
 			prev = asciiClass[s[j-1]]
