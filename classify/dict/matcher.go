@@ -313,12 +313,11 @@ func (m *Matcher) mayStart(b []byte, i int) (bool, int) {
 		if (x-' '*lanes)&^x&highs == 0 {
 			sp := (x - 0x21*lanes) &^ x & highs
 			// The window of the start filter ends at the first space,
-			// which the lowest flag marks exactly; it is also where the
-			// word ends. Without a space k is 8, the mask all of x (a
-			// shift by 72 gives 0) and the word goes on past i+8: no
-			// branch on the word's length.
-			k := bits.TrailingZeros64(sp) / 8
-			w, end := x&(1<<(8*(k+1))-1), i+k
+			// which the lowest flag marks exactly: sp^(sp-1) keeps the
+			// lanes up to it. It is also where the word ends. Without a
+			// space the mask is all of x, k is 8 and the word goes on
+			// past i+8: no branch on the word's length.
+			w, end := x&(sp^(sp-1)), i+bits.TrailingZeros64(sp)/8
 			if !m.inStarts(w) {
 				return false, end
 			}
