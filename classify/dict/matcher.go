@@ -41,7 +41,7 @@ type Match struct {
 // automaton restricted to word-anchored matches, which needs no failure
 // links and yields leftmost-longest matches directly. Most word starts of
 // ordinary text are ruled out before any walk by two bit sets of the
-// keys' first bytes (see mayStart).
+// keys' first bytes (see scanSpan).
 type Matcher struct {
 	root  [256]int32 // child of the root for each first byte; 0 = none
 	nodes []node
@@ -58,7 +58,7 @@ type Matcher struct {
 	// prefixes is a bit set of the first 8 bytes of every key as
 	// matched, spaces included (or all of it and the space after, if
 	// shorter): the sharper test where 8 bytes of text hold no camel
-	// break (see mayStart).
+	// break, for the windows that pass starts (see mayStartPlain).
 	prefixes []uint64
 	terms    []*Term
 	codes    map[string]*Term // ICD-10-CM code (upper case, no dot) → condition
@@ -239,7 +239,7 @@ const startBits = 17
 // A key matching at a word start reads the same bytes as the text up to
 // the boundary after it (a space, a camel break read as a space, or the
 // end of text) or its eighth byte, whichever comes first: so the window
-// of the text (see mayStart) equals the window of the key as matched (the
+// of the text (see scanSpan and mayStart) equals the window of the key as matched (the
 // key, or the key plus a plural "s" or "es", then a space).
 func startWindow(key string) (w uint64) {
 	for k := 0; k < 8 && k < len(key); k++ {
@@ -292,46 +292,41 @@ func (m *Matcher) inStarts(w uint64) bool {
 	return m.starts[h/64]&(1<<(h%64)) != 0
 }
 
-// mayStart reports whether a match may begin at b[i]; false is certain.
-// It also returns where the search for the end of the word at i may
-// resume: the word's first boundary if the bytes read show it, else the
-// first byte not read.
-//
-// Where 8 bytes of text without a camel break follow, the start filter
-// answers first, in one lookup, and the prefix filter only for the few
-// windows that pass. Elsewhere the window is the folded text up to and
-// including its first space, at most 8 bytes, the end of text read as a
-// space. A camel break may be read as a space (the window ends there) or
-// as nothing (it is skipped), as the walk reads it: each reading is tried.
-func (m *Matcher) mayStart(b []byte, i int) (bool, int) {
-	if i+8 <= len(b) {
-		// The common case in one load, with no camel break: a key
-		// matching here has its first 8 bytes there, or is shorter and
-		// ends at one of the spaces (flagged in sp; a lane above a
-		// space may be flagged too, which only costs a test).
-		x := binary.LittleEndian.Uint64(b[i:])
-		if (x-' '*lanes)&^x&highs == 0 {
-			sp := (x - 0x21*lanes) &^ x & highs
-			// The window of the start filter ends at the first space,
-			// which the lowest flag marks exactly: sp^(sp-1) keeps the
-			// lanes up to it. It is also where the word ends. Without a
-			// space the mask is all of x, k is 8 and the word goes on
-			// past i+8: no branch on the word's length.
-			w, end := x&(sp^(sp-1)), i+bits.TrailingZeros64(sp)/8
-			if !m.inStarts(w) {
-				return false, end
-			}
-			if m.inPrefixes(x) {
-				return true, end
-			}
-			for ; sp != 0; sp &= sp - 1 {
-				if k := bits.TrailingZeros64(sp) / 8; k < 7 && m.inPrefixes(x&(1<<(8*(k+1))-1)) {
-					return true, end
-				}
-			}
-			return false, end
+// plainWindow returns the 8 bytes of b from i, if there are 8 and none
+// is a camel break: the common case, which scanSpan tests for a match
+// start without a call. sp flags the spaces among them (a lane above a
+// space may be flagged too; the lowest flag is exact).
+func plainWindow(b []byte, i int) (x, sp uint64, ok bool) {
+	if i+8 > len(b) {
+		return 0, 0, false
+	}
+	x = binary.LittleEndian.Uint64(b[i:])
+	return x, (x - 0x21*lanes) &^ x & highs, (x-' '*lanes)&^x&highs == 0
+}
+
+// mayStartPlain reports whether a match may begin at the plain window x
+// (see plainWindow) that passed the start filter: a key matching there
+// has its first 8 bytes in x, or is shorter and ends at one of the
+// spaces; false is certain.
+func (m *Matcher) mayStartPlain(x, sp uint64) bool {
+	if m.inPrefixes(x) {
+		return true
+	}
+	for ; sp != 0; sp &= sp - 1 {
+		if k := bits.TrailingZeros64(sp) / 8; k < 7 && m.inPrefixes(x&(1<<(8*(k+1))-1)) {
+			return true
 		}
 	}
+	return false
+}
+
+// mayStart reports whether a match may begin at b[i] where the window is
+// not plain (see plainWindow); false is certain. The window is the folded
+// text up to and including its first space, at most 8 bytes, the end of
+// text read as a space. A camel break may be read as a space (the window
+// ends there) or as nothing (it is skipped), as the walk reads it: each
+// reading is tried.
+func (m *Matcher) mayStart(b []byte, i int) bool {
 	var w uint64
 	for j, n := i, 0; n < 8; j++ {
 		c := byte(' ')
@@ -340,12 +335,12 @@ func (m *Matcher) mayStart(b []byte, i int) (bool, int) {
 		}
 		if c == softBreak {
 			if m.inStarts(w | ' '<<(8*n)) {
-				return true, i + 1
+				return true
 			}
 			continue
 		}
 		if c < ' ' {
-			return true, i + 1 // no other byte below ' ' is folded text
+			return true // no other byte below ' ' is folded text
 		}
 		w |= uint64(c) << (8 * n)
 		n++
@@ -353,7 +348,7 @@ func (m *Matcher) mayStart(b []byte, i int) (bool, int) {
 			break
 		}
 	}
-	return m.inStarts(w), i + 1
+	return m.inStarts(w)
 }
 
 // addNode adds the node for the sorted keys [lo, hi), which share their
@@ -558,34 +553,49 @@ func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, fro
 			i++
 			continue
 		}
+		n := m.root[c]
+		if n == 0 {
+			i = wordEnd(b, i+1, to)
+			continue
+		}
 		// The word's end is searched from next: past its first byte, or
-		// past what mayStart read of it.
+		// past what the start filter read of it.
 		next := i + 1
-		if n := m.root[c]; n != 0 {
-			var ok bool
-			if ok, next = m.mayStart(b, i); !ok {
-				// Most often mayStart has seen the word end, at a
-				// space: the next word starts after it.
-				if next < to && b[next] <= ' ' {
-					i = next + 1
+		if x, sp, plain := plainWindow(b, i); plain {
+			// The start filter's window ends at the first space, which
+			// the lowest flag marks exactly: sp^(sp-1) keeps the lanes
+			// up to it. It is also where the word ends. Without a space
+			// the mask is all of x and the word goes on past i+8: no
+			// branch on the word's length.
+			next = i + bits.TrailingZeros64(sp)/8
+			if !m.inStarts(x & (sp ^ (sp - 1))) {
+				if sp != 0 {
+					i = next + 1 // past the space
 				} else {
 					i = wordEnd(b, min(next, to), to)
 				}
 				continue
 			}
-			w.term, w.end, w.branches = -1, 0, 0
-			w.walk(n, i+1)
-			if w.term >= 0 {
-				if w.term != m.notHealth {
-					out = append(out, rawMatch{term: w.term, start: nt.origin(i), end: runeEnd(s, nt.origin(w.end-1)), enclosed: w.inner})
-					if nested {
-						inner := walker{m: m, b: b, inner: true, limit: w.end, outer: m.terms[w.term].Kind}
-						out = m.scanSpan(nt, s, out, inner, i, w.end, false)
-					}
-				}
-				i = w.end
+			if !m.mayStartPlain(x, sp) {
+				i = wordEnd(b, min(next, to), to)
 				continue
 			}
+		} else if !m.mayStart(b, i) {
+			i = wordEnd(b, i+1, to)
+			continue
+		}
+		w.term, w.end, w.branches = -1, 0, 0
+		w.walk(n, i+1)
+		if w.term >= 0 {
+			if w.term != m.notHealth {
+				out = append(out, rawMatch{term: w.term, start: nt.origin(i), end: runeEnd(s, nt.origin(w.end-1)), enclosed: w.inner})
+				if nested {
+					inner := walker{m: m, b: b, inner: true, limit: w.end, outer: m.terms[w.term].Kind}
+					out = m.scanSpan(nt, s, out, inner, i, w.end, false)
+				}
+			}
+			i = w.end
+			continue
 		}
 		i = wordEnd(b, min(next, to), to)
 	}
