@@ -108,9 +108,16 @@ func sameFold(t *testing.T, s string) {
 		if string(got.b) != string(want.b) {
 			t.Fatalf("normalize(%q, %v): got %q, want %q", short(s), camel, got.b, want.b)
 		}
-		for k := range got.b {
-			if g, w := got.origin(k), want.origin(k); g != w {
-				t.Fatalf("normalize(%q, %v): folded byte %d (%q) from %d, want %d", short(s), camel, k, got.b[k], g, w)
+		// origin searches on from the offset it last mapped: in order,
+		// and backwards (as enclosed matches go).
+		for _, down := range []bool{false, true} {
+			for k := range got.b {
+				if down {
+					k = len(got.b) - 1 - k
+				}
+				if g, w := got.origin(k), want.origin(k); g != w {
+					t.Fatalf("normalize(%q, %v): folded byte %d (%q) from %d, want %d", short(s), camel, k, got.b[k], g, w)
+				}
 			}
 		}
 	}

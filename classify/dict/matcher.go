@@ -629,8 +629,13 @@ func runeEnd(s string, i int) int {
 
 var normPool = sync.Pool{New: func() any { return new(normText) }}
 
-// maxPooled keeps one huge field from pinning its buffers in the pool.
-const maxPooled = 1 << 20
+// maxPooled keeps one huge field from pinning its buffers in the pool:
+// at most 1 Mi folded bytes, checkpoints or (at 32 bytes each) 1 MiB of
+// matches.
+const (
+	maxPooled        = 1 << 20
+	maxPooledMatches = maxPooled / 32
+)
 
 // Find returns all non-overlapping dictionary terms in s, leftmost-longest
 // ("breast cancer" rather than "cancer"), in order. Matching folds case
@@ -667,17 +672,17 @@ func (m *Matcher) find(s string, nested bool) []Match {
 	}
 	nt := normPool.Get().(*normText)
 	nt.normalize(s, true)
-	var buf [8]rawMatch
-	raw := m.scan(nt, s, buf[:0], nested)
-	if cap(nt.b) <= maxPooled && cap(nt.cps) <= maxPooled {
+	raw := m.scan(nt, s, nt.raw[:0], nested)
+	var out []Match
+	if len(raw) > 0 {
+		out = make([]Match, len(raw))
+		for i, r := range raw {
+			out[i] = Match{Term: m.terms[r.term], Start: r.start, End: r.end, Text: s[r.start:r.end], Enclosed: r.enclosed}
+		}
+	}
+	nt.raw = raw
+	if cap(nt.b) <= maxPooled && cap(nt.cps) <= maxPooled && cap(nt.raw) <= maxPooledMatches {
 		normPool.Put(nt)
-	}
-	if len(raw) == 0 {
-		return nil
-	}
-	out := make([]Match, len(raw))
-	for i, r := range raw {
-		out[i] = Match{Term: m.terms[r.term], Start: r.start, End: r.end, Text: s[r.start:r.end], Enclosed: r.enclosed}
 	}
 	return out
 }

@@ -29,14 +29,31 @@ const softBreak = 0x01
 type normText struct {
 	b   []byte
 	cps []checkpoint
+	// at is the checkpoint of the last offset mapped back: matches come
+	// in order, so the next one is searched for from there.
+	at int
+	// raw is the scan's buffer of matches, kept with the fold.
+	raw []rawMatch
 }
 
 type checkpoint struct{ out, in int32 }
 
-// origin returns the original offset of folded byte k.
+// origin returns the original offset of folded byte k. It searches
+// forward from the checkpoint of the offset it last mapped, doubling its
+// steps, so that mapping the matches of a long text in order costs about
+// as much as one pass over its checkpoints rather than a binary search
+// each (chat text has many matches and many checkpoints).
 func (n *normText) origin(k int) int {
 	cps := n.cps
 	lo, hi := 0, len(cps)-1
+	if at := n.at; at < len(cps) && int(cps[at].out) <= k {
+		step := 1
+		for at+step < len(cps) && int(cps[at+step].out) <= k {
+			at += step
+			step *= 2
+		}
+		lo, hi = at, min(at+step, len(cps))-1
+	}
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
 		if int(cps[mid].out) <= k {
@@ -45,6 +62,7 @@ func (n *normText) origin(k int) int {
 			hi = mid - 1
 		}
 	}
+	n.at = lo
 	c := cps[lo]
 	return int(c.in) + k - int(c.out)
 }
@@ -361,7 +379,7 @@ func (n *normText) normalize(s string, camel bool) {
 			i += size
 		}
 	}
-	n.b, n.cps = b, cps
+	n.b, n.cps, n.at = b, cps, 0
 }
 
 // slugApostrophe reports whether the separator at i stands for a
