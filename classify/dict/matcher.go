@@ -32,8 +32,9 @@ type Match struct {
 // Terms are kept in a trie over their folded bytes, in one array of
 // nodes laid out depth first: a node's first child follows it, so the
 // long single-child tails of terms are walked through adjacent memory,
-// and everything the walk needs of a node (its value, its edges, its
-// dense row) is in one 16-byte record. The edges of a node are contiguous
+// and neither that child nor where a node's edges end (where the next
+// node's begin) needs storing: a node is a 12-byte record, an edge a
+// label byte and, apart, its target. The edges of a node are contiguous
 // and scanned; nodes with many children also get a dense row indexed by
 // byte class.
 // Because a match must start on a word boundary, the trie is walked only
@@ -43,9 +44,14 @@ type Match struct {
 // ordinary text are ruled out before any walk by two bit sets of the
 // keys' first bytes (see scanSpan).
 type Matcher struct {
-	root  [256]int32 // child of the root for each first byte; 0 = none
+	root [256]int32 // child of the root for each first byte; 0 = none
+	// nodes ends with a sentinel that only marks where the last node's
+	// edges end.
 	nodes []node
-	edges []edge
+	// The edges of node n are [nodes[n].lo, nodes[n+1].lo) in labels and
+	// next (the target of a node's first edge is n+1 and is not read).
+	labels []byte
+	next   []int32
 	// Nodes with many children also get a dense row, indexed by the
 	// byte's class (bytes that occur in some key, numbered from 1).
 	byteCls [256]uint8
@@ -69,16 +75,13 @@ type Matcher struct {
 
 // node is one trie node.
 type node struct {
-	value  int32 // term index ending here, -1 if none
-	row    int32 // offset of the node's dense row in dense, -1 if none
-	lo, hi int32 // its edges: edges[lo:hi]
+	value int32 // term index ending here, -1 if none
+	row   int32 // offset of the node's dense row in dense, -1 if none
+	lo    int32 // its first edge
 }
 
-// edge is a labelled link to a child node.
-type edge struct {
-	label byte
-	next  int32
-}
+// edges returns the range of node n's edges in labels and next.
+func (m *Matcher) edges(n int) (lo, hi int32) { return m.nodes[n].lo, m.nodes[n+1].lo }
 
 // candidate is a term a key may stand for, ranked when keys collide.
 type candidate struct {
@@ -220,8 +223,10 @@ func (m *Matcher) buildTrie(sorted []string, keys map[string]candidate) error {
 	if _, err := m.addNode(sorted, keys, 0, len(sorted), 0); err != nil {
 		return err
 	}
-	for _, e := range m.edges[m.nodes[0].lo:m.nodes[0].hi] {
-		m.root[e.label] = e.next
+	m.nodes = append(m.nodes, node{value: -1, row: -1, lo: int32(len(m.labels))})
+	lo, hi := m.edges(0)
+	for e := lo; e < hi; e++ {
+		m.root[m.labels[e]] = m.next[e]
 	}
 	m.buildDense()
 	m.buildStarts(sorted)
@@ -354,7 +359,7 @@ func (m *Matcher) mayStart(b []byte, i int) bool {
 // addNode adds the node for the sorted keys [lo, hi), which share their
 // first depth bytes, then its subtrees, and returns its number.
 func (m *Matcher) addNode(sorted []string, keys map[string]candidate, lo, hi, depth int) (int32, error) {
-	if len(m.nodes) >= math.MaxInt32 || len(m.edges) >= math.MaxInt32-256 {
+	if len(m.nodes) >= math.MaxInt32-1 || len(m.labels) >= math.MaxInt32-256 {
 		return 0, fmt.Errorf("more than %d trie nodes", math.MaxInt32)
 	}
 	id := int32(len(m.nodes))
@@ -366,18 +371,19 @@ func (m *Matcher) addNode(sorted []string, keys map[string]candidate, lo, hi, de
 	}
 	// Reserve the edges first, so that they are contiguous; their
 	// targets are known once each subtree is laid out.
-	first := int32(len(m.edges))
+	first := int32(len(m.labels))
 	for k := lo; k < hi; k = groupEnd(sorted, k, hi, depth) {
-		m.edges = append(m.edges, edge{label: sorted[k][depth]})
+		m.labels = append(m.labels, sorted[k][depth])
+		m.next = append(m.next, 0)
 	}
-	m.nodes[id].lo, m.nodes[id].hi = first, int32(len(m.edges))
+	m.nodes[id].lo = first
 	for x, k := first, lo; k < hi; x++ {
 		e := groupEnd(sorted, k, hi, depth)
 		child, err := m.addNode(sorted, keys, k, e, depth+1)
 		if err != nil {
 			return 0, err
 		}
-		m.edges[x].next = child
+		m.next[x] = child
 		k = e
 	}
 	return id, nil
@@ -403,9 +409,9 @@ const denseMin = 5
 func (m *Matcher) buildDense() {
 	var seen [256]bool
 	distinct := 0
-	for _, e := range m.edges {
-		if !seen[e.label] {
-			seen[e.label] = true
+	for _, l := range m.labels {
+		if !seen[l] {
+			seen[l] = true
 			distinct++
 		}
 	}
@@ -421,32 +427,44 @@ func (m *Matcher) buildDense() {
 		}
 	}
 	m.nCls++ // class 0: a byte no key has
-	for n := range m.nodes {
-		nd := &m.nodes[n]
-		if nd.hi-nd.lo < denseMin {
+	for n := range len(m.nodes) - 1 {
+		lo, hi := m.edges(n)
+		if hi-lo < denseMin {
 			continue
 		}
 		if len(m.dense)+m.nCls > math.MaxInt32 {
 			return
 		}
-		nd.row = int32(len(m.dense))
+		m.nodes[n].row = int32(len(m.dense))
 		row := make([]int32, m.nCls)
-		for _, e := range m.edges[nd.lo:nd.hi] {
-			row[m.byteCls[e.label]] = e.next
+		for e := lo; e < hi; e++ {
+			row[m.byteCls[m.labels[e]]] = m.next[e]
 		}
 		m.dense = append(m.dense, row...)
 	}
 }
 
-// child returns the child of node n along byte c, or 0.
+// child returns the child of node n along byte c, or 0. The first
+// child, the one of every node in a term's tail, is tested first and
+// inline; the others are left to otherChild.
 func (m *Matcher) child(n int32, c byte) int32 {
 	nd := &m.nodes[n]
-	if nd.row >= 0 {
-		return m.dense[int(nd.row)+int(m.byteCls[c])]
+	if lo := nd.lo; nd.row < 0 && lo < m.nodes[n+1].lo && m.labels[lo] == c {
+		return n + 1 // the first child follows its parent
 	}
-	for _, e := range m.edges[nd.lo:nd.hi] {
-		if e.label == c {
-			return e.next
+	return m.otherChild(n, c)
+}
+
+// otherChild is child past the first edge: through the dense row, or a
+// scan of the other edges.
+func (m *Matcher) otherChild(n int32, c byte) int32 {
+	if row := m.nodes[n].row; row >= 0 {
+		return m.dense[int(row)+int(m.byteCls[c])]
+	}
+	lo, hi := m.edges(int(n))
+	for e := lo + 1; e < hi; e++ {
+		if m.labels[e] == c {
+			return m.next[e]
 		}
 	}
 	return 0
@@ -522,7 +540,13 @@ func (w *walker) walk(n int32, j int) {
 			j++
 			continue
 		}
-		n = m.child(n, c)
+		// child, with its common case written out: a call per byte
+		// would cost more than the test.
+		if nd := &m.nodes[n]; nd.row < 0 && nd.lo < m.nodes[n+1].lo && m.labels[nd.lo] == c {
+			n++
+		} else {
+			n = m.otherChild(n, c)
+		}
 		j++
 	}
 }
