@@ -297,22 +297,11 @@ func (m *Matcher) inStarts(w uint64) bool {
 	return m.starts[h/64]&(1<<(h%64)) != 0
 }
 
-// plainWindow returns the 8 bytes of b from i, if there are 8 and none
-// is a camel break: the common case, which scanSpan tests for a match
-// start without a call. sp flags the spaces among them (a lane above a
-// space may be flagged too; the lowest flag is exact).
-func plainWindow(b []byte, i int) (x, sp uint64, ok bool) {
-	if i+8 > len(b) {
-		return 0, 0, false
-	}
-	x = binary.LittleEndian.Uint64(b[i:])
-	return x, (x - 0x21*lanes) &^ x & highs, (x-' '*lanes)&^x&highs == 0
-}
-
-// mayStartPlain reports whether a match may begin at the plain window x
-// (see plainWindow) that passed the start filter: a key matching there
-// has its first 8 bytes in x, or is shorter and ends at one of the
-// spaces; false is certain.
+// mayStartPlain reports whether a match may begin where the 8 bytes of
+// text x hold no camel break and passed the start filter; sp flags the
+// spaces among them (see scanSpan). A key matching there has its first 8
+// bytes in x, or is shorter and ends at one of the spaces; false is
+// certain.
 func (m *Matcher) mayStartPlain(x, sp uint64) bool {
 	if m.inPrefixes(x) {
 		return true
@@ -325,8 +314,9 @@ func (m *Matcher) mayStartPlain(x, sp uint64) bool {
 	return false
 }
 
-// mayStart reports whether a match may begin at b[i] where the window is
-// not plain (see plainWindow); false is certain. The window is the folded
+// mayStart reports whether a match may begin at b[i] where a camel break
+// comes before the first space, or fewer than 8 bytes are left (see
+// scanSpan); false is certain. The window is the folded
 // text up to and including its first space, at most 8 bytes, the end of
 // text read as a space. A camel break may be read as a space (the window
 // ends there) or as nothing (it is skipped), as the walk reads it: each
@@ -577,37 +567,50 @@ func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, fro
 			i++
 			continue
 		}
-		n := m.root[c]
-		if n == 0 {
-			i = wordEnd(b, i+1, to)
-			continue
-		}
 		// The word's end is searched from next: past its first byte, or
 		// past what the start filter read of it.
 		next := i + 1
-		if x, sp, plain := plainWindow(b, i); plain {
-			// The start filter's window ends at the first space, which
-			// the lowest flag marks exactly: sp^(sp-1) keeps the lanes
-			// up to it. It is also where the word ends. Without a space
-			// the mask is all of x and the word goes on past i+8: no
-			// branch on the word's length.
-			next = i + bits.TrailingZeros64(sp)/8
-			if !m.inStarts(x & (sp ^ (sp - 1))) {
-				if sp != 0 {
-					i = next + 1 // past the space
-				} else {
-					i = wordEnd(b, min(next, to), to)
+		if i+8 <= len(b) {
+			// The common case, in one load and without a call. sp flags
+			// the bytes at or below ' ', low those below (camel breaks);
+			// the lowest flag of each is exact (a lane above a flagged one
+			// may be flagged too).
+			x := binary.LittleEndian.Uint64(b[i:])
+			sp := (x - 0x21*lanes) &^ x & highs
+			low := (x - ' '*lanes) &^ x & highs
+			if low == 0 || sp&-sp != low&-low {
+				// No camel break before the first space, if any: the
+				// start filter's window ends at that space, and sp^(sp-1)
+				// keeps the lanes up to it. It is also where the word
+				// ends. Without a space the mask is all of x and the word
+				// goes on past i+8: no branch on the word's length.
+				next = i + bits.TrailingZeros64(sp)/8
+				if !m.inStarts(x & (sp ^ (sp - 1))) {
+					if sp != 0 {
+						i = next + 1 // past the space
+					} else {
+						i = wordEnd(b, min(next, to), to)
+					}
+					continue
 				}
-				continue
-			}
-			if !m.mayStartPlain(x, sp) {
-				i = wordEnd(b, min(next, to), to)
+				// The prefix filter holds only where no camel break
+				// follows either.
+				if low == 0 && !m.mayStartPlain(x, sp) {
+					i = wordEnd(b, min(next, to), to)
+					continue
+				}
+			} else if !m.mayStart(b, i) {
+				i = wordEnd(b, i+1, to)
 				continue
 			}
 		} else if !m.mayStart(b, i) {
 			i = wordEnd(b, i+1, to)
 			continue
 		}
+		// Looked up only now: most words never need it, and a byte that
+		// begins no key has no window in the filters but by chance
+		// (then n is 0 and the walk finds nothing).
+		n := m.root[c]
 		w.term, w.end, w.branches = -1, 0, 0
 		w.walk(n, i+1)
 		if w.term >= 0 {
