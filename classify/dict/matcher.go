@@ -570,12 +570,20 @@ func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, fro
 		// The word's end is searched from next: past its first byte, or
 		// past what the start filter read of it.
 		next := i + 1
-		if i+8 <= len(b) {
-			// The common case, in one load and without a call. sp flags
-			// the bytes at or below ' ', low those below (camel breaks);
-			// the lowest flag of each is exact (a lane above a flagged one
-			// may be flagged too).
-			x := binary.LittleEndian.Uint64(b[i:])
+		if i+8 <= cap(b) {
+			// The common case, in one load and without a call. Near the
+			// end of the text the load reads past it, into b's spare
+			// capacity (normalize leaves some): those bytes are read as
+			// spaces, as the end of text is, so that short fields take
+			// this path too.
+			x := binary.LittleEndian.Uint64(b[i : i+8])
+			if r := len(b) - i; r < 8 {
+				keep := uint64(1)<<(8*r) - 1
+				x = x&keep | ' '*lanes&^keep
+			}
+			// sp flags the bytes at or below ' ', low those below (camel
+			// breaks); the lowest flag of each is exact (a lane above a
+			// flagged one may be flagged too).
 			sp := (x - 0x21*lanes) &^ x & highs
 			low := (x - ' '*lanes) &^ x & highs
 			if low == 0 || sp&-sp != low&-low {
