@@ -1,6 +1,7 @@
 package dict
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -403,5 +404,55 @@ func TestFoldRuneTable(t *testing.T) {
 		if got, want := foldRune(r), computeFold(r); got != want {
 			t.Fatalf("foldRune(%U): got %+v, want %+v", r, got, want)
 		}
+	}
+}
+
+// TestMayStartCamel holds the one-load reading of a camel break to the
+// byte loop of mayStart: on every key of the shipped lists (so that the
+// filters pass as often as they fail) with a break in every place, one
+// or two of them, followed by a space, a letter or the end of text.
+func TestMayStartCamel(t *testing.T) {
+	m, err := shippedDict(t).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tested := 0
+	for _, term := range termSpellings(shippedDict(t)) {
+		k := normalizeKey(term)
+		for at := 1; at < len(k) && at < 9; at++ {
+			for _, second := range []int{0, at + 1, at + 2} {
+				if second > len(k) {
+					continue
+				}
+				var withBreaks string
+				if second == 0 {
+					withBreaks = k[:at] + "\x01" + k[at:]
+				} else {
+					withBreaks = k[:at] + "\x01" + k[at:second] + "\x01" + k[second:]
+				}
+				for _, after := range []string{"", " ", "s", "es x", "x", "\x01y"} {
+					b := append(make([]byte, 0, len(withBreaks)+len(after)+8), withBreaks+after...)
+					// Spare capacity with bytes that must not be read as text.
+					copy(b[len(b):cap(b)], "zzzzzzzz")
+					x := binary.LittleEndian.Uint64(b[:8])
+					if r := len(b); r < 8 {
+						keep := uint64(1)<<(8*r) - 1
+						x = x&keep | ' '*lanes&^keep
+					}
+					sp := (x - 0x21*lanes) &^ x & highs
+					low := (x - ' '*lanes) &^ x & highs
+					if low == 0 || sp&-sp != low&-low {
+						continue
+					}
+					tested++
+					if got, want := m.mayStartCamel(b, 0, x, low), m.mayStart(b, 0); got != want {
+						t.Fatalf("mayStartCamel(%q): got %v, want %v", b, got, want)
+					}
+				}
+			}
+		}
+	}
+	if tested < 1000 {
+		t.Fatalf("only %d windows with a camel break tested", tested)
 	}
 }

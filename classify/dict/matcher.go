@@ -314,6 +314,33 @@ func (m *Matcher) mayStartPlain(x, sp uint64) bool {
 	return false
 }
 
+// mayStartCamel is mayStart where x, the 8 bytes of text from b[i] (read
+// as scanSpan reads them), has a camel break before its first space,
+// flagged in low. With one break in x and none right after, both
+// readings of the break are windows made from x: the text up to it and a
+// space, and the text without it (up to 8 bytes, to the first space).
+func (m *Matcher) mayStartCamel(b []byte, i int, x, low uint64) bool {
+	next := byte(' ') // the end of text reads as a space
+	if i+8 < len(b) {
+		next = b[i+8]
+	}
+	if low&(low-1) != 0 || next < ' ' {
+		return m.mayStart(b, i)
+	}
+	// The break's lane and the lanes below it, and the lanes below it.
+	upTo := low ^ (low - 1)
+	below := low>>7 - 1
+	// As a space: the break (0x01) plus 0x1f.
+	if m.inStarts(x&upTo + (0x1f*lanes)&(upTo&^below)) {
+		return true
+	}
+	// As nothing: the lanes above the break move down one, and the
+	// byte after x fills the last.
+	y := x&below | (x>>8|uint64(next)<<56)&^below
+	sp := (y - 0x21*lanes) &^ y & highs
+	return m.inStarts(y & (sp ^ (sp - 1)))
+}
+
 // mayStart reports whether a match may begin at b[i] where a camel break
 // comes before the first space, or fewer than 8 bytes are left (see
 // scanSpan); false is certain. The window is the folded
@@ -607,7 +634,7 @@ func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, fro
 					i = wordEnd(b, min(next, to), to)
 					continue
 				}
-			} else if !m.mayStart(b, i) {
+			} else if !m.mayStartCamel(b, i, x, low) {
 				i = wordEnd(b, i+1, to)
 				continue
 			}
