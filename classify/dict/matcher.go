@@ -244,8 +244,9 @@ const startBits = 17
 // A key matching at a word start reads the same bytes as the text up to
 // the boundary after it (a space, a camel break read as a space, or the
 // end of text) or its eighth byte, whichever comes first: so the window
-// of the text (see scanSpan and mayStart) equals the window of the key as matched (the
-// key, or the key plus a plural "s" or "es", then a space).
+// of the text (see scanSpan and mayStart) equals the window of the key
+// as matched (the key, or the key plus a plural "s" or "es", then a
+// space).
 func startWindow(key string) (w uint64) {
 	for k := 0; k < 8 && k < len(key); k++ {
 		w |= uint64(key[k]) << (8 * k)
@@ -341,13 +342,13 @@ func (m *Matcher) mayStartCamel(b []byte, i int, x, low uint64) bool {
 	return m.inStarts(y & (sp ^ (sp - 1)))
 }
 
-// mayStart reports whether a match may begin at b[i] where a camel break
-// comes before the first space, or fewer than 8 bytes are left (see
-// scanSpan); false is certain. The window is the folded
-// text up to and including its first space, at most 8 bytes, the end of
-// text read as a space. A camel break may be read as a space (the window
-// ends there) or as nothing (it is skipped), as the walk reads it: each
-// reading is tried.
+// mayStart reports whether a match may begin at b[i]; false is certain.
+// scanSpan calls it only where its one-load test does not answer: a
+// camel break before the first space, or no room to load 8 bytes. The
+// window is the folded text up to and including its first space, at
+// most 8 bytes, the end of text read as a space. A camel break may be
+// read as a space (the window ends there) or as nothing (it is
+// skipped), as the walk reads it: each reading is tried.
 func (m *Matcher) mayStart(b []byte, i int) bool {
 	var w uint64
 	for j, n := i, 0; n < 8; j++ {
