@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/classify/decode"
 )
 
 // maxRemembered bounds each of the inspector's memories (learned sites and
@@ -247,11 +248,7 @@ func requestHost(f *phiproxy.Flow) string {
 
 // requestPath is the path of the request URL ("/g/collect").
 func requestPath(f *phiproxy.Flow) string {
-	u, err := url.Parse(f.Request.URL)
-	if err != nil {
-		return ""
-	}
-	return u.Path
+	return decode.URLPath(f.Request.URL)
 }
 
 // firstPartyRoute ends the Vendor of a tracker recognised on the site's

@@ -55,7 +55,7 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals, scratch *d
 		seen    map[findingKey]bool // made at the first finding: most flows have none
 		limited bool
 	)
-	defer func() { scratch.detections = out[:0] }()
+	defer func() { scratch.detections = out }()
 	add := func(d detection) {
 		if len(out) >= maxFindings {
 			limited = true
@@ -243,18 +243,23 @@ func (s *detectScratch) pathsFor(n int) []string {
 	if cap(s.paths) < n {
 		s.paths = make([]string, n)
 	}
-	return s.paths[:n]
+	s.paths = s.paths[:n]
+	return s.paths
 }
 
 // release forgets the flow (its steps may point into its body) and
 // returns s to the pool. A map grown by a huge flow is not kept.
 func (s *detectScratch) release() {
-	clear(s.fields[:cap(s.fields)])
+	// Only what this flow wrote: the rest was cleared after the flow
+	// that wrote it (clearing pointers costs write barriers during GC).
+	clear(s.fields)
 	if cap(s.fields) > 4096 {
 		s.fields = nil
 	}
-	clear(s.paths[:cap(s.paths)])
-	clear(s.detections[:cap(s.detections)])
+	s.fields = s.fields[:0]
+	clear(s.paths)
+	clear(s.detections)
+	s.detections = s.detections[:0]
 	if len(s.scanned) > 1024 {
 		s.scanned = make(map[string]bool, 64)
 	} else {

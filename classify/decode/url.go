@@ -1,6 +1,7 @@
 package decode
 
 import (
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -329,4 +330,72 @@ func (a *TextArena) splitWords(s string) string {
 		prev = r
 	}
 	return a.carved(start)
+}
+
+// URLPath returns the path url.Parse would give for s, unescaped, or ""
+// when url.Parse rejects s. Inspection asks it of every request URL, so
+// the common shape ("https://host[:port]/path?query", plain bytes, no
+// escapes in the path) is read without url.Parse and its allocations;
+// anything else goes through url.Parse.
+func URLPath(s string) string {
+	rest, ok := strings.CutPrefix(s, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(s, "http://"); !ok {
+			return slowURLPath(s)
+		}
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	host := rest[:end]
+	if host == "" || !plainHost(host) {
+		return slowURLPath(s)
+	}
+	path := rest[end:]
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; c <= ' ' || c == '%' || c >= 0x7f {
+			return slowURLPath(s)
+		}
+	}
+	// The query and fragment are not checked above: url.Parse rejects a
+	// control byte anywhere.
+	for i := end + len(path); i < len(rest); i++ {
+		if c := rest[i]; c < ' ' || c == 0x7f {
+			return slowURLPath(s)
+		}
+	}
+	return path
+}
+
+// plainHost reports a host[:port] url.Parse accepts as it is: letters,
+// digits, dots and dashes, then at most a port of digits.
+func plainHost(h string) bool {
+	name, port, hasPort := strings.Cut(h, ":")
+	if name == "" || hasPort && port == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func slowURLPath(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return u.Path
 }

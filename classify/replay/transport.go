@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/classify/decode"
 )
 
 // payload is a flow read as a recording.
@@ -53,7 +54,7 @@ func readFlow(f *phiproxy.Flow, maxPayload int64) *payload {
 		return nil
 	}
 	ct := strings.ToLower(headerValue(req, "Content-Type"))
-	if hasSuffixFold(pathOfURL(req.URL), "/v1/web/i") || looksOpenReplay(body) {
+	if hasSuffixFold(decode.URLPath(req.URL), "/v1/web/i") || looksOpenReplay(body) {
 		if p := readOpenReplay(f, body); p != nil {
 			return p
 		}
@@ -118,32 +119,6 @@ func headerValue(r *phiproxy.Request, name string) string {
 		return ""
 	}
 	return r.Header.Get(name)
-}
-
-// pathOfURL returns the path of an absolute or origin-relative URL:
-// what follows the authority, up to the query or fragment, unescaped.
-// Every flow with a body comes through here, so the common case (no
-// escapes) costs no url.Parse.
-func pathOfURL(s string) string {
-	if i := strings.Index(s, "://"); i >= 0 {
-		s = s[i+len("://"):]
-		j := strings.IndexAny(s, "/?#")
-		if j < 0 || s[j] != '/' {
-			return ""
-		}
-		s = s[j:]
-	}
-	if i := strings.IndexAny(s, "?#"); i >= 0 {
-		s = s[:i]
-	}
-	if strings.IndexByte(s, '%') >= 0 {
-		u, err := url.PathUnescape(s)
-		if err != nil {
-			return ""
-		}
-		return u
-	}
-	return s
 }
 
 // hasSuffixFold reports whether s ends with suffix, ignoring ASCII case.

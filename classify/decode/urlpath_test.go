@@ -1,0 +1,48 @@
+package decode
+
+import (
+	"math/rand/v2"
+	"net/url"
+	"testing"
+)
+
+// TestURLPath holds URLPath's fast reading to url.Parse's Path on the
+// URLs a proxy sees and on random ones built from their pieces.
+func TestURLPath(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		want := ""
+		if u, err := url.Parse(s); err == nil {
+			want = u.Path
+		}
+		if got := URLPath(s); got != want {
+			t.Fatalf("URLPath(%q) = %q, url.Parse gives %q", s, got, want)
+		}
+	}
+	for _, s := range []string{
+		"https://www.facebook.com/tr/?id=1&ev=PageView",
+		"https://h.example", "https://h.example?q=/x", "https://h.example#/x", "http://h.example:8080/a/b",
+		"https://h.example:/a", "https://h.example:x/a", "https://[::1]:8443/a", "https://user@h.example/a",
+		"https://h.example/a%2Fb/c", "https://h.example/a b", "https://h.example/a\x7f", "https://h.example/?q=\x01",
+		"https://h_x.example/a", "/relative/path?x", "", "HTTPS://H.EXAMPLE/Up", "https://ümlaut.example/x",
+		"https://h.example/é", "ftp://h.example/a", "https://h.example/a;b=c/d",
+	} {
+		check(s)
+	}
+	pieces := []string{"https://", "http://", "h.example", ":8443", ":", "x", "/", "a", "%2F", "%zz", "?", "#", "q=1", "&", " ", "\x01", "\x7f", "é", "[", "]", "@", ";", "-", "."}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		s := ""
+		for range rng.IntN(8) {
+			s += pieces[rng.IntN(len(pieces))]
+		}
+		check(s)
+	}
+}
+
+func BenchmarkURLPath(b *testing.B) {
+	u := "https://www.facebook.com/tr/?id=1234567890123456&ev=PageView&dl=https%3A%2F%2Fclinic.example%2Fconditions"
+	for b.Loop() {
+		URLPath(u)
+	}
+}
