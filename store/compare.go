@@ -58,8 +58,7 @@ func (s *Store) RunSummaries(ctx context.Context) ([]RunSummary, error) {
 	if err := runs.Err(); err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	counts, err := s.read.QueryContext(ctx, `SELECT run_id, count(*), coalesce(sum(finding_count), 0), min(CASE WHEN page <> '' THEN page END)
-		FROM flows WHERE run_id IS NOT NULL GROUP BY run_id`)
+	counts, err := s.read.QueryContext(ctx, runFlowCountsSQL)
 	if err != nil {
 		return nil, fmt.Errorf("count flows of runs: %w", err)
 	}
@@ -100,6 +99,11 @@ type ExposureRow struct {
 	Vendor, VendorCategory, Domain, Party, Kind string
 	Severity                                    phiproxy.Severity
 }
+
+// runFlowCountsSQL counts each run's flows and findings and finds its
+// first page.
+const runFlowCountsSQL = `SELECT run_id, count(*), coalesce(sum(finding_count), 0), min(CASE WHEN page <> '' THEN page END)
+		FROM flows WHERE run_id IS NOT NULL GROUP BY run_id`
 
 // Exposure lists, for the flows f selects that went to a third or unknown
 // party, one row per flow and PHI kind, in flow order.

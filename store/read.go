@@ -123,10 +123,16 @@ func scanSummary(rows *sql.Rows) (FlowSummary, error) {
 	return s, err
 }
 
+// flowsQuery selects cols of the flows f keeps, in ID order.
+func flowsQuery(cols string, f Filter) (string, []any) {
+	where, args := f.where()
+	return "SELECT " + cols + " FROM flows fl WHERE " + where + " ORDER BY fl.id" + f.limit(), args
+}
+
 // Flows lists flow summaries in ID order.
 func (s *Store) Flows(ctx context.Context, f Filter) ([]FlowSummary, error) {
-	where, args := f.where()
-	rows, err := s.read.QueryContext(ctx, "SELECT "+summaryCols+" FROM flows fl WHERE "+where+" ORDER BY fl.id"+f.limit(), args...)
+	q, args := flowsQuery(summaryCols, f)
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list flows: %w", err)
 	}
@@ -224,8 +230,8 @@ func (s *Store) Flow(ctx context.Context, id int64) (*FlowDetail, error) {
 // WebSocket messages, one at a time: memory does not grow with the number
 // of flows. Findings below f.MinSeverity are left out.
 func (s *Store) EachFlow(ctx context.Context, f Filter, fn func(*FlowDetail) error) error {
-	where, args := f.where()
-	rows, err := s.read.QueryContext(ctx, "SELECT "+detailCols+" FROM flows fl WHERE "+where+" ORDER BY fl.id"+f.limit(), args...)
+	q, args := flowsQuery(detailCols, f)
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read flows: %w", err)
 	}
@@ -245,8 +251,15 @@ func (s *Store) EachFlow(ctx context.Context, f Filter, fn func(*FlowDetail) err
 	return rows.Err()
 }
 
+// The findings at or above a severity and the WebSocket messages of one
+// flow.
+const (
+	flowFindingsSQL = `SELECT ` + findingCols + ` FROM findings f WHERE f.flow_id = ? AND f.severity >= ? ORDER BY f.severity DESC, f.id`
+	flowMessagesSQL = `SELECT time, from_client, "binary", data, truncated FROM ws_messages WHERE flow_id = ? ORDER BY seq`
+)
+
 func (s *Store) attach(ctx context.Context, d *FlowDetail, min phiproxy.Severity) error {
-	frows, err := s.read.QueryContext(ctx, `SELECT `+findingCols+` FROM findings f WHERE f.flow_id = ? AND f.severity >= ? ORDER BY f.severity DESC, f.id`, d.Flow.ID, int(min))
+	frows, err := s.read.QueryContext(ctx, flowFindingsSQL, d.Flow.ID, int(min))
 	if err != nil {
 		return fmt.Errorf("read findings of flow %d: %w", d.Flow.ID, err)
 	}
@@ -261,7 +274,7 @@ func (s *Store) attach(ctx context.Context, d *FlowDetail, min phiproxy.Severity
 	if err := frows.Err(); err != nil {
 		return err
 	}
-	wrows, err := s.read.QueryContext(ctx, `SELECT time, from_client, "binary", data, truncated FROM ws_messages WHERE flow_id = ? ORDER BY seq`, d.Flow.ID)
+	wrows, err := s.read.QueryContext(ctx, flowMessagesSQL, d.Flow.ID)
 	if err != nil {
 		return fmt.Errorf("read websocket messages of flow %d: %w", d.Flow.ID, err)
 	}
@@ -346,9 +359,9 @@ func Row(f *phiproxy.Flow, d phiproxy.Destination, fd phiproxy.Finding) FindingR
 	}
 }
 
-// EachFinding streams findings of the selected flows, most severe first
-// within each flow, flows in ID order.
-func (s *Store) EachFinding(ctx context.Context, f Filter, fn func(FindingRow) error) error {
+// findingsQuery selects the findings f keeps with their flows' columns
+// that FindingRow holds.
+func findingsQuery(f Filter) (string, []any) {
 	where, args := f.where()
 	q := `SELECT ` + findingCols + `, fl.start, fl.method, fl.url, fl.host, fl.party, fl.vendor, fl.vendor_category, fl.baa, fl.page, fl.phase, fl.authenticated, fl.consent
 		FROM findings f JOIN flows fl ON fl.id = f.flow_id
@@ -363,6 +376,13 @@ func (s *Store) EachFinding(ctx context.Context, f Filter, fn func(FindingRow) e
 	} else {
 		q += " ORDER BY fl.id, f.severity DESC, f.id" + f.limit()
 	}
+	return q, args
+}
+
+// EachFinding streams findings of the selected flows, most severe first
+// within each flow, flows in ID order.
+func (s *Store) EachFinding(ctx context.Context, f Filter, fn func(FindingRow) error) error {
+	q, args := findingsQuery(f)
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("read findings: %w", err)
