@@ -155,7 +155,14 @@ func Open(path string, opts ...Option) (*Store, error) {
 	// (BenchmarkSaveBatch). The automatic checkpoint is set in bytes as
 	// before (256 pages of 16 KiB, SQLite's default of 1000 pages of
 	// 4 KiB), so that one checkpoint's pause on the writer stays as short.
-	for _, pragma := range []string{"PRAGMA page_size = 16384", "PRAGMA journal_mode = WAL", "PRAGMA wal_autocheckpoint = 256"} {
+	//
+	// The writer's page cache is 1 MiB, half SQLite's default: a batch
+	// touches few pages besides those it appends (the right edge of each
+	// tree), and a small cache hands the next new page a buffer it used a
+	// moment ago, still in the processor's cache, rather than a cold one.
+	// That is about 3 us less per flow (BenchmarkSaveBatch); a larger
+	// cache costs more (32 MiB: about 7 us more). Readers keep the default.
+	for _, pragma := range []string{"PRAGMA page_size = 16384", "PRAGMA journal_mode = WAL", "PRAGMA wal_autocheckpoint = 256", "PRAGMA cache_size = -1024"} {
 		if _, err := s.write.Exec(pragma); err != nil {
 			return nil, fmt.Errorf("open database %s: %s: %w", path, pragma, err)
 		}

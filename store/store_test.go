@@ -97,6 +97,10 @@ func TestOpenCreatesPrivateFiles(t *testing.T) {
 	if err := s.read.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil || pageSize != 16384 {
 		t.Fatalf("page_size: got %d (%v), want 16384", pageSize, err)
 	}
+	var cacheSize int
+	if err := s.write.QueryRow("PRAGMA cache_size").Scan(&cacheSize); err != nil || cacheSize != -1024 {
+		t.Fatalf("writer's cache_size: got %d (%v), want -1024 (1 MiB)", cacheSize, err)
+	}
 }
 
 // TestOpenKeepsExistingPageSize: the page size is chosen only for a new

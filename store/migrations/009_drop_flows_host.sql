@@ -2,6 +2,6 @@
 -- host filter keeps a host and its subdomains (host = ? OR host LIKE
 -- '%.' || ?), which SQLite and PostgreSQL answer by reading flows in order
 -- of id either way, so the index only cost every stored flow an insert
--- into a tree of text keys (about a tenth of the writer's time per flow,
--- BenchmarkSaveBatch).
+-- into a tree of text keys: about 3 us of the writer's 33-36 us per flow
+-- (BenchmarkSaveBatch).
 DROP INDEX flows_host;
