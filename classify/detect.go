@@ -127,11 +127,12 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals, scratch *d
 		}
 		fc := &fieldContext{f: f, i: i, pathOf: pathOfField, text: &joined}
 
-		in.detectPeople(fc, host, add)
+		found := in.leafMatches(f)
+		in.detectPeople(fc, host, found, add)
 		if !isHostField(f) {
 			// A host name is the site's name, not a health fact about
 			// the visitor: "telehealth.clinic.example".
-			in.detectTerms(f.Value, f.Value, fc, false, 0.9, add)
+			in.detectTerms(found.terms, f.Value, fc, false, 0.9, add)
 		}
 		answer := intakeAnswer(f.Key, f.Value)
 		// A key scanned below names the question a yes/no value answers:
@@ -166,15 +167,12 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals, scratch *d
 				continue
 			}
 			scannedSteps[step] = true
-			// Keys are short and abbreviated ("pid", "duration_ms"): an
-			// ambiguous term in a key is almost never health, so only
-			// unambiguous terms count there.
-			in.detectTerms(name, name, fc, true, 0.7, keyAdd)
+			in.detectNameTerms(name, fc, keyAdd)
 		}
 		prevChain = f.Chain
 		if f.Key != "" && !keyInChain && !scannedSteps["key:"+f.Key] {
 			scannedSteps["key:"+f.Key] = true
-			in.detectTerms(f.Key, f.Key, fc, true, 0.7, keyAdd)
+			in.detectNameTerms(f.Key, fc, keyAdd)
 		}
 		if answer != answerNone {
 			in.detectKeyAnswer(fc, keyAdd)
@@ -299,28 +297,12 @@ type findingKey struct {
 // ("jordan" in jordan.whitfield@example.com) is part of that email, not a
 // finding of its own. Persona findings come first so that, where both
 // detectors see the same value, the finding says persona.
-func (in *Inspector) detectPeople(fc *fieldContext, host string, add func(detection)) {
+func (in *Inspector) detectPeople(fc *fieldContext, host string, found leafMatches, add func(detection)) {
 	f := fc.f
 	if f.Value == "" {
 		return
 	}
 	var emails [][2]int
-	key := innerKey(f.Key)
-	parent := ""
-	if ident.NeedsParent(key) {
-		parent = memberParent(f.Chain)
-	}
-	// Identifiers and persona values in one lookup: both depend on the
-	// value (identifiers also on the key), and a leaf that repeats repeats
-	// under its key.
-	found := in.memos.people.get(memoKey{parent, key, f.Value}, func(k memoKey) peopleMatches {
-		var pm peopleMatches
-		pm.ids = ident.FindUnder(k.parent, k.key, k.value)
-		if in.persona != nil {
-			pm.hits = in.persona.Find(k.value)
-		}
-		return pm
-	})
 	ids, hits := found.ids, found.hits
 	for _, m := range ids {
 		if m.Kind == phiproxy.KindEmail {
@@ -686,14 +668,46 @@ func isDigits(s string) bool {
 	return true
 }
 
-// detectTerms finds dictionary terms in text (a value, or the keys along
-// the field's path). Ambiguous terms are skipped under a vetoing key or
-// when skipAmbiguous is set, and otherwise wait for context.
-func (in *Inspector) detectTerms(text, field string, fc *fieldContext, skipAmbiguous bool, score float64, add func(detection)) {
-	if text == "" {
+// leafMatches returns what the value-only detectors find in f's value:
+// identifiers (which also depend on the key), persona values and
+// dictionary terms, in one memo look-up, since a leaf that repeats
+// repeats under its key.
+func (in *Inspector) leafMatches(f *phiproxy.Field) leafMatches {
+	if f.Value == "" {
+		return leafMatches{}
+	}
+	key := innerKey(f.Key)
+	parent := ""
+	if ident.NeedsParent(key) {
+		parent = memberParent(f.Chain)
+	}
+	return in.memos.values.get(memoKey{parent, key, f.Value}, func(k memoKey) leafMatches {
+		lm := leafMatches{ids: ident.FindUnder(k.parent, k.key, k.value), terms: in.termMatches(k)}
+		if in.persona != nil {
+			lm.hits = in.persona.Find(k.value)
+		}
+		return lm
+	})
+}
+
+// detectNameTerms finds dictionary terms in a key or step name (names
+// repeat across flows, so their terms are remembered too).
+func (in *Inspector) detectNameTerms(name string, fc *fieldContext, add func(detection)) {
+	if name == "" {
 		return
 	}
-	for _, m := range in.memos.terms.get(memoKey{value: text}, in.termMatches) {
+	// Keys are short and abbreviated ("pid", "duration_ms"): an
+	// ambiguous term in a key is almost never health, so only
+	// unambiguous terms count there.
+	in.detectTerms(in.memos.names.get(memoKey{value: name}, in.termMatches), name, fc, true, 0.7, add)
+}
+
+// detectTerms reports the dictionary terms matched in text (a value, or
+// a key along the field's path). Ambiguous terms are skipped under a
+// vetoing key or when skipAmbiguous is set, and otherwise wait for
+// context.
+func (in *Inspector) detectTerms(matches []dict.Match, field string, fc *fieldContext, skipAmbiguous bool, score float64, add func(detection)) {
+	for _, m := range matches {
 		t := m.Term
 		if t.Ambiguous && (skipAmbiguous || fc.vetoKey()) {
 			continue

@@ -107,20 +107,21 @@ func (m *memo[V]) get(k memoKey, compute func(memoKey) V) V {
 	return e.v
 }
 
-// peopleMatches are the identifiers and persona values found in a value.
-type peopleMatches struct {
-	ids  []ident.Match
-	hits []persona.Hit
+// leafMatches are what the value-only detectors find in a leaf value:
+// identifiers, persona values and dictionary terms.
+type leafMatches struct {
+	ids   []ident.Match
+	hits  []persona.Hit
+	terms []dict.Match
 }
 
-// leafMemos are an Inspector's memos: identifiers and persona values
-// (looked up together, once per leaf), and dictionary terms (looked up
-// for values and keys alike).
+// leafMemos are an Inspector's memos: of leaf values, by value and key
+// (one look-up a leaf), and of key and step names' dictionary terms.
 type leafMemos struct {
-	people *memo[peopleMatches]
-	terms  *memo[[]dict.Match]
+	values *memo[leafMatches]
+	names  *memo[[]dict.Match]
 }
 
 func newLeafMemos() leafMemos {
-	return leafMemos{people: newMemo[peopleMatches](), terms: newMemo[[]dict.Match]()}
+	return leafMemos{values: newMemo[leafMatches](), names: newMemo[[]dict.Match]()}
 }
