@@ -365,6 +365,7 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 		resp.Close = true
 		if ex.streams != nil {
 			resp.Header.Set("Connection", "close")
+			ex.streams.draining.Store(true)
 		}
 	}
 	switch {

@@ -32,6 +32,11 @@ type h2Streams struct {
 	h2   atomic.Bool // set by the handshake's VerifyConnection
 	smu  sync.Mutex  // orders open/close with the deadline they set
 	open int
+	// draining is set once a response told the HTTP/2 server to close
+	// the connection (shutdown): it sends a GOAWAY, writes its streams'
+	// last frames after their handlers return, and closes the socket
+	// itself. Shutdown waits for that (connRegistry.waitDrained).
+	draining atomic.Bool
 }
 
 // streamOpened notes a new stream: while any is open the connection has

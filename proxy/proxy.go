@@ -182,6 +182,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-last.Done():
 		// Connections still busy now are closed below.
 	}
+	s.conns.waitDrained(last, drainWait)
 	s.conns.closeAll()
 	s.strict.CloseIdleConnections()
 	s.loose.CloseIdleConnections()
@@ -323,6 +324,33 @@ func (r *connRegistry) setWriteDeadline(t time.Time) {
 	for c := range r.conns {
 		_ = c.SetWriteDeadline(t)
 	}
+}
+
+// drainWait bounds how long Shutdown waits for HTTP/2 tunnels it told to
+// close: the HTTP/2 server closes one a second (its GOAWAY timeout) after
+// its last stream.
+const drainWait = 2 * time.Second
+
+// waitDrained waits, at most d and while ctx lasts, until no HTTP/2 tunnel
+// that was told to close is still open. The HTTP/2 server writes a
+// stream's last frames after its handler has returned (and the exchange
+// has ended): closing the socket under it would cut the response.
+func (r *connRegistry) waitDrained(ctx context.Context, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for r.draining() && ctx.Err() == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (r *connRegistry) draining() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.conns {
+		if tc, ok := c.(*trackedConn); ok && tc.draining.Load() {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *connRegistry) closeAll() {
