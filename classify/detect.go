@@ -780,13 +780,6 @@ func termDetection(t *dict.Term, kind phiproxy.Kind, text, field string, start, 
 	return d
 }
 
-// affirmativeValues are the answers a form or SDK sends for a ticked box
-// or a "yes"; negativeValues those for an unticked box or a "no".
-var (
-	affirmativeValues = wordSet("yes", "y", "true", "1", "checked", "on", "selected")
-	negativeValues    = wordSet("no", "n", "false", "0", "unchecked", "none", "off")
-)
-
 // answer is what a yes/no value says.
 type answer int
 
@@ -807,13 +800,16 @@ func intakeAnswer(key, v string) answer {
 	if len(v) > 9 {
 		return answerNone
 	}
-	v = strings.ToLower(v)
-	switch {
-	case affirmativeValues[v]:
+	// The answers a form or SDK sends for a ticked box or a "yes", and
+	// for an unticked box or a "no" (a switch: every field with a key
+	// comes through here).
+	switch strings.ToLower(v) {
+	case "yes", "y", "true", "1", "checked", "on", "selected":
 		return answerYes
-	case negativeValues[v]:
+	case "no", "n", "false", "0", "unchecked", "none", "off":
 		return answerNo
-	case isDigits(v) && len(v) <= 3 && anyWordIn(key, quantityKeyWords):
+	}
+	if isDigits(v) && len(v) <= 3 && anyWordIn(key, quantityKeyWords) {
 		return answerYes
 	}
 	return answerNone

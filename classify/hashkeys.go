@@ -192,6 +192,10 @@ var googleSegments = map[string]phiproxy.Kind{
 	"pc": phiproxy.KindZIP,
 }
 
+// minDigestLen is the shortest digest digestShape accepts: an MD5 in
+// unpadded base64, 22 characters.
+const minDigestLen = 22
+
 // hashedValues appends to out the digests in a value under a
 // hashed-identifier key: the whole value, or each segment of Google's
 // "tv.1~em.<hash>~pn.<hash>".
@@ -252,7 +256,7 @@ func digestShape(s string) (alg, form string, ok bool) {
 		}
 	}
 	raw := strings.TrimRight(s, "=")
-	if len(raw) < 22 || len(raw) > 86 {
+	if len(raw) < minDigestLen || len(raw) > 86 {
 		return "", "", false
 	}
 	upper, lower, url, std := false, false, false, false
@@ -315,7 +319,8 @@ func digestAlg(n int) string {
 func detectHashedKeys(fc *fieldContext, host string, hits []persona.Hit, add func(detection)) {
 	f := fc.f
 	table := hashedKeys()
-	if table == nil || f.Key == "" {
+	if table == nil || f.Key == "" || len(f.Value) < minDigestLen {
+		// Most leaves: no digest fits in them, whatever their key.
 		return
 	}
 	row, ok := table.lookup(host, f)
