@@ -202,7 +202,8 @@ type Inspection struct {
 	Recordings []Recording
 	// Keys are the distinct keys of the payload's fields (query, form,
 	// JSON, ...; not headers or cookies), sorted, at most MaxKeys: what an
-	// endpoint is sent, without the values.
+	// endpoint is sent, without the values. Inspections of payloads with
+	// the same keys may share the slice: it is read-only.
 	Keys []string
 	// Notes records decode problems that were skipped (truncated gzip,
 	// invalid JSON, a limit reached), one line each.

@@ -1,8 +1,11 @@
 package classify
 
 import (
+	"hash/maphash"
+	"math/bits"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/classify/decode"
@@ -23,6 +26,74 @@ func browserFields(res *decode.Result, b *phiproxy.BrowserState, lim decode.Limi
 		res.Fields = append(res.Fields, r.Fields...)
 		res.Notes = append(res.Notes, r.Notes...)
 	}
+}
+
+// keySets remembers the key lists of recent payloads by the keys they
+// were made from, in the order the payload has them: a tracker sends the
+// same keys in the same order with every beacon, and sorting them again
+// was a twentieth of a beacon's inspection. Direct-mapped and lock-free;
+// entries are immutable, hold copies of their strings, and their sorted
+// lists are shared by the inspections that get them (Inspection.Keys is
+// read-only).
+type keySets struct {
+	seed  maphash.Seed
+	slots [256]atomic.Pointer[keySet]
+}
+
+type keySet struct {
+	h      uint64
+	seq    []string // the payload keys in the payload's order
+	sorted []string // payloadKeys of them
+}
+
+// keySetMax bounds the payloads remembered: longer ones are rare and
+// mostly unique.
+const keySetMax = 64
+
+func newKeySets() *keySets { return &keySets{seed: maphash.MakeSeed()} }
+
+// payloadKeys is the package's payloadKeys, remembered (see keySets).
+func (c *keySets) payloadKeys(fields []phiproxy.Field) []string {
+	if c == nil {
+		return payloadKeys(fields)
+	}
+	h, n := uint64(0x9e3779b97f4a7c15), 0
+	for i := range fields {
+		if payloadKey(fields[i]) {
+			h = (bits.RotateLeft64(h, 19) ^ maphash.String(c.seed, fields[i].Key)) * 0xbf58476d1ce4e5b9
+			n++
+		}
+	}
+	if n == 0 || n > keySetMax {
+		return payloadKeys(fields)
+	}
+	slot := &c.slots[h%uint64(len(c.slots))]
+	if e := slot.Load(); e != nil && e.h == h && len(e.seq) == n && sameKeys(e.seq, fields) {
+		return e.sorted
+	}
+	seq := make([]string, 0, n)
+	for i := range fields {
+		if payloadKey(fields[i]) {
+			seq = append(seq, strings.Clone(fields[i].Key))
+		}
+	}
+	sorted := slices.Compact(slices.Sorted(slices.Values(seq)))
+	slot.Store(&keySet{h: h, seq: seq, sorted: sorted})
+	return sorted
+}
+
+// sameKeys reports whether the payload keys of fields are seq, in order.
+func sameKeys(seq []string, fields []phiproxy.Field) bool {
+	j := 0
+	for i := range fields {
+		if payloadKey(fields[i]) {
+			if j == len(seq) || seq[j] != fields[i].Key {
+				return false
+			}
+			j++
+		}
+	}
+	return j == len(seq)
 }
 
 // payloadKeys lists the distinct keys of the fields a request carries in

@@ -1,11 +1,13 @@
 package classify
 
 import (
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/phiproxy/phiproxy"
 	"github.com/phiproxy/phiproxy/classify/persona"
@@ -114,5 +116,57 @@ func TestPayloadKeys(t *testing.T) {
 	slices.Sort(want)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q,\nwant %q", got, want)
+	}
+}
+
+// TestKeySetsSameAsPayloadKeys: remembered key lists are payloadKeys' own,
+// whether a payload's keys are new, seen before, or seen in another
+// order or with one more key; the lists remembered share no memory with
+// the payload, and a flood of different payloads (every slot taken over
+// and over) changes nothing.
+func TestKeySetsSameAsPayloadKeys(t *testing.T) {
+	c := newKeySets()
+	rng := rand.New(rand.NewPCG(5, 8))
+	chains := []string{"query:", "json:$.", "form:", "header:", "cookie:", "url:"}
+	names := []string{"id", "ev", "dl", "rl", "ts", "sid", "cd[x]", "ud[em]", "event", "page", "app_id", "k", ""}
+	payload := func() []phiproxy.Field {
+		var fs []phiproxy.Field
+		for range rng.IntN(80) {
+			key := names[rng.IntN(len(names))] + strconv.Itoa(rng.IntN(3))
+			ch := chains[rng.IntN(len(chains))]
+			body := "prefix|" + key + "|suffix" // keys inside a larger string, as in a body
+			fs = append(fs, phiproxy.Field{Chain: []string{ch + key}, Key: body[7 : 7+len(key)], Value: "v"})
+		}
+		return fs
+	}
+	var recent [][]phiproxy.Field
+	for i := range 5000 {
+		var fs []phiproxy.Field
+		switch {
+		case len(recent) > 0 && i%3 == 0: // a payload seen before
+			fs = recent[rng.IntN(len(recent))]
+		case len(recent) > 0 && i%3 == 1: // seen before, reordered or grown
+			prev := recent[rng.IntN(len(recent))]
+			more := payload()
+			fs = append(slices.Clone(prev), more[:min(1, len(more))]...)
+			rng.Shuffle(len(fs), func(a, b int) { fs[a], fs[b] = fs[b], fs[a] })
+		default:
+			fs = payload()
+		}
+		recent = append(recent, fs)
+		if len(recent) > 50 {
+			recent = recent[1:]
+		}
+		got, want := c.payloadKeys(fs), payloadKeys(fs)
+		if !slices.Equal(got, want) {
+			t.Fatalf("payload %d: remembered %q, payloadKeys %q", i, got, want)
+		}
+		for _, k := range got {
+			for _, f := range fs {
+				if len(k) > 0 && unsafe.StringData(k) == unsafe.StringData(f.Key) {
+					t.Fatalf("payload %d: key %q shares the payload's bytes", i, k)
+				}
+			}
+		}
 	}
 }

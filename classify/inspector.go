@@ -142,6 +142,7 @@ type Inspector struct {
 	recordings   *replay.Recorder
 	memos        leafMemos
 	pages        *pageCache
+	keySets      *keySets                                  // payloads' sorted key lists, by their keys in order
 	personaTerms atomic.Pointer[map[personaTermKey]string] // see personaTerm
 	clock        func() time.Time                          // nil means time.Now
 }
@@ -177,6 +178,7 @@ func New(opts Options) (*Inspector, error) {
 		recordings:   replay.NewRecorder(opts.Recordings),
 		memos:        newLeafMemos(),
 		pages:        newPageCache(),
+		keySets:      newKeySets(),
 	}
 	if opts.Persona != nil {
 		in.persona = persona.NewIndex(opts.Persona)
@@ -301,7 +303,7 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 		Findings: rate(detections, flowFacts{dest: dest, authenticated: authenticated,
 			recorded: obs != nil, consentViolated: consentViolated(f, dest)}),
 		Fields: len(fields),
-		Keys:   payloadKeys(res.Fields),
+		Keys:   in.keySets.payloadKeys(res.Fields),
 		Notes:  res.Notes,
 	}
 	if obs != nil {
