@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -113,20 +112,9 @@ func startSession(ctx context.Context, command string, pf *proxyFlags, log *slog
 			return nil, fmt.Errorf("--upstream-proxy %q: want a URL like http://host:port", pf.upstreamProxy)
 		}
 	}
-	var roots *x509.CertPool
-	if len(pf.upstreamCA) > 0 {
-		if roots, err = x509.SystemCertPool(); err != nil {
-			roots = x509.NewCertPool()
-		}
-		for _, f := range pf.upstreamCA {
-			pem, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("--upstream-ca: %w", err)
-			}
-			if !roots.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("--upstream-ca %s: no PEM certificates found", f)
-			}
-		}
+	roots, err := certs.UpstreamRoots(pf.upstreamCA...)
+	if err != nil {
+		return nil, fmt.Errorf("--upstream-ca: %w", err)
 	}
 	if s.inspector, err = pf.inspector(); err != nil {
 		return nil, err

@@ -68,18 +68,13 @@ func newServer(caDir, upstreamCA string) (*http.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load CA: %w", err)
 	}
-	roots, err := x509.SystemCertPool()
-	if err != nil {
-		roots = x509.NewCertPool()
-	}
+	var files []string
 	if upstreamCA != "" {
-		b, err := os.ReadFile(upstreamCA)
-		if err != nil {
-			return nil, fmt.Errorf("upstream CA: %w", err)
-		}
-		if !roots.AppendCertsFromPEM(b) {
-			return nil, fmt.Errorf("upstream CA %s: no certificate", upstreamCA)
-		}
+		files = append(files, upstreamCA)
+	}
+	roots, err := certs.UpstreamRoots(files...)
+	if err != nil {
+		return nil, fmt.Errorf("upstream CA: %w", err)
 	}
 	gp := goproxy.NewProxyHttpServer()
 	gp.Verbose = false

@@ -11,7 +11,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -73,18 +72,13 @@ func run(listen, caDir, db, upstreamCA, profile string) error {
 	if err != nil {
 		return fmt.Errorf("load CA: %w", err)
 	}
-	roots, err := x509.SystemCertPool()
-	if err != nil {
-		roots = x509.NewCertPool()
-	}
+	var files []string
 	if upstreamCA != "" {
-		b, err := os.ReadFile(upstreamCA)
-		if err != nil {
-			return fmt.Errorf("upstream CA: %w", err)
-		}
-		if !roots.AppendCertsFromPEM(b) {
-			return fmt.Errorf("upstream CA %s: no certificate", upstreamCA)
-		}
+		files = append(files, upstreamCA)
+	}
+	roots, err := certs.UpstreamRoots(files...)
+	if err != nil {
+		return fmt.Errorf("upstream CA: %w", err)
 	}
 	st, err := store.Open(db)
 	if err != nil {
