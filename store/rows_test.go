@@ -77,19 +77,27 @@ func TestStoredRowsGolden(t *testing.T) {
 		dumpTable(t, &b, s.read.DB, table)
 	}
 	got := b.String()
-	golden := filepath.Join("testdata", "rows.golden")
+	checkGolden(t, filepath.Join("testdata", "rows.golden"), got, "stored rows differ")
+}
+
+// checkGolden compares got with the golden file, or writes it with
+// -update. what says what a difference means.
+func checkGolden(t *testing.T, golden, got, what string) {
+	t.Helper()
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (run go test ./store -run TestStoredRowsGolden -update to create it)", err)
+		t.Fatalf("%v (run go test ./store -update to create it)", err)
 	}
 	if got != string(want) {
-		t.Errorf("stored rows differ from %s:\n got: %s\nwant: %s", golden, got, want)
+		t.Fatalf("%s from %s (update it with -update if intended):\ngot:\n%s\nwant:\n%s", what, golden, got, want)
 	}
 }
 

@@ -145,21 +145,7 @@ func TestSchemaGolden(t *testing.T) {
 		} else {
 			got, golden = postgresSchema(t, s), filepath.Join("testdata", "schema.postgres.golden")
 		}
-		if *update {
-			if err := os.MkdirAll("testdata", 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test ./store -update to create it)", err)
-		}
-		if got != string(want) {
-			t.Fatalf("schema changed; it is a public contract: add a migration, bump the version, and update %s with -update.\ngot:\n%s", golden, got)
-		}
+		checkGolden(t, golden, got, "schema changed; it is a public contract: add a migration and bump the version")
 	})
 }
 
