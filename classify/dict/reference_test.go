@@ -1,9 +1,11 @@
 package dict
 
-// The matcher as it was before folding and walking were fused into one
-// pass, kept verbatim (names prefixed "ref") as the reference that the
-// differential tests hold the fast matcher to: same terms, offsets and
-// order on every input.
+// The matcher as it was before its speed work (start filters, 8-byte
+// folding, compact trie nodes), kept verbatim, builder included (names
+// prefixed "ref"), as the reference that the differential tests hold the
+// fast matcher to: same terms, offsets and order on every input. That the
+// two builders still share much of their code is deliberate: the
+// reference must not change with the matcher.
 
 import (
 	"fmt"
