@@ -224,6 +224,7 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals, scratch *d
 // containers, the key steps already scanned and the detections.
 type detectScratch struct {
 	fields     []phiproxy.Field
+	chains     decode.Chains // the fields' chains
 	paths      []string
 	containers []bool
 	scanned    map[string]bool
@@ -251,6 +252,7 @@ func (s *detectScratch) release() {
 	// Only what this flow wrote: the rest was cleared after the flow
 	// that wrote it (clearing pointers costs write barriers during GC).
 	clear(s.fields)
+	s.chains.Reset()
 	if cap(s.fields) > 4096 {
 		s.fields = nil
 	}

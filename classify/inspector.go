@@ -227,12 +227,12 @@ func addDictFile(d *dict.Dictionary, path string) error {
 // Fields decodes f to its leaf fields as Inspect sees them, for views that
 // show the decoded field tree.
 func (in *Inspector) Fields(f *phiproxy.Flow) (res decode.Result) {
-	return in.fieldsInto(f, nil)
+	return in.fieldsInto(f, nil, nil)
 }
 
 // fieldsInto is Fields with the fields in buf's array when it has room
-// (decode.FlowInto).
-func (in *Inspector) fieldsInto(f *phiproxy.Flow, buf []phiproxy.Field) (res decode.Result) {
+// and their chains carved from chains (decode.FlowInto).
+func (in *Inspector) fieldsInto(f *phiproxy.Flow, buf []phiproxy.Field, chains *decode.Chains) (res decode.Result) {
 	if f == nil {
 		return decode.Result{}
 	}
@@ -241,7 +241,7 @@ func (in *Inspector) fieldsInto(f *phiproxy.Flow, buf []phiproxy.Field) (res dec
 			res.Notes = append(res.Notes, fmt.Sprintf("decode: internal error: %v", r))
 		}
 	}()
-	res = decode.FlowInto(f, in.limits, buf)
+	res = decode.FlowInto(f, in.limits, buf, chains)
 	if f.Browser != nil {
 		browserFields(&res, f.Browser, in.limits)
 	}
@@ -283,7 +283,7 @@ func (in *Inspector) Inspect(f *phiproxy.Flow) (out phiproxy.Inspection) {
 	}()
 	scratch := detectScratchPool.Get().(*detectScratch)
 	defer scratch.release()
-	res := in.fieldsInto(f, scratch.fields)
+	res := in.fieldsInto(f, scratch.fields, &scratch.chains)
 	scratch.fields = res.Fields
 	page := in.pages.get(pageURL(f))
 	dest, authenticated := in.placeFrom(f, res.Fields, page)

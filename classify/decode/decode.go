@@ -133,15 +133,19 @@ const maxNotes = 100
 // share memory with f's body and messages, which must not change while the
 // fields are in use (a Flow never changes once handed to the pipeline).
 func Flow(f *phiproxy.Flow, lim Limits) (res Result) {
-	return FlowInto(f, lim, nil)
+	return FlowInto(f, lim, nil, nil)
 }
 
 // FlowInto is Flow with the fields appended to buf[:0] when it has room
 // for the request's estimated number of fields, so that a caller that
 // decodes flow after flow can reuse one slice. The Result's Fields may
-// then share buf's array.
-func FlowInto(f *phiproxy.Flow, lim Limits, buf []phiproxy.Field) (res Result) {
+// then share buf's array. With chains, the fields' chains are carved from
+// it rather than from blocks of their own (see Chains).
+func FlowInto(f *phiproxy.Flow, lim Limits, buf []phiproxy.Field, chains *Chains) (res Result) {
 	d := newDecoder(lim)
+	if chains != nil {
+		d.arena = &chains.a
+	}
 	defer d.recoverInto(&res)
 	if f == nil {
 		return d.result()
@@ -206,10 +210,11 @@ type decoder struct {
 	chunks  [][]phiproxy.Field // filled chunks, in order
 	count   int                // fields in chunks and fields
 	notes   []string
-	dropped int   // notes over maxNotes
-	budget  int64 // decoded bytes left
-	full    bool  // MaxFields reached
-	chains  chainArena
+	dropped int         // notes over maxNotes
+	budget  int64       // decoded bytes left
+	full    bool        // MaxFields reached
+	chains  chainArena  // the decoder's own, kept in the pool
+	arena   *chainArena // where this request's chains are carved
 	steps   TextArena
 	inert   inertCache
 	// scratch holds trial decodes (hex, base64), reused because most
@@ -269,6 +274,21 @@ func (a *chainArena) extend(parent []string, step string) []string {
 	c[n-1] = step
 	a.used = start + n
 	return c
+}
+
+// Chains is a chain arena that its owner resets, for a caller that
+// decodes flow after flow and is done with each flow's fields before it
+// decodes the next (Inspect): the flows' chains then reuse one block
+// instead of each costing a share of a new one. The zero value is ready
+// to use; a Chains must not be used by two decodes at once.
+type Chains struct{ a chainArena }
+
+// Reset makes the arena's block free again and forgets what it held. The
+// chains of every field decoded with c since the last Reset must no
+// longer be in use.
+func (c *Chains) Reset() {
+	clear(c.a.block[:c.a.used])
+	c.a.used = 0
 }
 
 // TextArena hands out short strings built from parts in shared blocks,
@@ -334,7 +354,7 @@ func (a *TextArena) join2(x, y string) string {
 }
 
 // root is the empty scope of a request.
-func (d *decoder) root() scope { return scope{arena: &d.chains} }
+func (d *decoder) root() scope { return scope{arena: d.arena} }
 
 // decoders keeps decoders between requests for their arenas: a beacon
 // then carves its chains and steps from blocks an earlier request left
@@ -347,6 +367,7 @@ func newDecoder(lim Limits) *decoder {
 	lim = lim.withDefaults()
 	d := decoders.Get().(*decoder)
 	d.lim, d.budget = lim, lim.MaxBytes
+	d.arena = &d.chains
 	return d
 }
 
@@ -356,11 +377,15 @@ const maxKeptScratch = 4 << 10
 
 // release returns d to the pool once its result is built. It drops
 // everything the result or the request owns (fields, notes, cached
-// strings) and keeps the arenas and the scratch buffer.
+// strings) and keeps the arenas, the scratch buffer and the inert cache's
+// table.
 func (d *decoder) release() {
-	d.fields, d.chunks, d.notes = nil, nil, nil
+	d.fields, d.chunks, d.notes, d.arena = nil, nil, nil, nil
 	d.count, d.dropped, d.full = 0, 0, false
-	d.inert = inertCache{}
+	if d.inert.slots != nil {
+		// Kept, emptied: an empty entry matches no value.
+		clear(d.inert.slots[:])
+	}
 	if cap(d.scratch) > maxKeptScratch {
 		d.scratch = nil
 	}
@@ -389,8 +414,8 @@ func (d *decoder) presize(url string, body []byte, buf []phiproxy.Field) {
 	// Chains average about two steps: one block fits a beacon's. A pooled
 	// decoder carves on from the block it has, which extend replaces once
 	// it is full.
-	if d.chains.block == nil {
-		d.chains.block = make([]string, min(2*cap(d.fields), chainBlock))
+	if d.arena.block == nil {
+		d.arena.block = make([]string, min(2*cap(d.fields), chainBlock))
 	}
 }
 

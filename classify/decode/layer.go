@@ -73,7 +73,7 @@ func (d *decoder) textSniffed(s scope, v string, isPlain bool) {
 // limit depends on the budget left) and without the "eyJ"/"H4sI" prefixes
 // that may add a note.
 type inertCache struct {
-	slots *[64]inertEntry // allocated once a request has many fields
+	slots *[64]inertEntry // allocated once a request has many fields, then kept by the pooled decoder
 }
 
 type inertEntry struct {

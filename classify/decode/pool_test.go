@@ -53,3 +53,61 @@ func TestFlowConcurrentPooled(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowIntoChains decodes every fixture in turn with one Chains, reset
+// between flows as Inspect does, and holds each result to a decode with
+// the decoder's own arena. Once the block has grown to fit the fixtures,
+// resetting must hand the same block back rather than allocate another.
+func TestFlowIntoChains(t *testing.T) {
+	var flows []*phiproxy.Flow
+	var want []string
+	for _, p := range fixturePaths(t) {
+		f, err := loadFixture(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flows = append(flows, f)
+		want = append(want, render(Flow(f, Limits{})))
+	}
+	var chains Chains
+	for round := range 3 {
+		for i, f := range flows {
+			res := FlowInto(f, Limits{}, nil, &chains)
+			if got := render(res); got != want[i] {
+				t.Errorf("round %d: fixture %d decoded with Chains differs:\n%s\nwant:\n%s", round, i, got, want[i])
+			}
+			chains.Reset()
+			if chains.a.used != 0 {
+				t.Fatalf("Reset left %d steps in use", chains.a.used)
+			}
+			for j, step := range chains.a.block {
+				if step != "" {
+					t.Fatalf("Reset kept step %d (%q) of fixture %d", j, step, i)
+				}
+			}
+		}
+	}
+	// A small flow, decoded again and again: its chains fit the block.
+	small := flows[0]
+	for _, f := range flows {
+		if len(f.Request.URL)+len(f.Request.Body) < len(small.Request.URL)+len(small.Request.Body) {
+			small = f
+		}
+	}
+	FlowInto(small, Limits{}, nil, &chains)
+	chains.Reset()
+	if len(chains.a.block) == 0 {
+		t.Fatal("the flow's chains were not carved from Chains")
+	}
+	block := &chains.a.block[0]
+	for range 10 {
+		FlowInto(small, Limits{}, nil, &chains)
+		if chains.a.used == 0 {
+			t.Fatal("the flow's chains were not carved from Chains")
+		}
+		chains.Reset()
+	}
+	if &chains.a.block[0] != block {
+		t.Error("Reset did not keep the block: each flow allocated a new one")
+	}
+}
