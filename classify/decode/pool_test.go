@@ -13,16 +13,7 @@ import (
 // decoders share arena blocks between requests, so a request writing over
 // another's chains or steps would show here (and under -race).
 func TestFlowConcurrentPooled(t *testing.T) {
-	var flows []*phiproxy.Flow
-	var want []string
-	for _, p := range fixturePaths(t) {
-		f, err := loadFixture(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		flows = append(flows, f)
-		want = append(want, render(Flow(f, Limits{})))
-	}
+	flows, want := fixtureFlows(t)
 	const workers, rounds = 4, 3
 	got := make([][]Result, workers)
 	var wg sync.WaitGroup
@@ -59,16 +50,7 @@ func TestFlowConcurrentPooled(t *testing.T) {
 // the decoder's own arena. Once the block has grown to fit the fixtures,
 // resetting must hand the same block back rather than allocate another.
 func TestFlowIntoChains(t *testing.T) {
-	var flows []*phiproxy.Flow
-	var want []string
-	for _, p := range fixturePaths(t) {
-		f, err := loadFixture(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		flows = append(flows, f)
-		want = append(want, render(Flow(f, Limits{})))
-	}
+	flows, want := fixtureFlows(t)
 	var chains Chains
 	for round := range 3 {
 		for i, f := range flows {
@@ -110,4 +92,18 @@ func TestFlowIntoChains(t *testing.T) {
 	if &chains.a.block[0] != block {
 		t.Error("Reset did not keep the block: each flow allocated a new one")
 	}
+}
+
+// fixtureFlows loads every fixture and renders its lone decode.
+func fixtureFlows(t *testing.T) (flows []*phiproxy.Flow, want []string) {
+	t.Helper()
+	for _, p := range fixturePaths(t) {
+		f, err := loadFixture(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		flows = append(flows, f)
+		want = append(want, render(Flow(f, Limits{})))
+	}
+	return flows, want
 }
