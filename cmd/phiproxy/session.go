@@ -247,7 +247,8 @@ func loadExistingCA(dir string) (string, error) {
 type jsonLines struct {
 	mu  sync.Mutex
 	w   *bufio.Writer
-	enc *json.Encoder
+	enc *json.Encoder // for the rows FindingRow.AppendJSON leaves to it
+	buf []byte
 }
 
 func newJSONLines(w io.Writer) *jsonLines {
@@ -261,7 +262,7 @@ func (j *jsonLines) records(recs []store.Record) {
 	defer j.mu.Unlock()
 	for _, r := range recs {
 		for _, fd := range r.Inspection.Findings {
-			j.enc.Encode(store.Row(r.Flow, r.Inspection.Destination, fd))
+			j.write(store.Row(r.Flow, r.Inspection.Destination, fd))
 		}
 	}
 	j.w.Flush()
@@ -271,7 +272,21 @@ func (j *jsonLines) records(recs []store.Record) {
 func (j *jsonLines) row(r store.FindingRow) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.enc.Encode(r)
+	return j.write(r)
+}
+
+// write encodes r as its line. Called with mu held.
+func (j *jsonLines) write(r store.FindingRow) error {
+	b, ok := r.AppendJSON(j.buf[:0])
+	if !ok {
+		return j.enc.Encode(r)
+	}
+	b = append(b, '\n')
+	_, err := j.w.Write(b)
+	if cap(b) <= 64<<10 {
+		j.buf = b // a huge field's line is not kept
+	}
+	return err
 }
 
 func (j *jsonLines) flush() error {
