@@ -431,12 +431,22 @@ func merge(old, nu any) any {
 	if !ok1 || !ok2 {
 		return nu
 	}
+	keys, kinds, cookies := union(o.Keys, n.Keys), union(o.Kinds, n.Kinds), union(o.Cookies, n.Cookies)
+	if sameSlice(keys, o.Keys) && sameSlice(kinds, o.Kinds) && sameSlice(cookies, o.Cookies) && n.MaxSeverity <= o.MaxSeverity {
+		// Nothing new, as for most requests to an endpoint: the copy
+		// would equal o, which no one changes.
+		return o
+	}
 	m := *o
-	m.Keys = union(o.Keys, n.Keys)
-	m.Kinds = union(o.Kinds, n.Kinds)
-	m.Cookies = union(o.Cookies, n.Cookies)
+	m.Keys, m.Kinds, m.Cookies = keys, kinds, cookies
 	m.MaxSeverity = max(m.MaxSeverity, n.MaxSeverity)
 	return &m
+}
+
+// sameSlice reports whether a and b are the same slice (union returns its
+// first argument when it adds nothing).
+func sameSlice(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // Drain returns the rows of the items changed since the last Drain.
