@@ -310,6 +310,12 @@ func addSorted(s []string, v string, max int) []string {
 // itself when b adds nothing, the common case of an endpoint seen again,
 // and never changes a or b.
 func union(a, b []string) []string {
+	if sameSlice(a, b) {
+		// An endpoint's keys are the list its first sighting had, and
+		// inspection hands out one shared list for payloads with the
+		// same keys.
+		return a
+	}
 	var out []string
 	for _, v := range b {
 		src := a
