@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	neturl "net/url"
 	"strconv"
 	"strings"
@@ -363,12 +364,33 @@ func URLPath(s string) string {
 	}
 	// The query and fragment are not checked above: url.Parse rejects a
 	// control byte anywhere.
-	for i := end + len(path); i < len(rest); i++ {
-		if c := rest[i]; c < ' ' || c == 0x7f {
-			return slowURLPath(s)
-		}
+	if hasControl(rest[end+len(path):]) {
+		return slowURLPath(s)
 	}
 	return path
+}
+
+// hasControl reports whether s holds a byte below 0x20 or 0x7f, eight
+// bytes at a time: a tracker's query string is most of a beacon's URL.
+func hasControl(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		// A byte below 0x20 borrows in x-0x20..; a 0x7f byte is zero
+		// in x^0x7f..: either leaves its high bit set in the mask
+		// (for bytes without their own high bit set, ~x).
+		y := x ^ (0x7f * ones)
+		if ((x-0x20*ones)|(y-ones))&^x&highs != 0 {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // plainHost reports a host[:port] url.Parse accepts as it is: letters,
