@@ -38,12 +38,47 @@ var nonHealthKeyWords = wordSet(
 	"color", "colour", "size", "brand", "product", "item", "category",
 )
 
-func wordSet(words ...string) map[string]bool {
-	m := make(map[string]bool, len(words))
-	for _, w := range words {
-		m[w] = true
+func wordSet(list ...string) words {
+	ws := words{set: make(map[string]bool, len(list))}
+	for _, w := range list {
+		ws.set[w] = true
+		ws.sig[wordSig(w)/64] |= 1 << (wordSig(w) % 64)
 	}
-	return m
+	return ws
+}
+
+// words is a set of lower-case ASCII words. Beside the set, sig has a bit
+// for each word's length and first and last letters, so that most words
+// of a key or path (IDs, slugs, numbers) are ruled out before they are
+// lower-cased and hashed.
+type words struct {
+	set map[string]bool
+	sig [16]uint64
+}
+
+// has reports whether the lower-case word w is in ws.
+func (ws words) has(w string) bool { return ws.set[w] }
+
+// mayHold reports whether the ASCII word w, in any case, may be in ws.
+func (ws words) mayHold(w string) bool {
+	h := wordSig(w)
+	return ws.sig[h/64]&(1<<(h%64)) != 0
+}
+
+// wordSig is w's bit in words.sig: its length and its first and last
+// bytes, ASCII letters folded to lower case.
+func wordSig(w string) uint {
+	if w == "" {
+		return 0
+	}
+	return (uint(len(w))*37 + uint(asciiLower(w[0]))*11 + uint(asciiLower(w[len(w)-1]))) % 1024
+}
+
+func asciiLower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // eachWord calls yield with each lower-case word of a key or path, split
@@ -52,18 +87,25 @@ func wordSet(words ...string) map[string]bool {
 // condition, name), stopping after max words or when yield returns false.
 // Lower-casing allocates only for words with capitals.
 func eachWord(s string, max int, yield func(w string) bool) {
+	eachRawWord(s, max, func(w string, _ bool) bool { return yield(strings.ToLower(w)) })
+}
+
+// eachRawWord is eachWord without the lower-casing: it yields each word as
+// it is in s, and whether it is all ASCII.
+func eachRawWord(s string, max int, yield func(w string, ascii bool) bool) {
 	start := -1
 	prevLower := false
+	ascii := true // the current word's runes so far
 	n := 0
 	emit := func(end int) bool {
 		if start < 0 || end <= start {
 			start = -1
 			return true
 		}
-		w := s[start:end]
-		start = -1
+		w, a := s[start:end], ascii
+		start, ascii = -1, true
 		n++
-		return yield(strings.ToLower(w)) && n < max
+		return yield(w, a) && n < max
 	}
 	for i, r := range s {
 		var isWord, isUpper, isLowerOrDigit bool
@@ -93,6 +135,9 @@ func eachWord(s string, max int, yield func(w string) bool) {
 		if start < 0 {
 			start = i
 		}
+		if r >= utf8.RuneSelf {
+			ascii = false
+		}
 		prevLower = isLowerOrDigit
 	}
 	emit(len(s))
@@ -108,11 +153,17 @@ func splitWords(s string, max int) []string {
 	return words
 }
 
-// anyWordIn reports whether one of the words of s is in set.
-func anyWordIn(s string, set map[string]bool) bool {
+// anyWordIn reports whether one of the words of s (eachWord's first 64)
+// is in set. An ASCII word set's signature rules out is not lower-cased
+// or looked up; a word with other runes always is, since lower-casing
+// can change its length or make it ASCII (U+0130, the Kelvin sign).
+func anyWordIn(s string, set words) bool {
 	found := false
-	eachWord(s, 64, func(w string) bool {
-		found = set[w]
+	eachRawWord(s, 64, func(w string, ascii bool) bool {
+		if ascii && !set.mayHold(w) {
+			return true
+		}
+		found = set.set[strings.ToLower(w)]
 		return !found
 	})
 	return found
@@ -168,9 +219,27 @@ func isURLPathField(chain []string) bool {
 
 // healthPathText reports whether a URL path text names a health page.
 func healthPathText(s string) bool {
-	lower := strings.ToLower(s)
-	if strings.Contains(lower, "health-library") || strings.Contains(lower, "health library") {
-		return true
+	return containsFold(s, "health-library") || containsFold(s, "health library") || anyWordIn(s, healthPathWords)
+}
+
+// containsFold reports whether strings.ToLower(s) contains the lower-case
+// ASCII text t. ASCII s is compared as it is, folding its letters; other
+// text is lower-cased first, since two runes lower-case to ASCII letters
+// (U+0130 to 'i', the Kelvin sign to 'k').
+func containsFold(s, t string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(s), t)
+		}
 	}
-	return anyWordIn(s, healthPathWords)
+	for i := 0; i+len(t) <= len(s); i++ {
+		j := 0
+		for j < len(t) && asciiLower(s[i+j]) == t[j] {
+			j++
+		}
+		if j == len(t) {
+			return true
+		}
+	}
+	return false
 }

@@ -896,7 +896,7 @@ func isHostField(f *phiproxy.Field) bool {
 	}
 	// The value's shape first: it rules out nearly every field without
 	// lower-casing the key.
-	return f.Key != "" && looksHostName(f.Value) && hostKeyWords[strings.ToLower(innerKey(f.Key))]
+	return f.Key != "" && looksHostName(f.Value) && hostKeyWords.has(strings.ToLower(innerKey(f.Key)))
 }
 
 // hostKeyWords are keys whose value is a host name.

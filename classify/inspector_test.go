@@ -357,6 +357,53 @@ func TestSplitWords(t *testing.T) {
 	}
 }
 
+// TestAnyWordInFiltered holds anyWordIn, which rules words out by their
+// signature before lower-casing them, and healthPathText, which folds
+// ASCII instead of lower-casing, to their definitions (every word
+// lower-cased and looked up; strings.ToLower and Contains) on keys and
+// paths built from each set's words in every case, with the runes that
+// lower-case to ASCII letters (U+0130, the Kelvin sign) among them.
+func TestAnyWordInFiltered(t *testing.T) {
+	sets := map[string]words{"healthKey": healthKeyWords, "healthPath": healthPathWords, "nonHealthKey": nonHealthKeyWords,
+		"idKey": idKeyWords, "personNumberKey": personNumberKeyWords, "objectKey": objectKeyWords, "quantityKey": quantityKeyWords,
+		"hostKey": hostKeyWords, "codeKey": codeKeyWords, "conditionIndex": conditionIndexWords, "genericPage": genericPageWords}
+	var vocab []string
+	for _, ws := range sets {
+		for w := range ws.set {
+			vocab = append(vocab, w, strings.ToUpper(w), strings.ToUpper(w[:1])+w[1:])
+		}
+	}
+	slices.Sort(vocab)
+	vocab = append(vocab, "health-library", "Health Library", "HEALTH-LİBRARY", "health-lİbrary", "hea", "lth", "\u212aey",
+		"İd", "sKu", "\u212a", "x1f", "2026", "é", "日本", "_", "-", ".", "/", "[", "]", " ", "a", "Z", "ß")
+	rng := rand.New(rand.NewPCG(7, 9))
+	for range 30000 {
+		var b strings.Builder
+		for range rng.IntN(6) {
+			b.WriteString(vocab[rng.IntN(len(vocab))])
+			if rng.IntN(2) == 0 {
+				b.WriteString([]string{"_", "/", ".", "-", "[", " "}[rng.IntN(6)])
+			}
+		}
+		in := b.String()
+		for name, ws := range sets {
+			want := false
+			eachWord(in, 64, func(w string) bool {
+				want = ws.set[w]
+				return !want
+			})
+			if got := anyWordIn(in, ws); got != want {
+				t.Fatalf("anyWordIn(%q, %s) = %v, each word looked up: %v", in, name, got, want)
+			}
+		}
+		lower := strings.ToLower(in)
+		want := strings.Contains(lower, "health-library") || strings.Contains(lower, "health library") || anyWordIn(in, healthPathWords)
+		if got := healthPathText(in); got != want {
+			t.Fatalf("healthPathText(%q) = %v, by strings.ToLower: %v", in, got, want)
+		}
+	}
+}
+
 // splitWordsByRunes is splitWords with unicode's tables for every rune:
 // the definition the ASCII fast path is held to.
 func splitWordsByRunes(s string) []string {

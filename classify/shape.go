@@ -83,7 +83,7 @@ func findConditionPages(fields []phiproxy.Field, pathOf func(i int) string, foun
 		if err != nil || n < 1 {
 			continue
 		}
-		if conditionIndexWords[strings.ToLower(f.Value)] {
+		if conditionIndexWords.has(strings.ToLower(f.Value)) {
 			at = append(at, len(segs))
 		}
 		segs = append(segs, pathSegment{i, f.Chain[:len(f.Chain)-1], n, f.Value})
@@ -156,7 +156,7 @@ func slugTerm(slug string) string {
 		if _, err := strconv.Atoi(w); err == nil {
 			return "" // "/conditions/12345" is an ID, not a name
 		}
-		if !genericPageWords[w] && len(w) > 1 {
+		if !genericPageWords.has(w) && len(w) > 1 {
 			meaningful++
 		}
 	}
