@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
 	"net/netip"
@@ -990,14 +991,40 @@ func (in *Inspector) detectCodes(fc *fieldContext, add func(detection)) {
 }
 
 // mayHoldCode is a cheap test for an upper-case letter followed by a
-// digit, which every ICD-10-CM code starts with.
+// digit, which every ICD-10-CM code starts with. It runs on every value,
+// and a tracker's values include whole page URLs, so it reads eight bytes
+// at a time: a mask of the upper-case letters, moved up a byte, meets the
+// mask of the digits where a letter is followed by a digit; the last byte
+// of each word carries over to the next.
 func mayHoldCode(s string) bool {
-	for i := 0; i+1 < len(s); i++ {
-		if s[i] >= 'A' && s[i] <= 'Z' && s[i+1] >= '0' && s[i+1] <= '9' {
+	var carry uint64 // the previous word's last byte was upper-case: its high bit
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
+		upper, digit := bytesIn(x, 'A', 'Z'), bytesIn(x, '0', '9')
+		if (upper<<8|carry)&digit != 0 {
+			return true
+		}
+		carry = upper >> 56
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' && (i > 0 && s[i-1] >= 'A' && s[i-1] <= 'Z') {
 			return true
 		}
 	}
 	return false
+}
+
+// bytesIn has the high bit of each byte of x in [lo, hi] set, and no
+// other bit (0 < lo <= hi < 0x7f). Each byte is tested on its low seven
+// bits, where neither the sum nor the difference below can carry or
+// borrow into its neighbour; bytes with the high bit set are not ASCII.
+func bytesIn(x uint64, lo, hi byte) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	low7 := x &^ highs
+	atLeastLo := low7 + (0x80-uint64(lo))*ones // high bit: low7 >= lo
+	atMostHi := (0x80+uint64(hi))*ones - low7  // high bit: low7 <= hi
+	return atLeastLo & atMostHi &^ x & highs
 }
 
 // fieldContext answers, lazily and once, what a field's key and path say:

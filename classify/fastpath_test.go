@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"math/rand/v2"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -165,4 +166,52 @@ func FuzzFastPaths(f *testing.F) {
 			t.Fatalf("parseURLParts(%q) = %+v, want %+v", s, got, want)
 		}
 	})
+}
+
+// TestMayHoldCodeMatchesReference holds the word-at-a-time mayHoldCode to
+// the byte loop it replaced: every pair of bytes at every position of
+// strings up to 20 bytes (so at and across word boundaries), over fills
+// around the letter and digit ranges' edges, and random text.
+func TestMayHoldCodeMatchesReference(t *testing.T) {
+	ref := func(s string) bool {
+		for i := 0; i+1 < len(s); i++ {
+			if s[i] >= 'A' && s[i] <= 'Z' && s[i+1] >= '0' && s[i+1] <= '9' {
+				return true
+			}
+		}
+		return false
+	}
+	edges := []byte{'@', 'A', 'Z', '[', '/', '0', '9', ':', 'a', 0x00, 0x7f, 0x80, 0xc1, 0xda, 0xb0, 0xff}
+	for n := 2; n <= 20; n++ {
+		for _, fill := range []byte{'x', 'A', '5', 0xc5} {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = fill
+			}
+			for i := 0; i+1 < n; i++ {
+				for _, c1 := range edges {
+					for _, c2 := range edges {
+						b[i], b[i+1] = c1, c2
+						if got, want := mayHoldCode(string(b)), ref(string(b)); got != want {
+							t.Fatalf("mayHoldCode(%q) = %v, want %v", b, got, want)
+						}
+					}
+				}
+				b[i], b[i+1] = fill, fill
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(11, 13))
+	for range 200000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+			if rng.IntN(3) > 0 {
+				b[i] = "aB0:Z9@[/"[rng.IntN(9)]
+			}
+		}
+		if got, want := mayHoldCode(string(b)), ref(string(b)); got != want {
+			t.Fatalf("mayHoldCode(%q) = %v, want %v", b, got, want)
+		}
+	}
 }
