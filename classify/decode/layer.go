@@ -578,7 +578,8 @@ func looksJWT(t string) bool {
 // maxRelativeURL bounds what reads as an origin-relative path: servers
 // refuse request lines past 8 KiB, and a longer text that happens to
 // start with '/' is a blob (one in 64 random base64 strings does), whose
-// segments would otherwise be searched as path words.
+// segments would otherwise be searched as path words. Shorter blobs are
+// told by their start (see looksURL).
 const maxRelativeURL = 8 << 10
 
 // looksURL accepts absolute http(s) URLs and origin-relative paths without
@@ -596,7 +597,13 @@ func looksURL(t string) bool {
 	if len(t) > 8 && (strings.EqualFold(t[:7], "http://") || strings.EqualFold(t[:8], "https://")) {
 		return true
 	}
-	return len(t) > 1 && len(t) <= maxRelativeURL && t[0] == '/' && t[1] != '/' && t[1] != '*'
+	if len(t) < 2 || len(t) > maxRelativeURL || t[0] != '/' || t[1] == '/' || t[1] == '*' {
+		return false
+	}
+	// "/9j/" opens the base64 of every JPEG (FF D8 FF), the commonest
+	// blob that starts with '/': an image, not a path whose segments
+	// would be searched as words.
+	return !(strings.HasPrefix(t, "/9j/") && shapeOf(t).b64std)
 }
 
 // hasEntity reports an HTML character reference: &name; &#123; &#x1F;
