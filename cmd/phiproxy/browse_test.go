@@ -218,11 +218,12 @@ func TestBrowseUnderXvfb(t *testing.T) {
 	quit := func(name, exitFile string, screen func() string) {
 		t.Helper()
 		tm("send-keys", "-t", name, "q")
-		if !testenv.WaitFor(30*time.Second, func() bool { _, err := os.Stat(exitFile); return err == nil }) {
+		status, ok := testenv.WaitExit(exitFile, 30*time.Second)
+		if !ok {
 			t.Fatalf("%s: q did not quit; screen:\n%s", name, screen())
 		}
-		if b, _ := os.ReadFile(exitFile); strings.TrimSpace(string(b)) != "0" {
-			t.Errorf("%s: exit status after q: %q", name, b)
+		if status != "0" {
+			t.Errorf("%s: exit status after q: %q", name, status)
 		}
 	}
 

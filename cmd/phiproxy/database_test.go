@@ -146,11 +146,12 @@ func viewArchived(t *testing.T, exe, db, out string, asNobody bool) {
 		t.Fatalf("view did not show the archived flow (exit %q); screen:\n%s", b, screen())
 	}
 	tm("send-keys", "-t", "archive", "q")
-	if !testenv.WaitFor(20*time.Second, func() bool { _, err := os.Stat(exitFile); return err == nil }) {
+	status, ok := testenv.WaitExit(exitFile, 20*time.Second)
+	if !ok {
 		t.Fatalf("q did not quit view; screen:\n%s", screen())
 	}
-	if b, _ := os.ReadFile(exitFile); strings.TrimSpace(string(b)) != "0" {
-		t.Fatalf("view exit status: %q", b)
+	if status != "0" {
+		t.Fatalf("view exit status: %q", status)
 	}
 }
 

@@ -53,11 +53,12 @@ func TestTUIInRealTerminal(t *testing.T) {
 		t.Fatalf("log output leaked onto the screen:\n%s", s)
 	}
 	tm(append(sock, "send-keys", "-t", session, "q")...)
-	if !testenv.WaitFor(30*time.Second, func() bool { _, err := os.Stat(exitFile); return err == nil }) {
+	status, ok := testenv.WaitExit(exitFile, 30*time.Second)
+	if !ok {
 		t.Fatalf("q did not quit; screen:\n%s", screen())
 	}
-	if b, _ := os.ReadFile(exitFile); strings.TrimSpace(string(b)) != "0" {
-		t.Fatalf("exit status after q: %q", b)
+	if status != "0" {
+		t.Fatalf("exit status after q: %q", status)
 	}
 	if got := sqlite(t, db, "SELECT count(*) FROM findings WHERE kind = 'email'"); got == "0" {
 		t.Fatal("the flow shown on screen was not committed")
@@ -75,11 +76,11 @@ func TestTUIInRealTerminal(t *testing.T) {
 		t.Fatalf("view did not show the stored flow; screen:\n%s", viewScreen())
 	}
 	tm(append(sock, "send-keys", "-t", session+"-view", "q")...)
-	if !testenv.WaitFor(20*time.Second, func() bool { _, err := os.Stat(exitFile); return err == nil }) {
+	if status, ok = testenv.WaitExit(exitFile, 20*time.Second); !ok {
 		t.Fatalf("q did not quit view; screen:\n%s", viewScreen())
 	}
-	if b, _ := os.ReadFile(exitFile); strings.TrimSpace(string(b)) != "0" {
-		t.Fatalf("view exit status: %q", b)
+	if status != "0" {
+		t.Fatalf("view exit status: %q", status)
 	}
 }
 

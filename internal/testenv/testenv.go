@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,6 +87,20 @@ func WaitFor(timeout time.Duration, cond func() bool) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return cond()
+}
+
+// WaitExit waits up to timeout for the exit status a shell writes with
+// `echo $? > path` and returns it, or false if none came. The shell
+// creates the file before it writes the status: the file exists, empty,
+// for a moment, so the status is read only once its line is complete.
+func WaitExit(path string, timeout time.Duration) (string, bool) {
+	var status string
+	ok := WaitFor(timeout, func() bool {
+		b, err := os.ReadFile(path)
+		status = strings.TrimSpace(string(b))
+		return err == nil && strings.HasSuffix(string(b), "\n")
+	})
+	return status, ok
 }
 
 // CapturedKnock opens and closes a TCP connection to addr, with no payload,
