@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
 	"net/netip"
@@ -15,6 +14,7 @@ import (
 	"github.com/phiproxy/phiproxy/classify/decode"
 	"github.com/phiproxy/phiproxy/classify/dict"
 	"github.com/phiproxy/phiproxy/classify/ident"
+	"github.com/phiproxy/phiproxy/internal/swar"
 )
 
 // maxFindings bounds the findings of one flow: past it a hostile payload
@@ -1000,8 +1000,8 @@ func mayHoldCode(s string) bool {
 	var carry uint64 // the previous word's last byte was upper-case: its high bit
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
-		upper, digit := bytesIn(x, 'A', 'Z'), bytesIn(x, '0', '9')
+		x := swar.Word(s, i)
+		upper, digit := swar.In(x, 'A', 'Z'), swar.In(x, '0', '9')
 		if (upper<<8|carry)&digit != 0 {
 			return true
 		}
@@ -1013,18 +1013,6 @@ func mayHoldCode(s string) bool {
 		}
 	}
 	return false
-}
-
-// bytesIn has the high bit of each byte of x in [lo, hi] set, and no
-// other bit (0 < lo <= hi < 0x7f). Each byte is tested on its low seven
-// bits, where neither the sum nor the difference below can carry or
-// borrow into its neighbour; bytes with the high bit set are not ASCII.
-func bytesIn(x uint64, lo, hi byte) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	low7 := x &^ highs
-	atLeastLo := low7 + (0x80-uint64(lo))*ones // high bit: low7 >= lo
-	atMostHi := (0x80+uint64(hi))*ones - low7  // high bit: low7 <= hi
-	return atLeastLo & atMostHi &^ x & highs
 }
 
 // fieldContext answers, lazily and once, what a field's key and path say:

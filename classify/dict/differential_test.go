@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/phiproxy/phiproxy/internal/swar"
 )
 
 // matcherPair is one dictionary built twice: by Build and by the
@@ -437,10 +439,10 @@ func TestMayStartCamel(t *testing.T) {
 					x := binary.LittleEndian.Uint64(b[:8])
 					if r := len(b); r < 8 {
 						keep := uint64(1)<<(8*r) - 1
-						x = x&keep | ' '*lanes&^keep
+						x = x&keep | ' '*swar.Ones&^keep
 					}
-					sp := (x - 0x21*lanes) &^ x & highs
-					low := (x - ' '*lanes) &^ x & highs
+					sp := (x - 0x21*swar.Ones) &^ x & swar.Highs
+					low := (x - ' '*swar.Ones) &^ x & swar.Highs
 					if low == 0 || sp&-sp != low&-low {
 						continue
 					}

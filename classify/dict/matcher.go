@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/phiproxy/phiproxy"
+	"github.com/phiproxy/phiproxy/internal/swar"
 )
 
 // Match is one dictionary term found in a string.
@@ -332,13 +333,13 @@ func (m *Matcher) mayStartCamel(b []byte, i int, x, low uint64) bool {
 	upTo := low ^ (low - 1)
 	below := low>>7 - 1
 	// As a space: the break (0x01) plus 0x1f.
-	if m.inStarts(x&upTo + (0x1f*lanes)&(upTo&^below)) {
+	if m.inStarts(x&upTo + (0x1f*swar.Ones)&(upTo&^below)) {
 		return true
 	}
 	// As nothing: the lanes above the break move down one, and the
 	// byte after x fills the last.
 	y := x&below | (x>>8|uint64(next)<<56)&^below
-	sp := (y - 0x21*lanes) &^ y & highs
+	sp := (y - 0x21*swar.Ones) &^ y & swar.Highs
 	return m.inStarts(y & (sp ^ (sp - 1)))
 }
 
@@ -607,13 +608,13 @@ func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, fro
 			x := binary.LittleEndian.Uint64(b[i : i+8])
 			if r := len(b) - i; r < 8 {
 				keep := uint64(1)<<(8*r) - 1
-				x = x&keep | ' '*lanes&^keep
+				x = x&keep | ' '*swar.Ones&^keep
 			}
 			// sp flags the bytes at or below ' ', low those below (camel
 			// breaks); the lowest flag of each is exact (a lane above a
 			// flagged one may be flagged too).
-			sp := (x - 0x21*lanes) &^ x & highs
-			low := (x - ' '*lanes) &^ x & highs
+			sp := (x - 0x21*swar.Ones) &^ x & swar.Highs
+			low := (x - ' '*swar.Ones) &^ x & swar.Highs
 			if low == 0 || sp&-sp != low&-low {
 				// No camel break before the first space, if any: the
 				// start filter's window ends at that space, and sp^(sp-1)
@@ -670,7 +671,7 @@ func (m *Matcher) scanSpan(nt *normText, s string, out []rawMatch, w walker, fro
 func wordEnd(b []byte, i, to int) int {
 	for i+8 <= to {
 		x := binary.LittleEndian.Uint64(b[i:])
-		if low := (x - 0x21*lanes) &^ x & highs; low != 0 {
+		if low := (x - 0x21*swar.Ones) &^ x & swar.Highs; low != 0 {
 			return i + bits.TrailingZeros64(low)/8
 		}
 		i += 8

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/phiproxy/phiproxy/internal/swar"
 )
 
 // softBreak marks a camelCase or PascalCase join in folded text
@@ -109,12 +111,6 @@ var lowerOrDigit = func() (t [256]bool) {
 	return t
 }()
 
-// SWAR constants: a byte repeated in every lane of a uint64.
-const (
-	lanes = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
 // appendPlain appends the fold of the plain words of s from i (which
 // holds a lower-case letter or digit), as the general loop would write
 // it: runs of lower-case letters and digits, parted by runs of
@@ -186,9 +182,9 @@ func appendPlain(b []byte, cps []checkpoint, s string, i int) ([]byte, []checkpo
 // carries into the next lane; a byte at or above 0x80 is flagged itself
 // and can only spoil the lanes after it, so the lowest flag is exact.
 func notLowerRun(x uint64) uint64 {
-	lower := (x + (0x80-'a')*lanes) &^ (x + (0x7f-'z')*lanes)
-	digit := (x + (0x80-'0')*lanes) &^ (x + (0x7f-'9')*lanes)
-	return (^(lower | digit) | x) & highs
+	lower := (x + (0x80-'a')*swar.Ones) &^ (x + (0x7f-'z')*swar.Ones)
+	digit := (x + (0x80-'0')*swar.Ones) &^ (x + (0x7f-'9')*swar.Ones)
+	return (^(lower | digit) | x) & swar.Highs
 }
 
 func isHex(b byte) bool {
