@@ -122,7 +122,7 @@ func (in *Inspector) detect(fields []phiproxy.Field, sig flowSignals, scratch *d
 			// ("Cf", "MS" inside base64).
 			continue
 		}
-		if splitFromOpaque(f) {
+		if splitFromOpaque(fields, i) {
 			// The words of a path segment that was a token ("/u/Xk9fQ2...").
 			continue
 		}

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"math/bits"
+	"slices"
 	"strings"
 
 	"github.com/phiproxy/phiproxy"
@@ -273,16 +274,52 @@ func appendOpaque(spans [][2]int, segs []segment, dominated bool) [][2]int {
 	return spans
 }
 
-// splitFromOpaque reports whether f holds the words the decoder split a
-// URL path segment into (chain step "words") and that segment, rejoined,
-// is an opaque token: "Ms ED Vr Ng93u" from a base64 segment is noise.
-func splitFromOpaque(f *phiproxy.Field) bool {
+// splitFromOpaque reports whether fields[i] holds the words the decoder
+// split a URL path segment into (chain step "words") and they are noise:
+// the segment, rejoined, is an opaque token ("Ms ED Vr Ng93u" from a
+// base64 segment), or the whole value read as the URL is one. A base64
+// token starts with '/' one time in 64 and is then read as a path, whose
+// short segments ("wgMsDv", read "wg Ms Dv", a name) are too short to
+// judge alone.
+func splitFromOpaque(fields []phiproxy.Field, i int) bool {
+	f := &fields[i]
 	n := len(f.Chain)
 	if n == 0 || f.Chain[n-1] != "words" {
 		return false
 	}
-	joined := strings.ReplaceAll(f.Value, " ", "")
-	var buf [2][2]int
-	spans := opaqueSpans(joined, buf[:0])
-	return len(spans) == 1 && spans[0][0] == 0 && spans[0][1] == len(joined)
+	if wholeOpaque(strings.ReplaceAll(f.Value, " ", ""), 0) {
+		return true
+	}
+	if n < 4 || f.Chain[n-3] != "url" {
+		return false
+	}
+	// Only a relative path can be a token: a URL with a scheme and host
+	// is not one, and scanning it for tokens would be wasted.
+	v, ok := valueAt(fields, i, f.Chain[:n-3])
+	return ok && strings.HasPrefix(v, "/") && wholeOpaque(v, 1)
 }
+
+// wholeOpaque reports whether s is one opaque token from its byte at
+// from (a path's leading '/' is not part of the token) to its end.
+func wholeOpaque(s string, from int) bool {
+	var buf [2][2]int
+	spans := opaqueSpans(s, buf[:0])
+	return len(spans) == 1 && spans[0][0] <= from && spans[0][1] == len(s)
+}
+
+// valueAt finds the value of the field before fields[i] whose chain is
+// chain: the value a later field was decoded from, which the decoder
+// emits before its parts. It looks back a bounded way: a value's parts
+// follow it closely.
+func valueAt(fields []phiproxy.Field, i int, chain []string) (string, bool) {
+	for j := i - 1; j >= 0 && j >= i-maxPartsBack; j-- {
+		if slices.Equal(fields[j].Chain, chain) {
+			return fields[j].Value, true
+		}
+	}
+	return "", false
+}
+
+// maxPartsBack bounds valueAt's look back: a path of 64 segments,
+// each a text and its words.
+const maxPartsBack = 128

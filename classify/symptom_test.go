@@ -369,3 +369,36 @@ func FuzzOpaqueSpans(f *testing.F) {
 		}
 	})
 }
+
+// TestBase64TokenReadAsPathGivesNoFindings: a base64 token starts with
+// '/' one time in 64 and is read as a relative path; its segments' words
+// are noise even where a segment is too short to look opaque alone
+// ("wgMsDv" read "wg Ms Dv", a name, which made
+// TestOpaqueTokensGiveNoFindings fail a run in 30 or so). A path around
+// an ID keeps its words.
+func TestBase64TokenReadAsPathGivesNoFindings(t *testing.T) {
+	in, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inspect := func(v string) phiproxy.Inspection {
+		body, _ := json.Marshal(map[string]string{"token": v})
+		return in.Inspect(&phiproxy.Flow{Request: phiproxy.Request{Method: "POST", URL: "https://collector.tracker.example/upload",
+			Header: http.Header{"Content-Type": {"application/json"}}, Body: body, BodySize: int64(len(body))}})
+	}
+	for _, tok := range []string{
+		"/wgMsDv/q8ZfK3pL0vXy7TbNc2HdRm5GsWj9Ue4AoIk1BhYt6EnVr+PxQ3Lz0CaFbMdS",
+		"/Tmr+GIG/StLn8vXy7TbNc2HdRm5GsWj9Ue4AoIk1BhYt6EnVr+PxQ3Lz0CaFbMdSq8Zf",
+	} {
+		if got := inspect(tok).Findings; len(got) != 0 {
+			t.Errorf("token %q: %d findings, want none: %+v", tok, len(got), got)
+		}
+	}
+	found := false
+	for _, fd := range inspect("/patients/550e8400-e29b-41d4-a716-446655440000/depression").Findings {
+		found = found || fd.Kind == phiproxy.KindCondition && strings.EqualFold(fd.Value, "depression")
+	}
+	if !found {
+		t.Error("a path around an ID lost its words: no depression finding")
+	}
+}
