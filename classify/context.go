@@ -38,8 +38,8 @@ var nonHealthKeyWords = wordSet(
 	"color", "colour", "size", "brand", "product", "item", "category",
 )
 
-func wordSet(list ...string) words {
-	ws := words{set: make(map[string]bool, len(list))}
+func wordSet(list ...string) *words {
+	ws := &words{set: make(map[string]bool, len(list))}
 	for _, w := range list {
 		ws.set[w] = true
 		ws.sig[wordSig(w)/64] |= 1 << (wordSig(w) % 64)
@@ -57,10 +57,10 @@ type words struct {
 }
 
 // has reports whether the lower-case word w is in ws.
-func (ws words) has(w string) bool { return ws.set[w] }
+func (ws *words) has(w string) bool { return ws.set[w] }
 
 // mayHold reports whether the ASCII word w, in any case, may be in ws.
-func (ws words) mayHold(w string) bool {
+func (ws *words) mayHold(w string) bool {
 	h := wordSig(w)
 	return ws.sig[h/64]&(1<<(h%64)) != 0
 }
@@ -157,7 +157,7 @@ func splitWords(s string, max int) []string {
 // is in set. An ASCII word set's signature rules out is not lower-cased
 // or looked up; a word with other runes always is, since lower-casing
 // can change its length or make it ASCII (U+0130, the Kelvin sign).
-func anyWordIn(s string, set words) bool {
+func anyWordIn(s string, set *words) bool {
 	found := false
 	eachRawWord(s, 64, func(w string, ascii bool) bool {
 		if ascii && !set.mayHold(w) {

@@ -364,7 +364,7 @@ func TestSplitWords(t *testing.T) {
 // paths built from each set's words in every case, with the runes that
 // lower-case to ASCII letters (U+0130, the Kelvin sign) among them.
 func TestAnyWordInFiltered(t *testing.T) {
-	sets := map[string]words{"healthKey": healthKeyWords, "healthPath": healthPathWords, "nonHealthKey": nonHealthKeyWords,
+	sets := map[string]*words{"healthKey": healthKeyWords, "healthPath": healthPathWords, "nonHealthKey": nonHealthKeyWords,
 		"idKey": idKeyWords, "personNumberKey": personNumberKeyWords, "objectKey": objectKeyWords, "quantityKey": quantityKeyWords,
 		"hostKey": hostKeyWords, "codeKey": codeKeyWords, "conditionIndex": conditionIndexWords, "genericPage": genericPageWords}
 	var vocab []string
