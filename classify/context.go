@@ -219,25 +219,29 @@ func isURLPathField(chain []string) bool {
 
 // healthPathText reports whether a URL path text names a health page.
 func healthPathText(s string) bool {
-	return containsFold(s, "health-library") || containsFold(s, "health library") || anyWordIn(s, healthPathWords)
+	return mentionsHealthLibrary(s) || anyWordIn(s, healthPathWords)
 }
 
-// containsFold reports whether strings.ToLower(s) contains the lower-case
-// ASCII text t. ASCII s is compared as it is, folding its letters; other
-// text is lower-cased first, since two runes lower-case to ASCII letters
-// (U+0130 to 'i', the Kelvin sign to 'k').
-func containsFold(s, t string) bool {
+// mentionsHealthLibrary reports whether strings.ToLower(s) contains
+// "health-library" or "health library", in one pass over ASCII s that
+// folds its letters in place. Other text is lower-cased first, since two
+// runes lower-case to ASCII letters (U+0130 to 'i', the Kelvin sign to
+// 'k').
+func mentionsHealthLibrary(s string) bool {
+	const phrase = "health library" // the space may also be '-'
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
-			return strings.Contains(strings.ToLower(s), t)
+			lower := strings.ToLower(s)
+			return strings.Contains(lower, "health-library") || strings.Contains(lower, phrase)
 		}
-	}
-	for i := 0; i+len(t) <= len(s); i++ {
-		j := 0
-		for j < len(t) && asciiLower(s[i+j]) == t[j] {
+		if i+len(phrase) > len(s) || asciiLower(s[i]) != 'h' {
+			continue
+		}
+		j := 1
+		for j < len(phrase) && (asciiLower(s[i+j]) == phrase[j] || j == 6 && s[i+j] == '-') {
 			j++
 		}
-		if j == len(t) {
+		if j == len(phrase) {
 			return true
 		}
 	}
