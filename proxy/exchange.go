@@ -342,6 +342,16 @@ func (s *Server) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Resp
 	if err != nil {
 		return ex.fail(req, err), nil
 	}
+	if ex.clientLeft(req) {
+		// The browser left while the origin thought. Cancelled, the
+		// transport can still return an answer that raced the
+		// cancellation: a TLS origin answers the close_notify of the
+		// connection being closed at once, and the transport takes
+		// whichever of the two it selects first. Nobody is there to
+		// receive that answer.
+		resp.Body.Close()
+		return ex.fail(req, context.Cause(reqCtx)), nil
+	}
 	ex.flow.UpstreamProto = resp.Proto
 	ex.flow.Response = &phiproxy.Response{
 		Status:   resp.StatusCode,
@@ -431,9 +441,7 @@ func (ex *exchange) fail(req *http.Request, err error) *http.Response {
 			reason = fmt.Sprintf("reading the request body from the client: nothing received for %v", ex.s.s.BodyIdleTimeout)
 		}
 		body = "phiproxy: " + reason + "\n"
-	case ex.clientGone.Load() || req.Context().Err() != nil || ex.tunnelGone():
-		// (Outside tunnels http.Server cancels the request's context
-		// when the browser leaves.)
+	case ex.clientLeft(req):
 		reason = "the client closed the connection before " + host + " answered"
 		body = "phiproxy: " + reason + "\n"
 	case ex.s.aborted.Err() != nil:
@@ -469,6 +477,14 @@ func (ex *exchange) fail(req *http.Request, err error) *http.Response {
 		Close:         closeConn,
 		Request:       req,
 	}
+}
+
+// clientLeft says whether the browser left before the exchange was
+// answered: the watch saw it close its tunnel, or the tunnel ended, or
+// (outside tunnels, and for an HTTP/2 stream) the request's context was
+// cancelled, as http.Server does when the browser leaves.
+func (ex *exchange) clientLeft(req *http.Request) bool {
+	return ex.clientGone.Load() || req.Context().Err() != nil || ex.tunnelGone()
 }
 
 // tunnelGone says whether the tunnel's upstream context ended for the
