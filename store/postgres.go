@@ -139,6 +139,12 @@ func openPostgres(rawURL string, readOnly bool, o options) (*Store, error) {
 	return s, nil
 }
 
+// HasPassword reports whether db, a database URL, carries a password, in
+// its user information or as a password parameter.
+func HasPassword(db string) bool {
+	return IsURL(db) && urlPassword(db) != ""
+}
+
 func urlPassword(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {

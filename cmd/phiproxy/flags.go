@@ -13,6 +13,7 @@ import (
 	"github.com/phiproxy/phiproxy/classify"
 	"github.com/phiproxy/phiproxy/classify/persona"
 	"github.com/phiproxy/phiproxy/proxy"
+	"github.com/phiproxy/phiproxy/store"
 )
 
 const defaultDB = "phiproxy.db"
@@ -80,7 +81,22 @@ func parse(fs *flag.FlagSet, args []string) error {
 		}
 		return errUsage
 	}
+	warnPasswordArgs(fs)
 	return nil
+}
+
+// warnPasswordArgs warns when a database URL given on the command line
+// carries a password: every user of the machine can read a process's
+// arguments (ps, /proc/PID/cmdline) for as long as it runs, while
+// PGPASSWORD, ~/.pgpass and $PHIPROXY_DB are the user's own.
+func warnPasswordArgs(fs *flag.FlagSet) {
+	fs.Visit(func(f *flag.Flag) {
+		v, ok := f.Value.(*dbValue)
+		if !ok || !store.HasPassword(string(*v)) {
+			return
+		}
+		fmt.Fprintf(fs.Output(), "phiproxy: warning: the password in --%s can be read by every user of this machine (ps) while phiproxy runs; give it in PGPASSWORD or ~/.pgpass, or the URL in $%s, instead\n", f.Name, envDB)
+	})
 }
 
 // classifyFlags are the options every inspecting command shares.

@@ -108,7 +108,8 @@ func TestDBCopyKeepsFindings(t *testing.T) {
 
 // TestDatabaseURLCredentials: a password in --db, PHIPROXY_DB or
 // PGPASSWORD reaches the server and nothing else: not logs, errors, help
-// or the runs table.
+// or the runs table. One on the command line, where every user of the
+// machine can read it, is warned about; the environment's are not.
 func TestDatabaseURLCredentials(t *testing.T) {
 	pg := pgtest.NewDatabase(t)
 	u, _ := url.Parse(pg)
@@ -123,11 +124,21 @@ func TestDatabaseURLCredentials(t *testing.T) {
 	if s := p.stdout.String() + p.stderr.String(); strings.Contains(s, password) || !strings.Contains(s, "xxxxx") {
 		t.Fatalf("proxy output shows the password, or no redacted URL:\n%s", s)
 	}
+	const warning = "warning: the password in --db can be read by every user"
+	if !strings.Contains(p.stderr.String(), warning) {
+		t.Errorf("no warning about the password on the command line:\n%s", p.stderr.String())
+	}
 
 	// The password from PGPASSWORD, the URL from PHIPROXY_DB.
 	code, out, stderr := cliEnv(t, []string{"PHIPROXY_DB=" + bare.String(), "PGPASSWORD=" + password}, "findings", "--json")
 	if code != exitOK || !strings.Contains(out, "jane.doe@example.com") {
 		t.Fatalf("findings with PHIPROXY_DB and PGPASSWORD: exit %d, %q, %s", code, out, stderr)
+	}
+	if strings.Contains(stderr, "warning") {
+		t.Errorf("a warning with the password in PGPASSWORD: %s", stderr)
+	}
+	if code, _, stderr := cliEnv(t, []string{"PHIPROXY_DB=" + pg}, "findings", "--json"); code != exitOK || strings.Contains(stderr, "warning") {
+		t.Errorf("findings with the password in PHIPROXY_DB: exit %d, stderr %q", code, stderr)
 	}
 	code, _, help := cliEnv(t, []string{"PHIPROXY_DB=" + pg}, "findings", "--help")
 	if code != exitOK || strings.Contains(help, password) || !strings.Contains(help, "xxxxx") {
@@ -136,8 +147,14 @@ func TestDatabaseURLCredentials(t *testing.T) {
 	wrong := *u
 	wrong.User = url.UserPassword(u.User.Username(), "hunter2-wrong")
 	code, _, stderr = cli(t, "findings", "--db", wrong.String())
-	if code != exitError || strings.Contains(stderr, "hunter2-wrong") || !strings.Contains(stderr, "xxxxx") {
+	if code != exitError || strings.Contains(stderr, "hunter2-wrong") || !strings.Contains(stderr, "xxxxx") || !strings.Contains(stderr, warning) {
 		t.Fatalf("wrong password: exit %d, stderr %q", code, stderr)
+	}
+	// A password parameter is a password too.
+	param := bare
+	param.RawQuery = url.Values{"password": {"hunter2-param"}}.Encode()
+	if code, _, stderr = cli(t, "findings", "--db", param.String()); code != exitError || strings.Contains(stderr, "hunter2-param") || !strings.Contains(stderr, warning) {
+		t.Fatalf("password parameter: exit %d, stderr %q", code, stderr)
 	}
 
 	st, err := store.OpenReadOnly(pg)
