@@ -228,7 +228,7 @@ func healthPathText(s string) bool {
 // runes lower-case to ASCII letters (U+0130 to 'i', the Kelvin sign to
 // 'k').
 func mentionsHealthLibrary(s string) bool {
-	const phrase = "health library" // the space may also be '-'
+	const phrase = "health library" // its space may also be '-'
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			lower := strings.ToLower(s)
@@ -238,7 +238,7 @@ func mentionsHealthLibrary(s string) bool {
 			continue
 		}
 		j := 1
-		for j < len(phrase) && (asciiLower(s[i+j]) == phrase[j] || j == 6 && s[i+j] == '-') {
+		for j < len(phrase) && (asciiLower(s[i+j]) == phrase[j] || phrase[j] == ' ' && s[i+j] == '-') {
 			j++
 		}
 		if j == len(phrase) {

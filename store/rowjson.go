@@ -10,9 +10,10 @@ import (
 // empty page and phase, HTML-safe escapes, severity as its name), byte for
 // byte, and reports false, leaving b as it was, for a row encoding/json
 // would refuse (a time outside years 0-9999, a score that is NaN or
-// infinite) or whose time's zone is not whole minutes. Live output (run --no-tui) writes a line per finding on the
-// writer goroutine, where reflection cost more than the rest of the line's
-// work. TestFindingRowAppendJSON holds it to json.Marshal.
+// infinite) or whose time's zone is not whole minutes. Live output (run
+// --no-tui) writes a line per finding on the writer goroutine, where
+// reflection cost more than the rest of the line's work.
+// TestFindingRowAppendJSON holds it to json.Marshal.
 func (r FindingRow) AppendJSON(b []byte) ([]byte, bool) {
 	if y := r.Time.Year(); y < 0 || y > 9999 || math.IsNaN(r.Score) || math.IsInf(r.Score, 0) {
 		return b, false
